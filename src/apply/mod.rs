@@ -1,0 +1,147 @@
+//! Applying a plan: refuse what is stale, then run the schedule through a
+//! provider stage by stage, and report per user.
+//!
+//! A user whose number release failed is not given a new number (it would
+//! hold two); every other write goes on when one fails.
+
+pub mod schedule;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::live::LiveState;
+use crate::plan::Plan;
+use crate::plan::fingerprint::fingerprint;
+use crate::provider::{Outcome, Provider, ProviderError};
+use schedule::Write;
+
+/// Users (by UPN) whose live state no longer matches the plan's fingerprint.
+pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
+    let held = live.numbers_by_holder();
+    let by_id: HashMap<&str, &crate::live::User> =
+        live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    plan.changes
+        .iter()
+        .filter(|c| match by_id.get(c.user.id.as_str()) {
+            Some(u) => {
+                let numbers = held.get(u.id.as_str()).map_or(&[][..], |v| v.as_slice());
+                fingerprint(u, numbers) != c.live_fingerprint
+            }
+            None => true,
+        })
+        .map(|c| c.user.upn.clone())
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Applied,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserReport {
+    #[serde(rename = "userPrincipalName")]
+    pub upn: String,
+    pub id: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub applied: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub users: Vec<UserReport>,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failed == 0 && self.skipped == 0
+    }
+}
+
+/// Run `plan` through `provider`. `progress(done, total)` is called after
+/// each stage's writes (for a progress bar).
+pub fn execute(
+    plan: &Plan,
+    provider: &mut dyn Provider,
+    batch: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, ProviderError> {
+    let sched = schedule::schedule(plan, batch);
+    let total = sched.len();
+    let mut done = 0;
+    let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut skipped: HashSet<String> = HashSet::new();
+    let record = |outcomes: Vec<Outcome>, errors: &mut BTreeMap<String, Vec<String>>| {
+        for o in outcomes {
+            if let Some(e) = o.error {
+                errors.entry(o.user_id).or_default().push(e);
+            }
+        }
+    };
+    let release = provider.execute(&sched.releases);
+    let failed_release: HashSet<String> = release
+        .iter()
+        .filter(|o| o.error.is_some())
+        .map(|o| o.user_id.clone())
+        .collect();
+    record(release, &mut errors);
+    done += sched.releases.len();
+    progress(done, total);
+
+    let policies = provider.execute(&sched.policies);
+    record(policies, &mut errors);
+    done += sched.policies.len();
+    progress(done, total);
+
+    let assignments: Vec<Write> = sched
+        .assignments
+        .into_iter()
+        .filter(|w| match w {
+            Write::AssignNumber { user_id, .. } if failed_release.contains(user_id) => {
+                skipped.insert(user_id.clone());
+                false
+            }
+            _ => true,
+        })
+        .collect();
+    let outcomes = provider.execute(&assignments);
+    record(outcomes, &mut errors);
+    done += assignments.len();
+    progress(total.max(done), total);
+    provider.commit()?;
+
+    let mut report = Report {
+        applied: 0,
+        failed: 0,
+        skipped: 0,
+        users: Vec::new(),
+    };
+    for c in &plan.changes {
+        let errs = errors.remove(&c.user.id).unwrap_or_default();
+        let status = if !errs.is_empty() {
+            report.failed += 1;
+            Status::Failed
+        } else if skipped.contains(&c.user.id) {
+            report.skipped += 1;
+            Status::Skipped
+        } else {
+            report.applied += 1;
+            Status::Applied
+        };
+        report.users.push(UserReport {
+            upn: c.user.upn.clone(),
+            id: c.user.id.clone(),
+            status,
+            errors: errs,
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,251 @@
+//! The command line: clap definitions, resolved into settings before any
+//! work starts, and the mapping of failures to messages and exit codes.
+
+mod explain;
+mod plan;
+mod validate;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::manifest::{self, Loaded, ProviderConfig};
+use crate::plan::render::Format;
+use crate::provider::Provider;
+use crate::provider::file::FileProvider;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roster",
+    version,
+    about = "Microsoft Teams provisioning as code: personas, number ranges and rules in git; plan and apply.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The config directory holding the manifests.
+    #[arg(
+        short = 'C',
+        long = "config",
+        global = true,
+        default_value = ".",
+        value_name = "DIR"
+    )]
+    pub config: PathBuf,
+    /// Use this tenant snapshot as the live tenant (file provider), whatever
+    /// the tenant settings say.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub tenant: Option<PathBuf>,
+    /// Log format on stderr (filter with RUST_LOG).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse and check every manifest, offline.
+    Validate,
+    /// Read the live tenant, compute the desired state, print the plan.
+    Plan(PlanArgs),
+    /// Apply a saved plan, or plan and apply.
+    Apply(ApplyArgs),
+    /// Render a saved plan.
+    Show {
+        /// A plan saved with `roster plan --out FILE`.
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Explain one user: each rule tried, the persona, desired versus live.
+    Explain {
+        /// User principal name or object id.
+        user: String,
+    },
+    /// Write the JSON Schemas of TOML manifests and of the plan JSON.
+    Schema {
+        /// Write `manifest.schema.json` and `plan.schema.json` into DIR
+        /// instead of printing the manifest schema.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also save the plan as JSON for a later `roster apply FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 0 for no changes, 2 for changes, 1 for errors.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Limit the plan to these users (UPN or object id); repeatable.
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A plan saved with `roster plan --out FILE`; without it, plan now.
+    pub plan: Option<PathBuf>,
+    /// Apply without asking (needed when not on a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Apply even when the plan is over the safety limits.
+    #[arg(long)]
+    pub force: bool,
+    /// Write the apply report as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Users per policy assignment call.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub batch_size: usize,
+    /// Limit planning to these users (without a saved plan); repeatable.
+    #[arg(long = "user", value_name = "UPN")]
+    pub users: Vec<String>,
+}
+
+/// A failure: the message (already explaining what and how to fix) and the
+/// exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Failure {
+            message: message.into(),
+            code: 1,
+        }
+    }
+}
+
+impl<E: std::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::new(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.global.log_format);
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// Run a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Validate => validate::validate(g),
+        Command::Schema { out } => validate::schema(out.as_deref()),
+        Command::Plan(args) => plan::plan(g, args),
+        Command::Apply(args) => plan::apply(g, args),
+        Command::Show { plan: path, format } => plan::show(path, *format),
+        Command::Explain { user } => explain::explain(g, user),
+    }
+}
+
+/// Colour on stdout only for a terminal without `NO_COLOR`.
+pub fn stdout_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+pub fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Load the manifests; print diagnostics to stderr; fail on errors.
+pub fn load_valid(g: &Global) -> Result<Loaded> {
+    let loaded = manifest::load_dir(&g.config)?;
+    if !loaded.diagnostics.items.is_empty() {
+        eprint!(
+            "{}",
+            loaded.diagnostics.render(&loaded.sources, stderr_color())
+        );
+    }
+    if loaded.has_errors() {
+        return Err(Failure::new(format!(
+            "the manifests have errors ({}); fix them and run again (`roster validate` lists them)",
+            manifest::diag::count_line(
+                loaded.diagnostics.error_count(),
+                loaded.diagnostics.warning_count()
+            )
+        )));
+    }
+    Ok(loaded)
+}
+
+/// The provider the flags and tenant settings name.
+pub fn open_provider(g: &Global, loaded: &Loaded) -> Result<Box<dyn Provider>> {
+    if let Some(path) = &g.tenant {
+        return Ok(Box::new(FileProvider::new(path)));
+    }
+    let settings = loaded.manifest.settings();
+    match settings.provider.as_ref().map(|p| &p.value) {
+        Some(ProviderConfig::File { path }) => {
+            Ok(Box::new(FileProvider::new(resolve(&g.config, path))))
+        }
+        Some(ProviderConfig::Graph(_)) => Err(Failure::new(
+            "the tenant settings name the `graph` provider, which this build of roster cannot reach yet\n\
+             hint: pass `--tenant FILE` to plan against a tenant snapshot",
+        )),
+        None => Err(Failure::new(
+            "no live tenant: the tenant settings name no provider\n\
+             hint: pass `--tenant FILE` (a tenant snapshot), or add `provider \"file\" path=\"tenant.json\"` to the `tenant` item",
+        )),
+    }
+}
+
+fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+/// Write a file atomically (plans, reports, schemas).
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    crate::provider::file::write_atomic(path, text.as_bytes(), |_| Ok(()))
+        .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", path.display())))
+}

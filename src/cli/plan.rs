@@ -1,0 +1,227 @@
+//! `roster plan`, `roster apply` and `roster show`.
+
+use std::io::{BufRead, IsTerminal, Write as _};
+use std::path::Path;
+
+use super::{
+    ApplyArgs, Failure, Global, PlanArgs, Result, load_valid, open_provider, stdout_color,
+    write_file,
+};
+use crate::apply;
+use crate::manifest::Loaded;
+use crate::plan::render::{Format, render};
+use crate::plan::{self, Meta, Plan, TenantInfo, safety};
+use crate::provider::Provider;
+
+/// RFC 3339 UTC time, to the second.
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Plan the loaded manifests against the provider's live state.
+pub fn make_plan(loaded: &Loaded, provider: &mut dyn Provider, users: &[String]) -> Result<Plan> {
+    let live = provider.fetch()?;
+    let desired = crate::desired::compute(&loaded.manifest, &live);
+    let settings = loaded.manifest.settings();
+    let meta = Meta {
+        created_at: now(),
+        digest: loaded.digest(),
+        git: None,
+        tenant: TenantInfo {
+            name: settings.name.clone(),
+            provider: provider.kind().to_string(),
+        },
+        limit: users.to_vec(),
+    };
+    Ok(plan::diff(&desired, &live, meta))
+}
+
+pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
+    let loaded = load_valid(g)?;
+    let mut provider = open_provider(g, &loaded)?;
+    let plan = make_plan(&loaded, provider.as_mut(), &args.users)?;
+    if let Some(out) = &args.out {
+        write_file(out, &plan.to_json())?;
+        eprintln!(
+            "plan saved to {}; apply it with `roster apply {}`",
+            out.display(),
+            out.display()
+        );
+    }
+    print!("{}", render(&plan, args.format, stdout_color()));
+    Ok(if plan.has_errors() {
+        1
+    } else if args.detailed_exitcode && plan.has_changes() {
+        2
+    } else {
+        0
+    })
+}
+
+pub fn show(path: &Path, format: Format) -> Result<u8> {
+    let plan = read_plan(path)?;
+    print!("{}", render(&plan, format, stdout_color()));
+    Ok(0)
+}
+
+fn read_plan(path: &Path) -> Result<Plan> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Failure::new(format!("cannot read plan `{}`: {e}", path.display())))?;
+    Ok(Plan::from_json(&text)?)
+}
+
+pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
+    let loaded = load_valid(g)?;
+    let mut provider = open_provider(g, &loaded)?;
+    let plan = match &args.plan {
+        Some(path) => {
+            if !args.users.is_empty() {
+                return Err(Failure::new(
+                    "`--user` limits planning; a saved plan already records its limit\nhint: drop `--user`, or plan again with it",
+                ));
+            }
+            let plan = read_plan(path)?;
+            let digest = loaded.digest();
+            if plan.config.digest != digest {
+                return Err(Failure::new(format!(
+                    "refusing to apply `{}`: the manifests changed since the plan was made (plan {}, now {})\nhint: run `roster plan --out FILE` again and review it",
+                    path.display(),
+                    short(&plan.config.digest),
+                    short(&digest)
+                )));
+            }
+            let live = provider.fetch()?;
+            let stale = apply::stale_users(&plan, &live);
+            if !stale.is_empty() {
+                let names = stale
+                    .iter()
+                    .take(20)
+                    .map(|u| format!("`{u}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let more = if stale.len() > 20 {
+                    format!(" and {} more", stale.len() - 20)
+                } else {
+                    String::new()
+                };
+                return Err(Failure::new(format!(
+                    "refusing to apply `{}`: the live state of {} user{} changed since the plan was made: {names}{more}\nhint: run `roster plan --out FILE` again and review it",
+                    path.display(),
+                    stale.len(),
+                    if stale.len() == 1 { "" } else { "s" }
+                )));
+            }
+            plan
+        }
+        None => {
+            let plan = make_plan(&loaded, provider.as_mut(), &args.users)?;
+            print!("{}", render(&plan, Format::Text, stdout_color()));
+            plan
+        }
+    };
+    if plan.has_errors() {
+        return Err(Failure::new(format!(
+            "refusing to apply: the plan has {} error{}; fix them and plan again",
+            plan.errors.len(),
+            if plan.errors.len() == 1 { "" } else { "s" }
+        )));
+    }
+    if !plan.has_changes() {
+        eprintln!("Nothing to apply.");
+        return Ok(0);
+    }
+    if let Err(v) = safety::check(&plan, &loaded.manifest.settings().safety) {
+        if args.force {
+            eprintln!("warning: over the safety limits, applying because of --force: {v}");
+        } else {
+            return Err(Failure::new(format!(
+                "refusing to apply an unsafe plan: {v}\nhint: review the plan; if it is right, apply with `--force`, or raise `safety` in the tenant settings"
+            )));
+        }
+    }
+    if args.plan.is_none() && !args.auto_approve && !confirm()? {
+        eprintln!("Apply cancelled.");
+        return Ok(1);
+    }
+    let report = run_apply(&plan, provider.as_mut(), args.batch_size)?;
+    if let Some(path) = &args.report {
+        let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
+        json.push('\n');
+        write_file(path, &json)?;
+    }
+    for u in report
+        .users
+        .iter()
+        .filter(|u| u.status != apply::Status::Applied)
+    {
+        let why = if u.errors.is_empty() {
+            "skipped: an earlier step for this user failed".to_string()
+        } else {
+            u.errors.join("; ")
+        };
+        eprintln!(
+            "{} {}: {why}",
+            if u.status == apply::Status::Failed {
+                "failed"
+            } else {
+                "skipped"
+            },
+            u.upn
+        );
+    }
+    println!(
+        "Apply complete: {} applied, {} failed, {} skipped.",
+        report.applied, report.failed, report.skipped
+    );
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn short(digest: &str) -> &str {
+    let d = digest.strip_prefix("sha256:").unwrap_or(digest);
+    &d[..d.len().min(12)]
+}
+
+/// Ask `yes` on a terminal; elsewhere `--auto-approve` is required.
+fn confirm() -> Result<bool> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Failure::new(
+            "refusing to apply without approval: not on a terminal\nhint: review the plan, then pass `--auto-approve` (or apply a saved plan)",
+        ));
+    }
+    eprint!("\nDo you want to apply these changes? Only `yes` is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    Ok(line.trim() == "yes")
+}
+
+fn run_apply(plan: &Plan, provider: &mut dyn Provider, batch: usize) -> Result<apply::Report> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} writes, {per_sec}, ETA {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Some(bar)
+    } else {
+        None
+    };
+    let mut progress = |done: usize, total: usize| {
+        if let Some(b) = &bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    };
+    let report = apply::execute(plan, provider, batch, &mut progress)?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(report)
+}

@@ -1,0 +1,60 @@
+//! `roster validate` and `roster schema`.
+
+use std::path::Path;
+
+use super::{Global, Result, stderr_color, write_file};
+use crate::manifest::{self, diag::count_line};
+
+pub fn validate(g: &Global) -> Result<u8> {
+    let loaded = manifest::load_dir(&g.config)?;
+    let d = &loaded.diagnostics;
+    eprint!("{}", d.render(&loaded.sources, stderr_color()));
+    let files = loaded.sources.files.len();
+    let m = &loaded.manifest;
+    if d.has_errors() {
+        eprintln!(
+            "invalid: {} in {files} file{}",
+            count_line(d.error_count(), d.warning_count()),
+            plural(files)
+        );
+        Ok(1)
+    } else {
+        println!(
+            "valid: {files} file{}, {} range{}, {} persona{}, {} rule{}, {} user override{} ({})",
+            plural(files),
+            m.ranges.len(),
+            plural(m.ranges.len()),
+            m.personas.len(),
+            plural(m.personas.len()),
+            m.rules.len(),
+            plural(m.rules.len()),
+            m.users.len(),
+            plural(m.users.len()),
+            count_line(0, d.warning_count())
+        );
+        Ok(0)
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+pub fn schema(out: Option<&Path>) -> Result<u8> {
+    let manifest = manifest::schema::manifest_schema();
+    match out {
+        None => print!("{manifest}"),
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                super::Failure::new(format!("cannot create `{}`: {e}", dir.display()))
+            })?;
+            write_file(&dir.join("manifest.schema.json"), &manifest)?;
+            write_file(&dir.join("plan.schema.json"), &crate::plan::schema())?;
+            eprintln!(
+                "wrote manifest.schema.json and plan.schema.json to {}",
+                dir.display()
+            );
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,518 @@
+//! Desired state: what every user in scope should have, computed from the
+//! manifests and the live tenant.
+//!
+//! Precedence for one user: `ignore`, then leaver handling, then a persona
+//! override, then the first rule that matches. Numbers follow the manifest
+//! language's "Number allocation" section exactly: pins, then sticky
+//! numbers, then the lowest free number, users served in lower-cased UPN
+//! order. Pure and deterministic: no I/O, no clock; O(n log n) overall.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::catalog::AttrId;
+use crate::live::{LiveState, NumberAssignment};
+use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona};
+use crate::numbers::{E164, NumberType};
+use crate::rules::{self, Compiled, Subject};
+
+/// Why a user has its persona (or its leaver treatment).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Rule(String),
+    Override,
+    Leaver,
+}
+
+/// A new number for a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNumber {
+    pub number: E164,
+    pub number_type: NumberType,
+    /// The range it was drawn from (`None` for a pin outside every range).
+    pub range: Option<String>,
+    pub location_id: Option<String>,
+}
+
+/// The decision for one user in scope that roster manages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredUser {
+    /// Index into [`LiveState::users`].
+    pub user: usize,
+    pub persona: Option<String>,
+    pub reason: Reason,
+    /// Managed policy types: `Some(name)` for a direct assignment, `None` for
+    /// none (`Global`, or a leaver's reset).
+    pub policies: BTreeMap<String, Option<String>>,
+    /// Numbers the user holds that must go.
+    pub release: Vec<E164>,
+    /// A number the user must be given.
+    pub assign: Option<NewNumber>,
+}
+
+/// A problem of the plan (not of the manifests' syntax).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Issue {
+    pub code: &'static str,
+    pub user: Option<String>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DesiredState {
+    pub users: Vec<DesiredUser>,
+    /// Indexes of users in scope that no rule matched.
+    pub unmatched: Vec<usize>,
+    pub in_scope: usize,
+    pub warnings: Vec<Issue>,
+    pub errors: Vec<Issue>,
+}
+
+/// Rules compiled against a live state, reusable for `explain`.
+pub struct Engine<'m> {
+    pub manifest: &'m Manifest,
+    pub scope: Vec<Compiled>,
+    pub rules: Vec<Vec<Compiled>>,
+    pub used: Vec<AttrId>,
+}
+
+impl<'m> Engine<'m> {
+    pub fn new(manifest: &'m Manifest, live: &LiveState) -> Self {
+        let settings = manifest.settings();
+        let scope = settings
+            .scope
+            .as_ref()
+            .map(|c| rules::compile(std::slice::from_ref(c), live))
+            .unwrap_or_default();
+        let rules: Vec<Vec<Compiled>> = manifest
+            .rules
+            .iter()
+            .map(|r| rules::compile(&r.when, live))
+            .collect();
+        let mut used = Vec::new();
+        rules::used_attributes(&scope, &mut used);
+        for r in &rules {
+            rules::used_attributes(r, &mut used);
+        }
+        Engine {
+            manifest,
+            scope,
+            rules,
+            used,
+        }
+    }
+
+    pub fn subject<'a>(&self, live: &'a LiveState, user: usize) -> Subject<'a> {
+        Subject::new(&live.users[user], live, &self.used)
+    }
+
+    pub fn in_scope(&self, s: &Subject<'_>) -> bool {
+        rules::holds_all(&self.scope, s)
+    }
+
+    /// Index of the first rule that matches.
+    pub fn first_match(&self, s: &Subject<'_>) -> Option<usize> {
+        self.rules.iter().position(|r| rules::holds_all(r, s))
+    }
+}
+
+/// What the user overrides say about one user.
+struct Overrides<'m> {
+    by_upn: HashMap<String, &'m crate::manifest::UserOverride>,
+}
+
+pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
+    let engine = Engine::new(manifest, live);
+    let settings = manifest.settings();
+    let overrides = Overrides {
+        by_upn: manifest
+            .users
+            .iter()
+            .map(|u| (u.upn.value.trim().to_lowercase(), u))
+            .collect(),
+    };
+    let mut out = DesiredState::default();
+    check_policies(manifest, live, &mut out);
+    for u in &manifest.users {
+        if live.find_user(&u.upn.value).is_none() {
+            out.warnings.push(Issue {
+                code: "unknown-user-override",
+                user: Some(u.upn.value.clone()),
+                message: format!(
+                    "user override `{}` names a user that does not exist in the tenant",
+                    u.upn.value
+                ),
+            });
+        }
+    }
+    // Policy types some persona manages: what a leaver reset removes.
+    let managed_types: Vec<String> = manifest
+        .personas
+        .iter()
+        .flat_map(|p| p.policies.iter().map(|s| s.policy_type.value.clone()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let held = live.numbers_by_holder();
+
+    // Pass 1: persona, policies, and which numbers go or are wanted.
+    let mut wants: Vec<(usize, Want)> = Vec::new();
+    for (i, user) in live.users.iter().enumerate() {
+        let upn = user.upn.trim().to_lowercase();
+        let ov = overrides.by_upn.get(&upn).copied();
+        if ov.is_some_and(|o| o.ignore) {
+            continue;
+        }
+        let subject = engine.subject(live, i);
+        if !engine.in_scope(&subject) {
+            continue;
+        }
+        out.in_scope += 1;
+        let user_numbers: &[&NumberAssignment] = held.get(user.id.as_str()).map_or(&[], |v| v);
+        if !user.account_enabled {
+            let mut d = DesiredUser {
+                user: i,
+                persona: None,
+                reason: Reason::Leaver,
+                policies: BTreeMap::new(),
+                release: Vec::new(),
+                assign: None,
+            };
+            if settings.leavers.reset_policies {
+                for t in &managed_types {
+                    d.policies.insert(t.clone(), None);
+                }
+            }
+            if settings.leavers.release_number {
+                d.release = user_numbers.iter().map(|n| n.number).collect();
+            }
+            out.users.push(d);
+            continue;
+        }
+        let (persona, reason) = match ov.and_then(|o| o.persona.as_ref()) {
+            Some(p) => (manifest.persona(&p.value), Reason::Override),
+            None => match engine.first_match(&subject) {
+                Some(r) => (
+                    manifest.persona(&manifest.rules[r].persona.value),
+                    Reason::Rule(manifest.rules[r].name.value.clone()),
+                ),
+                None => {
+                    out.unmatched.push(i);
+                    continue;
+                }
+            },
+        };
+        let Some(persona) = persona else {
+            // Validation reports unknown personas; nothing to do here.
+            continue;
+        };
+        let mut d = DesiredUser {
+            user: i,
+            persona: Some(persona.name.value.clone()),
+            reason,
+            policies: persona
+                .policies
+                .iter()
+                .map(|s| {
+                    let canonical = s.policy.as_ref().map(|name| {
+                        live.policy(&s.policy_type.value, name)
+                            .map(|p| p.name.clone())
+                            .unwrap_or_else(|| name.clone())
+                    });
+                    (s.policy_type.value.clone(), canonical)
+                })
+                .collect(),
+            release: Vec::new(),
+            assign: None,
+        };
+        let pin = ov.and_then(|o| o.number.as_ref()).map(|n| n.value);
+        let want = number_decision(manifest, persona, pin, user_numbers, &mut d);
+        if let Some(w) = want {
+            wants.push((out.users.len(), w));
+        }
+        out.users.push(d);
+    }
+
+    // Pass 2: pins and allocation, in lower-cased UPN order (the users'
+    // order), with every number held, reserved, pinned or released taken.
+    let released: HashSet<E164> = out
+        .users
+        .iter()
+        .flat_map(|d| d.release.iter().copied())
+        .collect();
+    let mut taken: HashSet<E164> = live
+        .numbers
+        .values()
+        .filter(|n| n.is_held())
+        .map(|n| n.number)
+        .collect();
+    taken.extend(released.iter().copied());
+    taken.extend(
+        manifest
+            .users
+            .iter()
+            .filter_map(|u| u.number.as_ref().map(|n| n.value)),
+    );
+    let mut allocator = Allocator::new(manifest, live);
+    for (di, want) in wants {
+        let d = &mut out.users[di];
+        let user = &live.users[d.user];
+        match want {
+            Want::Pin(n) => {
+                let holder = live
+                    .numbers
+                    .get(&n)
+                    .filter(|a| a.is_held())
+                    .and_then(|a| a.target.clone());
+                match holder {
+                    Some(h) if h != user.id && !released.contains(&n) => {
+                        let who = live
+                            .users
+                            .iter()
+                            .find(|u| u.id == h)
+                            .map(|u| u.upn.clone())
+                            .unwrap_or(h);
+                        out.errors.push(Issue {
+                            code: "pinned-number-taken",
+                            user: Some(user.upn.clone()),
+                            message: format!(
+                                "`{}` is pinned to `{}` but `{who}` holds it; release it from `{who}` first or pin another number",
+                                n, user.upn
+                            ),
+                        });
+                    }
+                    _ => d.assign = Some(pinned(manifest, live, n)),
+                }
+            }
+            Want::New(ranges) => match allocator.allocate(&ranges, &mut taken) {
+                Some(n) => d.assign = Some(n),
+                None => out.errors.push(Issue {
+                    code: "range-exhausted",
+                    user: Some(user.upn.clone()),
+                    message: format!(
+                        "no free number for `{}` in range{} {}",
+                        user.upn,
+                        if ranges.len() == 1 { "" } else { "s" },
+                        ranges
+                            .iter()
+                            .map(|r| format!("`{r}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }),
+            },
+        }
+    }
+    out.errors.sort();
+    out.warnings.sort();
+    out
+}
+
+/// What a user needs from pass 2.
+enum Want {
+    Pin(E164),
+    New(Vec<String>),
+}
+
+/// Decide which of the user's numbers go, and whether a number is needed.
+fn number_decision(
+    manifest: &Manifest,
+    persona: &Persona,
+    pin: Option<E164>,
+    held: &[&NumberAssignment],
+    d: &mut DesiredUser,
+) -> Option<Want> {
+    let primaries = || held.iter().filter(|n| n.is_primary()).map(|n| n.number);
+    if let Some(pin) = pin {
+        d.release = primaries().filter(|n| *n != pin).collect();
+        return (!held.iter().any(|n| n.number == pin)).then_some(Want::Pin(pin));
+    }
+    match &persona.number {
+        NumberPolicy::Unmanaged => None,
+        NumberPolicy::Forbidden => {
+            d.release = held.iter().map(|n| n.number).collect();
+            None
+        }
+        NumberPolicy::Ranges(names) => {
+            let ranges: Vec<&NumberRange> = names
+                .iter()
+                .filter_map(|n| manifest.range(&n.value))
+                .collect();
+            let keep =
+                primaries().find(|n| ranges.iter().any(|r| r.contains(*n) && !r.is_reserved(*n)));
+            d.release = primaries().filter(|n| Some(*n) != keep).collect();
+            keep.is_none()
+                .then(|| Want::New(names.iter().map(|n| n.value.clone()).collect()))
+        }
+    }
+}
+
+fn pinned(manifest: &Manifest, live: &LiveState, n: E164) -> NewNumber {
+    let range = manifest.ranges.iter().find(|r| r.contains(n));
+    let number_type = live
+        .numbers
+        .get(&n)
+        .and_then(|a| a.number_type)
+        .or(range.map(|r| r.kind))
+        .unwrap_or(NumberType::DirectRouting);
+    NewNumber {
+        number: n,
+        number_type,
+        range: range.map(|r| r.name.value.clone()),
+        location_id: range.and_then(|r| r.location.clone()),
+    }
+}
+
+/// Lowest-free allocation with one forward-only cursor per range: numbers
+/// only become taken during a plan, so a cursor never needs to move back.
+struct Allocator<'m> {
+    ranges: HashMap<&'m str, RangeCursor<'m>>,
+}
+
+struct RangeCursor<'m> {
+    range: &'m NumberRange,
+    reserved: HashSet<E164>,
+    candidates: Candidates,
+}
+
+enum Candidates {
+    /// Direct Routing: every number of the blocks, sorted; (block, next).
+    Blocks {
+        blocks: Vec<(E164, E164)>,
+        block: usize,
+        next: Option<E164>,
+    },
+    /// Calling Plan / Operator Connect: unassigned inventory numbers with
+    /// the `userAssignment` capability inside the blocks, sorted.
+    Inventory { numbers: Vec<E164>, next: usize },
+}
+
+impl<'m> Allocator<'m> {
+    fn new(manifest: &'m Manifest, live: &LiveState) -> Self {
+        let mut ranges = HashMap::new();
+        for r in &manifest.ranges {
+            let mut blocks: Vec<(E164, E164)> = r
+                .blocks
+                .iter()
+                .filter(|b| b.size() > 0)
+                .map(|b| (b.from, b.to))
+                .collect();
+            blocks.sort();
+            let candidates = if r.kind.needs_inventory() {
+                let mut numbers: Vec<E164> = blocks
+                    .iter()
+                    .flat_map(|(from, to)| live.numbers.range(*from..=*to))
+                    .filter(|(_, a)| !a.is_held() && a.can_assign_to_user())
+                    .map(|(n, _)| *n)
+                    .collect();
+                numbers.sort();
+                numbers.dedup();
+                Candidates::Inventory { numbers, next: 0 }
+            } else {
+                let next = blocks.first().map(|b| b.0);
+                Candidates::Blocks {
+                    blocks,
+                    block: 0,
+                    next,
+                }
+            };
+            ranges.insert(
+                r.name.value.as_str(),
+                RangeCursor {
+                    range: r,
+                    reserved: r.reserve.iter().map(|n| n.value).collect(),
+                    candidates,
+                },
+            );
+        }
+        Allocator { ranges }
+    }
+
+    fn allocate(&mut self, names: &[String], taken: &mut HashSet<E164>) -> Option<NewNumber> {
+        for name in names {
+            let Some(cursor) = self.ranges.get_mut(name.as_str()) else {
+                continue;
+            };
+            if let Some(n) = cursor.next_free(taken) {
+                taken.insert(n);
+                return Some(NewNumber {
+                    number: n,
+                    number_type: cursor.range.kind,
+                    range: Some(name.clone()),
+                    location_id: cursor.range.location.clone(),
+                });
+            }
+        }
+        None
+    }
+}
+
+impl RangeCursor<'_> {
+    fn next_free(&mut self, taken: &HashSet<E164>) -> Option<E164> {
+        let free = |n: &E164| !taken.contains(n) && !self.reserved.contains(n);
+        match &mut self.candidates {
+            Candidates::Inventory { numbers, next } => {
+                while *next < numbers.len() {
+                    let n = numbers[*next];
+                    if free(&n) {
+                        return Some(n);
+                    }
+                    *next += 1;
+                }
+                None
+            }
+            Candidates::Blocks {
+                blocks,
+                block,
+                next,
+            } => loop {
+                let (_, to) = *blocks.get(*block)?;
+                match *next {
+                    Some(n) if n <= to => {
+                        if free(&n) {
+                            return Some(n);
+                        }
+                        *next = n.next();
+                    }
+                    _ => {
+                        *block += 1;
+                        // Blocks are sorted and do not overlap (validated),
+                        // but never step back below where we are.
+                        *next = blocks.get(*block).map(|b| match *next {
+                            Some(n) if n > b.0 => n,
+                            _ => b.0,
+                        });
+                    }
+                }
+            },
+        }
+    }
+}
+
+/// Every policy name a persona uses must exist in the tenant for its type.
+fn check_policies(manifest: &Manifest, live: &LiveState, out: &mut DesiredState) {
+    for p in &manifest.personas {
+        for s in &p.policies {
+            let Some(name) = &s.policy else { continue };
+            if live.policy(&s.policy_type.value, name).is_none() {
+                let existing: Vec<String> = live
+                    .policies
+                    .get(&s.policy_type.value)
+                    .map(|m| m.values().map(|p| format!("`{}`", p.name)).collect())
+                    .unwrap_or_default();
+                let known = if existing.is_empty() {
+                    "no policy of this type exists in the tenant besides `Global`".to_string()
+                } else {
+                    format!("policies that exist: {}", existing.join(", "))
+                };
+                out.errors.push(Issue {
+                    code: "unknown-policy",
+                    user: None,
+                    message: format!(
+                        "persona `{}` sets {} `{}`, which does not exist in the tenant; {known}",
+                        p.name.value, s.policy_type.value, name
+                    ),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! The live state of a tenant as one plain value: users with their rule
+//! attributes and direct policy assignments, groups (membership resolved
+//! transitively), the policy instances that exist, and the number inventory.
+//!
+//! Every provider produces a [`LiveState`]; the planner only reads it. No I/O.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::catalog::{ATTRIBUTES, USER_ATTRIBUTE_COUNT};
+use crate::numbers::{E164, NumberType};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LiveState {
+    pub tenant_id: String,
+    /// Sorted by lower-cased user principal name.
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    /// Policy instances that exist, per canonical policy type, by lower-cased
+    /// name. `Global` is implicit and never listed.
+    pub policies: BTreeMap<String, BTreeMap<String, PolicyInstance>>,
+    /// The number inventory and every number held, by number.
+    pub numbers: BTreeMap<E164, NumberAssignment>,
+    /// Group policy assignments (shown by `explain`; never changed).
+    pub group_policies: Vec<GroupPolicyAssignment>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    pub upn: String,
+    pub display_name: Option<String>,
+    pub account_enabled: bool,
+    /// Rule attributes by [`crate::catalog::AttrId`] (all but `memberOf`), as
+    /// the directory holds them.
+    pub attrs: Box<[Option<Box<str>>]>,
+    /// Direct policy assignments: policy type -> policy name.
+    pub policies: BTreeMap<String, String>,
+    /// Indexes into [`LiveState::groups`] of every group the user belongs
+    /// to, directly or through nesting; sorted.
+    pub groups: Vec<u32>,
+}
+
+impl User {
+    pub fn new(id: impl Into<String>, upn: impl Into<String>) -> Self {
+        User {
+            id: id.into(),
+            upn: upn.into(),
+            display_name: None,
+            account_enabled: true,
+            attrs: vec![None; USER_ATTRIBUTE_COUNT].into_boxed_slice(),
+            policies: BTreeMap::new(),
+            groups: Vec::new(),
+        }
+    }
+
+    pub fn attr(&self, id: usize) -> Option<&str> {
+        self.attrs.get(id).and_then(|v| v.as_deref())
+    }
+
+    pub fn set_attr(&mut self, name: &str, value: Option<String>) {
+        if let Some(id) = crate::catalog::attribute(name) {
+            if id < USER_ATTRIBUTE_COUNT {
+                self.attrs[id] = value.map(String::into_boxed_str);
+            }
+        }
+    }
+
+    pub fn attr_name(id: usize) -> &'static str {
+        ATTRIBUTES[id]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    /// Direct members: user ids and group ids.
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyInstance {
+    pub policy_type: String,
+    pub name: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupPolicyAssignment {
+    pub group_id: String,
+    pub policy_type: String,
+    pub policy_name: String,
+    pub rank: u32,
+}
+
+/// A Graph `numberAssignment`, reduced to what roster reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberAssignment {
+    pub number: E164,
+    pub number_type: Option<NumberType>,
+    /// Object id of the user, resource account or other target holding it.
+    pub target: Option<String>,
+    /// `primary`, `private`, `alternate`.
+    pub category: Option<String>,
+    /// Graph `assignmentStatus` (`unassigned`, `userAssigned`, …).
+    pub status: String,
+    pub capabilities: Vec<String>,
+    pub location_id: Option<String>,
+}
+
+impl NumberAssignment {
+    pub fn is_held(&self) -> bool {
+        !self.status.eq_ignore_ascii_case("unassigned") || self.target.is_some()
+    }
+
+    pub fn can_assign_to_user(&self) -> bool {
+        self.capabilities
+            .iter()
+            .any(|c| c.eq_ignore_ascii_case("userAssignment"))
+    }
+
+    pub fn is_primary(&self) -> bool {
+        self.category
+            .as_deref()
+            .is_none_or(|c| c.eq_ignore_ascii_case("primary"))
+    }
+}
+
+impl LiveState {
+    pub fn user_by_id(&self) -> HashMap<&str, usize> {
+        self.users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.as_str(), i))
+            .collect()
+    }
+
+    /// Find a user by UPN (without regard to case) or object id.
+    pub fn find_user(&self, key: &str) -> Option<&User> {
+        let k = key.trim();
+        self.users
+            .iter()
+            .find(|u| u.upn.eq_ignore_ascii_case(k) || u.id.eq_ignore_ascii_case(k))
+    }
+
+    /// Numbers held by each user id, sorted.
+    pub fn numbers_by_holder(&self) -> HashMap<&str, Vec<&NumberAssignment>> {
+        let mut out: HashMap<&str, Vec<&NumberAssignment>> = HashMap::new();
+        for n in self.numbers.values() {
+            if let Some(t) = &n.target {
+                if n.is_held() {
+                    out.entry(t.as_str()).or_default().push(n);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn policy(&self, policy_type: &str, name: &str) -> Option<&PolicyInstance> {
+        self.policies
+            .get(policy_type)
+            .and_then(|m| m.get(&name.to_lowercase()))
+    }
+
+    pub fn add_policy(&mut self, policy_type: &str, name: &str, id: &str) {
+        self.policies
+            .entry(policy_type.to_string())
+            .or_default()
+            .insert(
+                name.to_lowercase(),
+                PolicyInstance {
+                    policy_type: policy_type.to_string(),
+                    name: name.to_string(),
+                    id: id.to_string(),
+                },
+            );
+    }
+
+    /// Sort users by lower-cased UPN and resolve every user's transitive
+    /// group membership. Call after building or changing users and groups.
+    pub fn finish(&mut self) {
+        self.users
+            .sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
+        resolve_groups(self);
+    }
+}
+
+/// Every group each user belongs to, through any depth of nesting (cycles
+/// tolerated). Linear in members times nesting depth.
+fn resolve_groups(live: &mut LiveState) {
+    let group_index: HashMap<&str, u32> = live
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i as u32))
+        .collect();
+    // parents[g] = groups that list g as a member.
+    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); live.groups.len()];
+    let mut direct: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (gi, g) in live.groups.iter().enumerate() {
+        for m in &g.members {
+            if let Some(&child) = group_index.get(m.as_str()) {
+                parents[child as usize].push(gi as u32);
+            } else {
+                direct.entry(m.as_str()).or_default().push(gi as u32);
+            }
+        }
+    }
+    // ancestors[g] = g and every group containing it, transitively.
+    let ancestors: Vec<Vec<u32>> = (0..live.groups.len() as u32)
+        .map(|g| {
+            let mut seen = vec![g];
+            let mut stack = vec![g];
+            while let Some(x) = stack.pop() {
+                for &p in &parents[x as usize] {
+                    if !seen.contains(&p) {
+                        seen.push(p);
+                        stack.push(p);
+                    }
+                }
+            }
+            seen.sort_unstable();
+            seen
+        })
+        .collect();
+    let memberships: Vec<Vec<u32>> = live
+        .users
+        .iter()
+        .map(|u| {
+            let mut all: Vec<u32> = direct
+                .get(u.id.as_str())
+                .into_iter()
+                .flatten()
+                .flat_map(|&g| ancestors[g as usize].iter().copied())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            all
+        })
+        .collect();
+    for (u, groups) in live.users.iter_mut().zip(memberships) {
+        u.groups = groups;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_groups_are_transitive_and_cycles_end() {
+        let mut live = LiveState::default();
+        live.users.push(User::new("u1", "a@x"));
+        live.users.push(User::new("u2", "b@x"));
+        let g = |id: &str, members: &[&str]| Group {
+            id: id.into(),
+            display_name: id.to_uppercase(),
+            members: members.iter().map(|s| s.to_string()).collect(),
+        };
+        live.groups = vec![
+            g("outer", &["inner"]),
+            g("inner", &["u1", "loop"]),
+            g("loop", &["inner"]),
+            g("other", &["u2"]),
+        ];
+        live.finish();
+        assert_eq!(live.users[0].groups, vec![0, 1, 2]);
+        assert_eq!(live.users[1].groups, vec![3]);
+    }
+}

@@ -1,0 +1,732 @@
+//! TOML manifests (the `toml` crate's spanned document) lowered into the
+//! [`Manifest`] model, with the same checks and messages as the KDL side.
+//! No I/O.
+
+use toml::Spanned as TSpanned;
+use toml::de::{DeTable, DeValue};
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::lower;
+use super::model::*;
+use super::source::{FileId, Span, Spanned};
+
+type Value<'i> = TSpanned<DeValue<'i>>;
+
+struct Ctx<'d> {
+    file: FileId,
+    diags: &'d mut Diagnostics,
+}
+
+/// Parse one TOML file and add what it says to `manifest`.
+pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut Diagnostics) {
+    let (doc, errors) = DeTable::parse_recoverable(text);
+    if !errors.is_empty() {
+        for e in errors {
+            let span = Span::new(file, e.span().unwrap_or(0..0));
+            diags.push(
+                Diagnostic::error("toml-syntax", span, e.message().trim().to_string())
+                    .label("invalid TOML")
+                    .help("manifests are TOML 1.0: strings are quoted, tables are `[name]`"),
+            );
+        }
+        return;
+    }
+    let mut cx = Ctx { file, diags };
+    for (key, value) in doc.get_ref().iter() {
+        let kspan = cx.span(key.span());
+        match key.get_ref().as_ref() {
+            "tenant" => {
+                if let Some(table) = cx.table(value, "`tenant`") {
+                    let t = cx.tenant(table, cx.span(value.span()));
+                    if let Some(first) = &manifest.tenant {
+                        cx.diags.push(
+                            Diagnostic::error("duplicate-tenant", kspan, "a second `tenant` item")
+                                .label("second tenant settings")
+                                .related(first.span, "first given here")
+                                .help("the whole config directory holds at most one `tenant` item"),
+                        );
+                    } else {
+                        manifest.tenant = Some(t);
+                    }
+                }
+            }
+            "range" => {
+                for (name, v) in cx.named_tables(value, "`range`") {
+                    if let Some(r) = cx.range(name, v) {
+                        manifest.ranges.push(r);
+                    }
+                }
+            }
+            "persona" => {
+                for (name, v) in cx.named_tables(value, "`persona`") {
+                    if let Some(p) = cx.persona(name, v) {
+                        manifest.personas.push(p);
+                    }
+                }
+            }
+            "rule" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        if let Some(t) = cx.table(item, "a `[[rule]]`") {
+                            if let Some(r) = cx.rule(t, cx.span(item.span())) {
+                                manifest.rules.push(r);
+                            }
+                        }
+                    }
+                }
+                _ => lower::wrong_type(
+                    cx.diags,
+                    kspan,
+                    "`rule`",
+                    "an array of tables",
+                    "write each rule as `[[rule]]` with `name` and `persona`",
+                ),
+            },
+            "user" => {
+                for (name, v) in cx.named_tables(value, "`user`") {
+                    if let Some(u) = cx.user(name, v) {
+                        manifest.users.push(u);
+                    }
+                }
+            }
+            other => lower::unknown(cx.diags, "item", other, kspan, lower::TOP_LEVEL_ITEMS),
+        }
+    }
+}
+
+impl Ctx<'_> {
+    fn span(&self, r: std::ops::Range<usize>) -> Span {
+        Span::new(self.file, r)
+    }
+
+    fn vspan(&self, v: &Value<'_>) -> Span {
+        self.span(v.span())
+    }
+
+    fn table<'v, 'i>(&mut self, v: &'v Value<'i>, what: &str) -> Option<&'v DeTable<'i>> {
+        match v.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => {
+                let span = self.vspan(v);
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    what,
+                    "a table",
+                    "write it as `[…]` or `{ … }`",
+                );
+                None
+            }
+        }
+    }
+
+    /// `[persona.NAME]`-style tables: (name with its span, body).
+    fn named_tables<'v, 'i>(
+        &mut self,
+        v: &'v Value<'i>,
+        what: &str,
+    ) -> Vec<(Spanned<String>, &'v Value<'i>)> {
+        let Some(t) = self.table(v, what) else {
+            return Vec::new();
+        };
+        t.iter()
+            .map(|(k, v)| {
+                (
+                    Spanned::new(k.get_ref().to_string(), self.span(k.span())),
+                    v,
+                )
+            })
+            .collect()
+    }
+
+    /// Check every key of a table against `allowed`; return the known ones.
+    fn fields<'v, 'i>(
+        &mut self,
+        t: &'v DeTable<'i>,
+        owner: &str,
+        allowed: &[&str],
+    ) -> Vec<(String, Span, &'v Value<'i>)> {
+        let mut out = Vec::new();
+        for (k, v) in t.iter() {
+            let key = k.get_ref().to_string();
+            let span = self.span(k.span());
+            if allowed.contains(&key.as_str()) {
+                out.push((key, span, v));
+            } else {
+                lower::unknown(self.diags, &format!("key of {owner}"), &key, span, allowed);
+            }
+        }
+        out
+    }
+
+    fn string(&mut self, v: &Value<'_>, what: &str) -> Option<Spanned<String>> {
+        let span = self.vspan(v);
+        match v.get_ref() {
+            DeValue::String(s) => Some(Spanned::new(s.to_string(), span)),
+            DeValue::Integer(i) => {
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    what,
+                    "a string",
+                    &format!("quote it: `\"{}\"`", i.as_str()),
+                );
+                None
+            }
+            _ => {
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    what,
+                    "a string",
+                    "strings are written in double quotes",
+                );
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, v: &Value<'_>, what: &str) -> Option<bool> {
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            _ => {
+                let span = self.vspan(v);
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    what,
+                    "a boolean",
+                    "write `true` or `false`",
+                );
+                None
+            }
+        }
+    }
+
+    fn integer(&mut self, v: &Value<'_>, what: &str, max: i128) -> Option<i128> {
+        let parsed = match v.get_ref() {
+            DeValue::Integer(i) => {
+                i128::from_str_radix(&i.as_str().replace('_', ""), i.radix()).ok()
+            }
+            _ => None,
+        };
+        match parsed {
+            Some(i) if (0..=max).contains(&i) => Some(i),
+            _ => {
+                let span = self.vspan(v);
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    what,
+                    &format!("a whole number from 0 to {max}"),
+                    "write a number without quotes, e.g. `500`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A string or an array of strings.
+    fn strings(&mut self, v: &Value<'_>, what: &str) -> Vec<Spanned<String>> {
+        match v.get_ref() {
+            DeValue::Array(items) => items.iter().filter_map(|i| self.string(i, what)).collect(),
+            _ => self.string(v, what).into_iter().collect(),
+        }
+    }
+
+    // ----- tenant -------------------------------------------------------
+
+    fn tenant(&mut self, t: &DeTable<'_>, span: Span) -> Tenant {
+        let mut out = Tenant {
+            span,
+            ..Tenant::default()
+        };
+        let allowed = ["name", "provider", "scope", "leavers", "safety", "paused"];
+        for (key, kspan, v) in self.fields(t, "`[tenant]`", &allowed) {
+            match key.as_str() {
+                "name" => {
+                    if let Some(s) = self.string(v, "`name`") {
+                        out.name = s.value;
+                    }
+                }
+                "provider" => out.provider = self.provider(v),
+                "scope" => {
+                    if let Some(t) = self.table(v, "`scope`") {
+                        let conds = self.conditions(t);
+                        out.scope = Some(Condition::All(conds, kspan));
+                    }
+                }
+                "leavers" => {
+                    if let Some(t) = self.table(v, "`leavers`") {
+                        for (k, _, v) in
+                            self.fields(t, "`leavers`", &["release-number", "reset-policies"])
+                        {
+                            let b = self.boolean(v, &format!("`{k}`"));
+                            match k.as_str() {
+                                "release-number" => out.leavers.release_number = b.unwrap_or(true),
+                                _ => out.leavers.reset_policies = b.unwrap_or(false),
+                            }
+                        }
+                    }
+                }
+                "safety" => {
+                    if let Some(t) = self.table(v, "`safety`") {
+                        for (k, _, v) in self.fields(
+                            t,
+                            "`safety`",
+                            &["max-changed-users", "max-changed-percent"],
+                        ) {
+                            if k == "max-changed-users" {
+                                out.safety.max_changed_users = self
+                                    .integer(v, "`max-changed-users`", u32::MAX as i128)
+                                    .map(|i| i as u64);
+                            } else if let Some(i) = self.integer(v, "`max-changed-percent`", 100) {
+                                out.safety.max_changed_percent = Some(i as u32);
+                            }
+                        }
+                    }
+                }
+                _ => out.paused = self.boolean(v, "`paused`").unwrap_or(false),
+            }
+        }
+        out
+    }
+
+    fn provider(&mut self, v: &Value<'_>) -> Option<Spanned<ProviderConfig>> {
+        let span = self.vspan(v);
+        let t = self.table(v, "`provider`")?;
+        let allowed = [
+            "kind",
+            "path",
+            "tenant-id",
+            "client-id",
+            "client-secret-env",
+            "client-secret-file",
+            "certificate-file",
+            "private-key-file",
+            "endpoint",
+            "authority",
+        ];
+        let mut kind = None;
+        let mut g = GraphConfig::default();
+        let mut path = None;
+        for (k, _, v) in self.fields(t, "`provider`", &allowed) {
+            let Some(s) = self.string(v, &format!("`{k}`")) else {
+                continue;
+            };
+            match k.as_str() {
+                "kind" => kind = Some(s),
+                "path" => path = Some(s.value),
+                "tenant-id" => g.tenant_id = s.value,
+                "client-id" => g.client_id = s.value,
+                "client-secret-env" => g.client_secret_env = Some(s.value),
+                "client-secret-file" => g.client_secret_file = Some(s.value),
+                "certificate-file" => g.certificate_file = Some(s.value),
+                "private-key-file" => g.private_key_file = Some(s.value),
+                "endpoint" => g.endpoint = Some(s.value),
+                _ => g.authority = Some(s.value),
+            }
+        }
+        let Some(kind) = kind else {
+            lower::missing(
+                self.diags,
+                span,
+                "`kind`",
+                "write `provider = { kind = \"file\", path = \"tenant.json\" }`",
+            );
+            return None;
+        };
+        match kind.value.as_str() {
+            "file" => match path {
+                Some(path) => Some(Spanned::new(ProviderConfig::File { path }, span)),
+                None => {
+                    lower::missing(
+                        self.diags,
+                        span,
+                        "`path`",
+                        "write `provider = { kind = \"file\", path = \"tenant.json\" }`",
+                    );
+                    None
+                }
+            },
+            "graph" => Some(Spanned::new(ProviderConfig::Graph(g), span)),
+            other => {
+                lower::unknown(self.diags, "provider", other, kind.span, &["file", "graph"]);
+                None
+            }
+        }
+    }
+
+    // ----- range --------------------------------------------------------
+
+    fn range(&mut self, name: Spanned<String>, v: &Value<'_>) -> Option<NumberRange> {
+        let span = self.vspan(v);
+        let t = self.table(v, "a range")?;
+        let mut kind = None;
+        let mut location = None;
+        let mut blocks = Vec::new();
+        let mut reserve = Vec::new();
+        let mut has_type = false;
+        for (k, _, v) in self.fields(t, "a range", &["type", "location", "blocks", "reserve"]) {
+            match k.as_str() {
+                "type" => {
+                    has_type = true;
+                    kind = self
+                        .string(v, "`type`")
+                        .and_then(|s| lower::number_type(self.diags, &s.value, s.span));
+                }
+                "location" => location = self.string(v, "`location`").map(|s| s.value),
+                "blocks" => {
+                    let DeValue::Array(items) = v.get_ref() else {
+                        let s = self.vspan(v);
+                        lower::wrong_type(
+                            self.diags,
+                            s,
+                            "`blocks`",
+                            "an array of [from, to] pairs",
+                            "write `blocks = [[\"+442071230000\", \"+442071230999\"]]`",
+                        );
+                        continue;
+                    };
+                    for item in items.iter() {
+                        let ispan = self.vspan(item);
+                        let pair = match item.get_ref() {
+                            DeValue::Array(p) if p.len() == 2 => p,
+                            _ => {
+                                self.diags.push(
+                                    Diagnostic::error("wrong-arguments", ispan, "a block is a pair of numbers, from and to")
+                                        .label("expected `[\"+FROM\", \"+TO\"]`")
+                                        .help("for a single number write it twice: `[\"+442071230000\", \"+442071230000\"]`"),
+                                );
+                                continue;
+                            }
+                        };
+                        let from = self
+                            .string(&pair[0], "a block end")
+                            .and_then(|s| lower::e164(self.diags, &s.value, s.span));
+                        let to = self
+                            .string(&pair[1], "a block end")
+                            .and_then(|s| lower::e164(self.diags, &s.value, s.span));
+                        if let (Some(from), Some(to)) = (from, to) {
+                            blocks.push(Block {
+                                from,
+                                to,
+                                span: ispan,
+                            });
+                        }
+                    }
+                }
+                _ => {
+                    for s in self.strings(v, "a reserved number") {
+                        if let Some(n) = lower::e164(self.diags, &s.value, s.span) {
+                            reserve.push(Spanned::new(n, s.span));
+                        }
+                    }
+                }
+            }
+        }
+        if !has_type {
+            lower::missing(
+                self.diags,
+                name.span,
+                "`type`",
+                "add `type = \"direct-routing\"`, `\"calling-plan\"` or `\"operator-connect\"`",
+            );
+        }
+        Some(NumberRange {
+            name,
+            kind: kind?,
+            location,
+            blocks,
+            reserve,
+            span,
+        })
+    }
+
+    // ----- persona ------------------------------------------------------
+
+    fn persona(&mut self, name: Spanned<String>, v: &Value<'_>) -> Option<Persona> {
+        let span = self.vspan(v);
+        let t = self.table(v, "a persona")?;
+        let mut p = Persona {
+            name,
+            description: None,
+            policies: Vec::new(),
+            number: NumberPolicy::Unmanaged,
+            span,
+        };
+        for (k, kspan, v) in self.fields(t, "a persona", &["description", "policies", "number"]) {
+            match k.as_str() {
+                "description" => p.description = self.string(v, "`description`").map(|s| s.value),
+                "policies" => {
+                    let Some(t) = self.table(v, "`policies`") else {
+                        continue;
+                    };
+                    for (ty, pv) in t.iter() {
+                        let tspan = self.span(ty.span());
+                        let pspan = Span::new(self.file, ty.span().start..pv.span().end);
+                        if let Some(policy) = self.string(pv, "a policy name") {
+                            if let Some(setting) =
+                                lower::policy(self.diags, ty.get_ref(), tspan, &policy.value, pspan)
+                            {
+                                p.policies.push(setting);
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    p.number = match v.get_ref() {
+                        DeValue::Boolean(false) => NumberPolicy::Forbidden,
+                        DeValue::Boolean(true) => {
+                            let s = self.vspan(v);
+                            lower::wrong_type(
+                                self.diags,
+                                s,
+                                "`number`",
+                                "range names or false",
+                                "`number = true` says nothing: name the ranges to draw from",
+                            );
+                            NumberPolicy::Unmanaged
+                        }
+                        _ => {
+                            let names = self.strings(v, "a range name");
+                            if names.is_empty() {
+                                lower::missing(
+                                    self.diags,
+                                    kspan,
+                                    "range names",
+                                    "write `number = [\"range-a\"]`, or `number = false` for no number",
+                                );
+                                NumberPolicy::Unmanaged
+                            } else {
+                                NumberPolicy::Ranges(names)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Some(p)
+    }
+
+    // ----- rule ---------------------------------------------------------
+
+    fn rule(&mut self, t: &DeTable<'_>, span: Span) -> Option<Rule> {
+        let mut name = None;
+        let mut persona = None;
+        let mut description = None;
+        let mut when = Vec::new();
+        for (k, _, v) in self.fields(
+            t,
+            "a `[[rule]]`",
+            &["name", "persona", "description", "when"],
+        ) {
+            match k.as_str() {
+                "name" => name = self.string(v, "`name`"),
+                "persona" => persona = self.string(v, "`persona`"),
+                "description" => description = self.string(v, "`description`").map(|s| s.value),
+                _ => {
+                    if let Some(t) = self.table(v, "`when`") {
+                        when = self.conditions(t);
+                    }
+                }
+            }
+        }
+        if name.is_none() {
+            lower::missing(
+                self.diags,
+                span,
+                "`name`",
+                "every `[[rule]]` has a unique `name = \"…\"`",
+            );
+        }
+        if persona.is_none() {
+            lower::missing(self.diags, span, "`persona`", "add `persona = \"PERSONA\"`");
+        }
+        Some(Rule {
+            name: name?,
+            persona: persona?,
+            description,
+            when,
+            span,
+        })
+    }
+
+    /// The conditions of a `when`/`scope` table, in written order.
+    fn conditions(&mut self, t: &DeTable<'_>) -> Vec<Condition> {
+        let mut out = Vec::new();
+        for (k, v) in t.iter() {
+            let key = k.get_ref().as_ref();
+            let kspan = self.span(k.span());
+            let span = Span::new(self.file, k.span().start..v.span().end);
+            match key {
+                "all" | "any" | "not" => {
+                    let children = self.group(v, key, span);
+                    out.push(match key {
+                        "all" => Condition::All(children, span),
+                        "any" => Condition::Any(children, span),
+                        _ => Condition::Not(children, span),
+                    });
+                }
+                attr_name => {
+                    if let Some(c) = self.attr_condition(attr_name, kspan, v, span) {
+                        out.push(Condition::Attr(c));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// `any = [ {…}, {…} ]` (each table is the `all` of its conditions), or
+    /// `not = { … }` (one table).
+    fn group(&mut self, v: &Value<'_>, key: &str, span: Span) -> Vec<Condition> {
+        let children = match v.get_ref() {
+            DeValue::Table(t) => self.conditions(t),
+            DeValue::Array(items) => {
+                let mut out = Vec::new();
+                for item in items.iter() {
+                    let ispan = self.vspan(item);
+                    if let Some(t) = self.table(item, &format!("an item of `{key}`")) {
+                        let mut conds = self.conditions(t);
+                        if conds.len() == 1 {
+                            out.push(conds.remove(0));
+                        } else {
+                            out.push(Condition::All(conds, ispan));
+                        }
+                    }
+                }
+                out
+            }
+            _ => {
+                lower::wrong_type(
+                    self.diags,
+                    span,
+                    &format!("`{key}`"),
+                    "a table or an array of tables",
+                    &format!("write `{key} = [ {{ city = \"London\" }}, {{ city = \"Leeds\" }} ]`"),
+                );
+                return Vec::new();
+            }
+        };
+        if children.is_empty() {
+            self.diags.push(
+                Diagnostic::error("empty-group", span, format!("empty `{key}` group"))
+                    .label("no conditions")
+                    .help(format!(
+                        "write conditions inside: `{key} = {{ city = \"London\" }}`"
+                    )),
+            );
+        }
+        children
+    }
+
+    fn attr_condition(
+        &mut self,
+        name: &str,
+        kspan: Span,
+        v: &Value<'_>,
+        span: Span,
+    ) -> Option<AttrCondition> {
+        let attribute = lower::attribute(self.diags, name, kspan);
+        let mut values = Vec::new();
+        let mut ops = Vec::new();
+        match v.get_ref() {
+            DeValue::String(_) | DeValue::Array(_) => {
+                values = self
+                    .strings(v, "a condition value")
+                    .into_iter()
+                    .map(|s| s.value)
+                    .collect();
+            }
+            DeValue::Table(t) => {
+                let mut allowed = vec!["equals"];
+                allowed.extend_from_slice(OPERATORS);
+                for (k, ks, ov) in self.fields(t, &format!("condition `{name}`"), &allowed) {
+                    let ospan = Span::new(self.file, ks.start..ov.span().end);
+                    match k.as_str() {
+                        "equals" => {
+                            values = self
+                                .strings(ov, "a condition value")
+                                .into_iter()
+                                .map(|s| s.value)
+                                .collect()
+                        }
+                        "exists" => {
+                            if let Some(b) = self.boolean(ov, "`exists`") {
+                                ops.push(Spanned::new(Op::Exists(b), ospan));
+                            }
+                        }
+                        op => {
+                            if let Some(s) = self.string(ov, &format!("`{op}`")) {
+                                if let Some(o) = lower::string_op(self.diags, op, &s.value, ospan) {
+                                    ops.push(Spanned::new(o, ospan));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            _ => {
+                lower::wrong_type(
+                    self.diags,
+                    self.vspan(v),
+                    &format!("condition `{name}`"),
+                    "a string, an array of strings or a table of operators",
+                    &format!(
+                        "write `{name} = \"value\"`, `{name} = [\"a\", \"b\"]` or `{name} = {{ starts-with = \"a\" }}`"
+                    ),
+                );
+                return None;
+            }
+        }
+        if values.is_empty() && ops.is_empty() {
+            self.diags.push(
+                Diagnostic::error("empty-condition", span, format!("condition `{name}` tests nothing"))
+                    .label("no value or operator")
+                    .help(format!("give values (`{name} = [\"A\", \"B\"]`) or an operator (`{name} = {{ exists = true }}`)")),
+            );
+            return None;
+        }
+        Some(AttrCondition {
+            attribute: attribute?,
+            values,
+            ops,
+            span,
+        })
+    }
+
+    // ----- user ---------------------------------------------------------
+
+    fn user(&mut self, upn: Spanned<String>, v: &Value<'_>) -> Option<UserOverride> {
+        let span = self.vspan(v);
+        let t = self.table(v, "a user override")?;
+        let mut u = UserOverride {
+            upn,
+            persona: None,
+            number: None,
+            ignore: false,
+            span,
+        };
+        let fields = self.fields(t, "a user override", &["persona", "number", "ignore"]);
+        if fields.is_empty() {
+            self.diags.push(
+                Diagnostic::error("empty-override", u.upn.span, "user override says nothing")
+                    .label("no persona, number or ignore")
+                    .help("add `persona = \"…\"`, `number = \"+…\"` or `ignore = true`"),
+            );
+        }
+        for (k, _, v) in fields {
+            match k.as_str() {
+                "persona" => u.persona = self.string(v, "`persona`"),
+                "number" => {
+                    u.number = self.string(v, "`number`").and_then(|s| {
+                        lower::e164(self.diags, &s.value, s.span).map(|n| Spanned::new(n, s.span))
+                    })
+                }
+                _ => u.ignore = self.boolean(v, "`ignore`").unwrap_or(false),
+            }
+        }
+        Some(u)
+    }
+}

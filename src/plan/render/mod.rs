@@ -1,0 +1,102 @@
+//! One plan, several renderers, all pure: `text` for a terminal (Terraform
+//! style), `markdown` for a pull-request comment, `json` for machines.
+
+mod markdown;
+mod text;
+
+pub use markdown::{MARKDOWN_LIMIT, markdown};
+pub use text::text;
+
+use super::{Action, Plan, Reason};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Markdown,
+    Json,
+}
+
+pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => text(plan, color),
+        Format::Markdown => markdown(plan, MARKDOWN_LIMIT),
+        Format::Json => plan.to_json(),
+    }
+}
+
+/// `+`, `-` or `~` for an action.
+pub(crate) fn sign(a: &Action) -> char {
+    match a {
+        Action::AssignPolicy { from: None, .. } | Action::AssignNumber { .. } => '+',
+        Action::AssignPolicy { from: Some(_), .. } => '~',
+        Action::RemovePolicy { .. } | Action::ReleaseNumber { .. } => '-',
+    }
+}
+
+/// An action in words, without its sign.
+pub(crate) fn describe(a: &Action) -> String {
+    match a {
+        Action::AssignPolicy {
+            policy_type,
+            from: None,
+            to,
+        } => format!("{policy_type}: \"{to}\""),
+        Action::AssignPolicy {
+            policy_type,
+            from: Some(f),
+            to,
+        } => {
+            format!("{policy_type}: \"{f}\" -> \"{to}\"")
+        }
+        Action::RemovePolicy { policy_type, from } => {
+            format!("{policy_type}: \"{from}\" removed (Global or group applies)")
+        }
+        Action::ReleaseNumber { number } => format!("number {number} released"),
+        Action::AssignNumber {
+            number,
+            number_type,
+            range,
+            location_id,
+        } => {
+            let mut s = format!("number {number} ({}", number_type.graph_name());
+            if let Some(r) = range {
+                s.push_str(&format!(", range {r}"));
+            }
+            if let Some(l) = location_id {
+                s.push_str(&format!(", location {l}"));
+            }
+            s.push(')');
+            s
+        }
+    }
+}
+
+pub(crate) fn reason(r: &Reason) -> String {
+    match r {
+        Reason::Rule { name } => format!("rule \"{name}\""),
+        Reason::Override => "user override".into(),
+        Reason::Leaver => "leaver (account disabled)".into(),
+    }
+}
+
+/// The closing line: `Plan: 3 users to change: …`.
+pub(crate) fn summary_line(plan: &Plan) -> String {
+    let s = &plan.summary;
+    if plan.changes.is_empty() {
+        return format!(
+            "No changes. {} users in scope are as the manifests say.",
+            s.users_in_scope
+        );
+    }
+    format!(
+        "Plan: {} user{} to change: {} polic{} to assign, {} to remove, {} number{} to assign, {} to release.",
+        s.users_changed,
+        if s.users_changed == 1 { "" } else { "s" },
+        s.policies_assigned,
+        if s.policies_assigned == 1 { "y" } else { "ies" },
+        s.policies_removed,
+        s.numbers_assigned,
+        if s.numbers_assigned == 1 { "" } else { "s" },
+        s.numbers_released,
+    )
+}

@@ -1,0 +1,141 @@
+//! The terminal view, read like Terraform's: a block per user with `+`, `-`
+//! and `~` lines, then unmatched users, warnings, errors and a closing
+//! summary line. Colour only when asked (a terminal without `NO_COLOR`).
+
+use std::fmt::Write;
+
+use anstyle::{AnsiColor, Style};
+
+use super::{describe, reason, sign, summary_line};
+use crate::plan::{Cause, Plan};
+
+fn paint(color: bool, style: Style, s: &str) -> String {
+    if color {
+        format!("{}{s}{}", style.render(), style.render_reset())
+    } else {
+        s.to_string()
+    }
+}
+
+fn sign_style(c: char) -> Style {
+    match c {
+        '+' => AnsiColor::Green.on_default(),
+        '-' => AnsiColor::Red.on_default(),
+        _ => AnsiColor::Yellow.on_default(),
+    }
+}
+
+pub fn text(plan: &Plan, color: bool) -> String {
+    let bold = Style::new().bold();
+    let dim = Style::new().dimmed();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "roster plan for tenant \"{}\" ({} provider), {} users in scope",
+        plan.tenant.name, plan.tenant.provider, plan.summary.users_in_scope
+    );
+    if !plan.limit.users.is_empty() {
+        let _ = writeln!(out, "limited to: {}", plan.limit.users.join(", "));
+    }
+    for cause in [None, Some(Cause::Change), Some(Cause::Drift)] {
+        let changes: Vec<_> = plan.changes.iter().filter(|c| c.cause == cause).collect();
+        if changes.is_empty() {
+            continue;
+        }
+        match cause {
+            Some(Cause::Change) => {
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    paint(color, bold, "Changes caused by this revision:")
+                );
+            }
+            Some(Cause::Drift) => {
+                let _ = writeln!(
+                    out,
+                    "\n{}",
+                    paint(color, bold, "Drift already pending at the base revision:")
+                );
+            }
+            None => {}
+        }
+        for c in changes {
+            let name = match &c.user.display_name {
+                Some(n) => format!("{} ({n})", c.user.upn),
+                None => c.user.upn.clone(),
+            };
+            let persona = c.persona.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "\n  {} {}  {}",
+                paint(color, sign_style('~'), "~"),
+                paint(color, bold, &name),
+                paint(
+                    color,
+                    dim,
+                    &format!("persona {persona}, by {}", reason(&c.reason))
+                )
+            );
+            for a in &c.actions {
+                let s = sign(a);
+                let _ = writeln!(
+                    out,
+                    "      {} {}",
+                    paint(color, sign_style(s), &s.to_string()),
+                    describe(a)
+                );
+            }
+        }
+    }
+    if !plan.unmatched.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nUnmatched users ({}), left alone: no rule matches them:",
+            plan.unmatched.len()
+        );
+        for u in &plan.unmatched {
+            let _ = writeln!(out, "  ? {}", u.upn);
+        }
+    }
+    if !plan.warnings.is_empty() {
+        let _ = writeln!(out);
+        for w in &plan.warnings {
+            let _ = writeln!(
+                out,
+                "{} [{}] {}",
+                paint(color, AnsiColor::Yellow.on_default().bold(), "warning:"),
+                w.code,
+                w.message
+            );
+        }
+    }
+    if !plan.errors.is_empty() {
+        let _ = writeln!(out);
+        for e in &plan.errors {
+            let _ = writeln!(
+                out,
+                "{} [{}] {}",
+                paint(color, AnsiColor::Red.on_default().bold(), "error:"),
+                e.code,
+                e.message
+            );
+        }
+    }
+    let _ = writeln!(out, "\n{}", paint(color, bold, &summary_line(plan)));
+    if plan.has_errors() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                color,
+                AnsiColor::Red.on_default(),
+                &format!(
+                    "The plan has {} error{} and cannot be applied.",
+                    plan.errors.len(),
+                    if plan.errors.len() == 1 { "" } else { "s" }
+                )
+            )
+        );
+    }
+    out
+}

@@ -1,0 +1,316 @@
+//! The file provider: a tenant snapshot on disk is the live tenant.
+//!
+//! Writes change an in-memory [`LiveState`] with the same rules Graph
+//! applies (unknown policy or user: error; a number held by someone else:
+//! error; Calling Plan and Operator Connect numbers must be in the
+//! inventory), and `commit` writes the whole file to a temporary file
+//! beside it and renames it over the old one, keeping unknown fields.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use super::{Outcome, Provider, ProviderError};
+use crate::apply::schedule::Write;
+use crate::live::{LiveState, NumberAssignment};
+use crate::numbers::E164;
+use crate::snapshot;
+
+pub struct FileProvider {
+    path: PathBuf,
+    original: Option<String>,
+    live: Option<LiveState>,
+    dirty: bool,
+}
+
+impl FileProvider {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        FileProvider {
+            path: path.into(),
+            original: None,
+            live: None,
+            dirty: false,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn load(&mut self) -> Result<&mut LiveState, ProviderError> {
+        if self.live.is_none() {
+            let file = self.path.display().to_string();
+            let text = std::fs::read_to_string(&self.path).map_err(|source| {
+                snapshot::SnapshotError::Io {
+                    file: file.clone(),
+                    source,
+                }
+            })?;
+            let snap = snapshot::parse(&file, &text)?;
+            self.live = Some(snapshot::to_live(&file, &snap)?);
+            self.original = Some(text);
+        }
+        Ok(self.live.as_mut().expect("loaded above"))
+    }
+}
+
+impl Provider for FileProvider {
+    fn kind(&self) -> &'static str {
+        "file"
+    }
+
+    fn fetch(&mut self) -> Result<LiveState, ProviderError> {
+        self.load().cloned()
+    }
+
+    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
+        let live = match self.load() {
+            Ok(l) => l,
+            Err(e) => {
+                return writes
+                    .iter()
+                    .flat_map(users_of)
+                    .map(|u| Outcome::failed(&u, e.to_string()))
+                    .collect();
+            }
+        };
+        let index = user_index(live);
+        let mut out = Vec::new();
+        for w in writes {
+            apply_write(live, &index, w, &mut out);
+        }
+        self.dirty = true;
+        out
+    }
+
+    fn commit(&mut self) -> Result<(), ProviderError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        let (Some(original), Some(live)) = (&self.original, &self.live) else {
+            return Ok(());
+        };
+        let text =
+            snapshot::patch(original, live).map_err(|e| ProviderError::Other(e.to_string()))?;
+        write_atomic(&self.path, text.as_bytes(), |_| Ok(())).map_err(|source| {
+            ProviderError::Write {
+                file: self.path.display().to_string(),
+                source,
+            }
+        })?;
+        self.original = Some(text);
+        self.dirty = false;
+        Ok(())
+    }
+}
+
+fn users_of(w: &Write) -> Vec<String> {
+    match w {
+        Write::ReleaseNumber { user_id, .. } | Write::AssignNumber { user_id, .. } => {
+            vec![user_id.clone()]
+        }
+        Write::AssignPolicy { user_ids, .. } | Write::RemovePolicy { user_ids, .. } => {
+            user_ids.clone()
+        }
+    }
+}
+
+/// User id -> index into `live.users` (build once per batch of writes).
+pub fn user_index(live: &LiveState) -> HashMap<String, usize> {
+    live.users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (u.id.clone(), i))
+        .collect()
+}
+
+/// Apply one write to a live state as Graph would; push one outcome per user.
+pub fn apply_write(
+    live: &mut LiveState,
+    index: &HashMap<String, usize>,
+    w: &Write,
+    out: &mut Vec<Outcome>,
+) {
+    match w {
+        Write::AssignPolicy {
+            policy_type,
+            policy,
+            user_ids,
+        } => {
+            let instance = live.policy(policy_type, policy).map(|p| p.name.clone());
+            let mut targets = Vec::new();
+            for id in user_ids {
+                match (&instance, index.get(id)) {
+                    (None, _) => out.push(Outcome::failed(
+                        id,
+                        format!("policy `{policy}` of type `{policy_type}` does not exist"),
+                    )),
+                    (_, None) => {
+                        out.push(Outcome::failed(id, format!("user `{id}` does not exist")))
+                    }
+                    (Some(_), Some(&i)) => targets.push((i, id)),
+                }
+            }
+            if let Some(name) = instance {
+                for (i, id) in targets {
+                    live.users[i]
+                        .policies
+                        .insert(policy_type.clone(), name.clone());
+                    out.push(Outcome::ok(id));
+                }
+            }
+        }
+        Write::RemovePolicy {
+            policy_type,
+            user_ids,
+        } => {
+            for id in user_ids {
+                match index.get(id) {
+                    Some(&i) => {
+                        live.users[i].policies.remove(policy_type);
+                        out.push(Outcome::ok(id));
+                    }
+                    None => out.push(Outcome::failed(id, format!("user `{id}` does not exist"))),
+                }
+            }
+        }
+        Write::ReleaseNumber { user_id, number } => {
+            let Ok(n) = E164::parse_lenient(number) else {
+                out.push(Outcome::failed(
+                    user_id,
+                    format!("`{number}` is not a telephone number"),
+                ));
+                return;
+            };
+            match live.numbers.get_mut(&n) {
+                Some(a) if a.target.as_deref() == Some(user_id.as_str()) => {
+                    a.target = None;
+                    a.category = None;
+                    a.status = "unassigned".into();
+                    out.push(Outcome::ok(user_id));
+                }
+                // Already released (e.g. an apply retried): nothing to do.
+                Some(a) if !a.is_held() => out.push(Outcome::ok(user_id)),
+                None => out.push(Outcome::ok(user_id)),
+                Some(_) => out.push(Outcome::failed(
+                    user_id,
+                    format!("Telephone Number '{n}' is not assigned to user '{user_id}'"),
+                )),
+            }
+        }
+        Write::AssignNumber {
+            user_id,
+            number,
+            number_type,
+            location_id,
+        } => {
+            let Ok(n) = E164::parse_lenient(number) else {
+                out.push(Outcome::failed(
+                    user_id,
+                    format!("`{number}` is not a telephone number"),
+                ));
+                return;
+            };
+            if !index.contains_key(user_id) {
+                out.push(Outcome::failed(
+                    user_id,
+                    format!("user `{user_id}` does not exist"),
+                ));
+                return;
+            }
+            let entry = live.numbers.get(&n);
+            match entry {
+                Some(a) if a.is_held() && a.target.as_deref() != Some(user_id.as_str()) => {
+                    out.push(Outcome::failed(
+                        user_id,
+                        format!("Telephone Number '{n}' has already been assigned to another user"),
+                    ));
+                    return;
+                }
+                None if number_type.needs_inventory() => {
+                    out.push(Outcome::failed(
+                        user_id,
+                        format!(
+                            "Telephone Number '{n}' is not found from tenant '{}'",
+                            live.tenant_id
+                        ),
+                    ));
+                    return;
+                }
+                Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
+                    out.push(Outcome::failed(
+                        user_id,
+                        format!("Telephone Number '{n}' cannot be assigned to a user (no userAssignment capability)"),
+                    ));
+                    return;
+                }
+                _ => {}
+            }
+            let a = live.numbers.entry(n).or_insert_with(|| NumberAssignment {
+                number: n,
+                number_type: Some(*number_type),
+                target: None,
+                category: None,
+                status: "unassigned".into(),
+                capabilities: vec!["userAssignment".into()],
+                location_id: None,
+            });
+            a.target = Some(user_id.clone());
+            a.category = Some("primary".into());
+            a.status = "userAssigned".into();
+            a.number_type = Some(*number_type);
+            if location_id.is_some() {
+                a.location_id = location_id.clone();
+            }
+            out.push(Outcome::ok(user_id));
+        }
+    }
+}
+
+/// Write `bytes` to a temporary file beside `path`, flush it to disk, then
+/// rename it over `path`: a reader sees the old file or the new one, never a
+/// torn one. `before_rename` runs on the synced temporary file (tests use it
+/// to fail on purpose); when anything fails, `path` is untouched and the
+/// temporary file is removed.
+pub fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    before_rename: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".roster-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    before_rename(tmp.as_file())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tenant.json");
+        std::fs::write(&path, "old").unwrap();
+        let err =
+            write_atomic(&path, b"new", |_| Err(std::io::Error::other("disk full"))).unwrap_err();
+        assert_eq!(err.to_string(), "disk full");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("tenant.json")]);
+        write_atomic(&path, b"new", |_| Ok(())).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+}

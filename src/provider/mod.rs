@@ -1,0 +1,64 @@
+//! Providers: where the live state is read and where writes go.
+//!
+//! A provider fetches a [`LiveState`] and performs [`Write`]s, reporting an
+//! outcome per user so one failure never stops the rest. `commit` makes the
+//! writes durable where that is a separate step (the file provider's atomic
+//! rename).
+
+pub mod file;
+
+use crate::apply::schedule::Write;
+use crate::live::LiveState;
+
+/// The result of one write for one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub user_id: String,
+    /// `None` when applied; the API's error otherwise.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    pub fn ok(user_id: &str) -> Self {
+        Outcome {
+            user_id: user_id.to_string(),
+            error: None,
+        }
+    }
+
+    pub fn failed(user_id: &str, error: impl Into<String>) -> Self {
+        Outcome {
+            user_id: user_id.to_string(),
+            error: Some(error.into()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error(transparent)]
+    Snapshot(#[from] crate::snapshot::SnapshotError),
+    #[error(
+        "cannot write tenant snapshot `{file}`: {source}\nhint: the old snapshot is left as it was; check free space and permissions, then apply again"
+    )]
+    Write {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+pub trait Provider {
+    /// `file` or `graph`.
+    fn kind(&self) -> &'static str;
+
+    fn fetch(&mut self) -> Result<LiveState, ProviderError>;
+
+    /// Perform independent writes; one outcome per (write, user).
+    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome>;
+
+    /// Make the writes so far durable.
+    fn commit(&mut self) -> Result<(), ProviderError>;
+}

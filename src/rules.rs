@@ -1,0 +1,285 @@
+//! Conditions and first-match rule evaluation, plus the trace `explain`
+//! shows.
+//!
+//! Conditions are compiled once per plan: values lower-cased and trimmed,
+//! regular expressions built, `memberOf` values resolved to group indexes.
+//! User attributes are normalised once per user for the attributes the
+//! rules use, so evaluating is comparing prepared strings. Pure: no I/O.
+
+use std::collections::HashSet;
+
+use regex::Regex;
+
+use crate::catalog::{AttrId, MEMBER_OF};
+use crate::live::{LiveState, User};
+use crate::manifest::{Condition, Op};
+
+/// Trim and lower-case, as every comparison does.
+pub fn normalize(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// Compile a `matches` pattern: whole value, without regard to case.
+pub fn compile_pattern(p: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(&format!(r"\A(?:{p})\z"))
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .build()
+}
+
+#[derive(Debug, Clone)]
+pub enum Compiled {
+    All(Vec<Compiled>),
+    Any(Vec<Compiled>),
+    Not(Vec<Compiled>),
+    Attr(CompiledAttr),
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledAttr {
+    pub attr: AttrId,
+    /// Normalised values ("equals one of").
+    pub values: Vec<String>,
+    /// For `memberOf`: the groups the values name.
+    pub groups: HashSet<u32>,
+    pub ops: Vec<CompiledOp>,
+}
+
+#[derive(Debug, Clone)]
+pub enum CompiledOp {
+    StartsWith(String),
+    EndsWith(String),
+    Contains(String),
+    Matches(Regex),
+    Exists(bool),
+}
+
+/// Compile conditions against the live groups. Patterns were checked during
+/// validation; one that still fails to compile never holds.
+pub fn compile(conds: &[Condition], live: &LiveState) -> Vec<Compiled> {
+    conds.iter().map(|c| compile_one(c, live)).collect()
+}
+
+fn compile_one(c: &Condition, live: &LiveState) -> Compiled {
+    match c {
+        Condition::All(cs, _) => Compiled::All(compile(cs, live)),
+        Condition::Any(cs, _) => Compiled::Any(compile(cs, live)),
+        Condition::Not(cs, _) => Compiled::Not(compile(cs, live)),
+        Condition::Attr(a) => {
+            let values: Vec<String> = a.values.iter().map(|v| normalize(v)).collect();
+            let groups = if a.attribute == MEMBER_OF {
+                live.groups
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| {
+                        values.contains(&normalize(&g.display_name))
+                            || values.contains(&normalize(&g.id))
+                    })
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            } else {
+                HashSet::new()
+            };
+            let ops = a
+                .ops
+                .iter()
+                .map(|o| match &o.value {
+                    Op::StartsWith(s) => CompiledOp::StartsWith(normalize(s)),
+                    Op::EndsWith(s) => CompiledOp::EndsWith(normalize(s)),
+                    Op::Contains(s) => CompiledOp::Contains(normalize(s)),
+                    Op::Matches(p) => {
+                        CompiledOp::Matches(compile_pattern(p).unwrap_or_else(|_| {
+                            Regex::new(r"[^\s\S]").expect("never-matching regex")
+                        }))
+                    }
+                    Op::Exists(b) => CompiledOp::Exists(*b),
+                })
+                .collect();
+            Compiled::Attr(CompiledAttr {
+                attr: a.attribute,
+                values,
+                groups,
+                ops,
+            })
+        }
+    }
+}
+
+/// Every attribute some condition reads (to normalise only those).
+pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
+    for c in conds {
+        match c {
+            Compiled::All(cs) | Compiled::Any(cs) | Compiled::Not(cs) => used_attributes(cs, out),
+            Compiled::Attr(a) => {
+                if a.attr != MEMBER_OF && !out.contains(&a.attr) {
+                    out.push(a.attr);
+                }
+            }
+        }
+    }
+}
+
+/// One user as the rules see it: normalised attribute values and groups.
+pub struct Subject<'a> {
+    /// Indexed by [`AttrId`]; `None` for missing, empty or unused attributes.
+    pub attrs: Vec<Option<String>>,
+    pub user: &'a User,
+    pub live: &'a LiveState,
+}
+
+impl<'a> Subject<'a> {
+    pub fn new(user: &'a User, live: &'a LiveState, used: &[AttrId]) -> Self {
+        let mut attrs = vec![None; crate::catalog::USER_ATTRIBUTE_COUNT];
+        for &a in used {
+            attrs[a] = user.attr(a).map(normalize).filter(|v| !v.is_empty());
+        }
+        Subject { attrs, user, live }
+    }
+
+    /// Group names and ids, normalised (for operators on `memberOf`).
+    fn group_values(&self) -> Vec<String> {
+        self.user
+            .groups
+            .iter()
+            .flat_map(|&g| {
+                let g = &self.live.groups[g as usize];
+                [normalize(&g.display_name), normalize(&g.id)]
+            })
+            .collect()
+    }
+}
+
+pub fn holds_all(conds: &[Compiled], s: &Subject<'_>) -> bool {
+    conds.iter().all(|c| holds(c, s))
+}
+
+pub fn holds(c: &Compiled, s: &Subject<'_>) -> bool {
+    match c {
+        Compiled::All(cs) => holds_all(cs, s),
+        Compiled::Any(cs) => cs.iter().any(|c| holds(c, s)),
+        Compiled::Not(cs) => !holds_all(cs, s),
+        Compiled::Attr(a) => attr_holds(a, s),
+    }
+}
+
+fn attr_holds(a: &CompiledAttr, s: &Subject<'_>) -> bool {
+    if a.attr == MEMBER_OF {
+        let groups = &s.user.groups;
+        if !a.values.is_empty() && !groups.iter().any(|g| a.groups.contains(g)) {
+            return false;
+        }
+        if a.ops.is_empty() {
+            return true;
+        }
+        let values = s.group_values();
+        return a.ops.iter().all(|op| match op {
+            CompiledOp::Exists(want) => *want == !groups.is_empty(),
+            op => values.iter().any(|v| op_holds(op, v)),
+        });
+    }
+    let value = s.attrs[a.attr].as_deref();
+    if !a.values.is_empty() {
+        match value {
+            Some(v) if a.values.iter().any(|x| x == v) => {}
+            _ => return false,
+        }
+    }
+    a.ops.iter().all(|op| match (op, value) {
+        (CompiledOp::Exists(want), v) => *want == v.is_some(),
+        (_, None) => false,
+        (op, Some(v)) => op_holds(op, v),
+    })
+}
+
+fn op_holds(op: &CompiledOp, v: &str) -> bool {
+    match op {
+        CompiledOp::StartsWith(p) => v.starts_with(p.as_str()),
+        CompiledOp::EndsWith(p) => v.ends_with(p.as_str()),
+        CompiledOp::Contains(p) => v.contains(p.as_str()),
+        CompiledOp::Matches(r) => r.is_match(v),
+        CompiledOp::Exists(want) => *want,
+    }
+}
+
+/// A line of the `explain` trace: what was tested, what the user has, and
+/// whether it held.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Trace {
+    pub test: String,
+    pub value: Option<String>,
+    pub holds: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Trace>,
+}
+
+/// Evaluate with a trace of every condition (for `explain`; not the hot path).
+pub fn explain(conds: &[Condition], compiled: &[Compiled], s: &Subject<'_>) -> Vec<Trace> {
+    conds
+        .iter()
+        .zip(compiled)
+        .map(|(c, k)| explain_one(c, k, s))
+        .collect()
+}
+
+fn explain_one(c: &Condition, k: &Compiled, s: &Subject<'_>) -> Trace {
+    let holds = holds(k, s);
+    match (c, k) {
+        (Condition::All(cs, _), Compiled::All(ks)) => group("all", explain(cs, ks, s), holds),
+        (Condition::Any(cs, _), Compiled::Any(ks)) => group("any", explain(cs, ks, s), holds),
+        (Condition::Not(cs, _), Compiled::Not(ks)) => group("not", explain(cs, ks, s), holds),
+        (Condition::Attr(a), _) => {
+            let name = crate::catalog::ATTRIBUTES[a.attribute];
+            let mut parts = Vec::new();
+            if !a.values.is_empty() {
+                parts.push(format!(
+                    "is one of {}",
+                    a.values
+                        .iter()
+                        .map(|v| format!("{v:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            for op in &a.ops {
+                parts.push(match &op.value {
+                    Op::Exists(b) => format!("exists={b}"),
+                    Op::StartsWith(v) | Op::EndsWith(v) | Op::Contains(v) | Op::Matches(v) => {
+                        format!("{}={v:?}", op.value.keyword())
+                    }
+                });
+            }
+            let value = if a.attribute == MEMBER_OF {
+                let names: Vec<String> = s
+                    .user
+                    .groups
+                    .iter()
+                    .map(|&g| s.live.groups[g as usize].display_name.clone())
+                    .collect();
+                (!names.is_empty()).then(|| names.join(", "))
+            } else {
+                s.user.attr(a.attribute).map(str::to_string)
+            };
+            Trace {
+                test: format!("{name} {}", parts.join(" and ")),
+                value,
+                holds,
+                children: Vec::new(),
+            }
+        }
+        _ => Trace {
+            test: "?".into(),
+            value: None,
+            holds,
+            children: Vec::new(),
+        },
+    }
+}
+
+fn group(kind: &str, children: Vec<Trace>, holds: bool) -> Trace {
+    Trace {
+        test: kind.to_string(),
+        value: None,
+        holds,
+        children,
+    }
+}
