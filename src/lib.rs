@@ -15,6 +15,7 @@ pub mod apply;
 pub mod catalog;
 pub mod cli;
 pub mod desired;
+pub mod emulator;
 pub mod live;
 pub mod manifest;
 pub mod numbers;

@@ -1,6 +1,7 @@
 //! The command line: clap definitions, resolved into settings before any
 //! work starts, and the mapping of failures to messages and exit codes.
 
+mod emulator;
 mod explain;
 mod plan;
 mod validate;
@@ -45,6 +46,9 @@ pub struct Global {
     /// the tenant settings say.
     #[arg(long, global = true, value_name = "FILE")]
     pub tenant: Option<PathBuf>,
+    /// Point the graph provider at another base URL (the emulator, a proxy).
+    #[arg(long, global = true, value_name = "URL")]
+    pub graph_endpoint: Option<String>,
     /// Log format on stderr (filter with RUST_LOG).
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -76,6 +80,13 @@ pub enum Command {
         /// User principal name or object id.
         user: String,
     },
+    /// Write the live tenant as a tenant snapshot file.
+    Snapshot {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Serve a tenant snapshot over the Microsoft Graph HTTP API.
+    Emulator(emulator::EmulatorArgs),
     /// Write the JSON Schemas of TOML manifests and of the plan JSON.
     Schema {
         /// Write `manifest.schema.json` and `plan.schema.json` into DIR
@@ -181,6 +192,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Apply(args) => plan::apply(g, args),
         Command::Show { plan: path, format } => plan::show(path, *format),
         Command::Explain { user } => explain::explain(g, user),
+        Command::Snapshot { out } => snapshot(g, out),
+        Command::Emulator(args) => emulator::run(g, args),
     }
 }
 
@@ -224,15 +237,87 @@ pub fn open_provider(g: &Global, loaded: &Loaded) -> Result<Box<dyn Provider>> {
         Some(ProviderConfig::File { path }) => {
             Ok(Box::new(FileProvider::new(resolve(&g.config, path))))
         }
-        Some(ProviderConfig::Graph(_)) => Err(Failure::new(
-            "the tenant settings name the `graph` provider, which this build of roster cannot reach yet\n\
-             hint: pass `--tenant FILE` to plan against a tenant snapshot",
-        )),
+        Some(ProviderConfig::Graph(cfg)) => {
+            let conn = connection(g, cfg, &g.config)?;
+            let wanted = crate::provider::graph::Wanted::from_manifest(&loaded.manifest);
+            let provider = crate::provider::graph::GraphProvider::new(conn, wanted)?.with_progress(std::io::stderr().is_terminal());
+            Ok(Box::new(provider))
+        }
         None => Err(Failure::new(
             "no live tenant: the tenant settings name no provider\n\
              hint: pass `--tenant FILE` (a tenant snapshot), or add `provider \"file\" path=\"tenant.json\"` to the `tenant` item",
         )),
     }
+}
+
+/// The Graph connection the tenant settings describe. The secret comes
+/// from the environment variable or file they name, never from a manifest.
+pub fn connection(g: &Global, cfg: &manifest::GraphConfig, base: &Path) -> Result<crate::provider::graph::Connection> {
+    use crate::provider::graph::{Connection, Credential, DEFAULT_AUTHORITY, DEFAULT_ENDPOINT, Secret, Settings};
+    if cfg.tenant_id.trim().is_empty() || cfg.client_id.trim().is_empty() {
+        return Err(Failure::new(
+            "the `graph` provider needs `tenant-id` and `client-id`\nhint: `provider \"graph\" tenant-id=\"…\" client-id=\"…\" client-secret-env=\"ROSTER_CLIENT_SECRET\"`",
+        ));
+    }
+    let credential = if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file) {
+        let cert = resolve(base, cert);
+        let key = resolve(base, key);
+        Credential::certificate(&cert.to_string_lossy(), &key.to_string_lossy())?
+    } else if let Some(var) = &cfg.client_secret_env {
+        match std::env::var(var) {
+            Ok(s) if !s.trim().is_empty() => Credential::Secret(Secret::new(s.trim())),
+            _ => {
+                return Err(Failure::new(format!(
+                    "the environment variable `{var}` that should hold the client secret is not set\nhint: export {var}=… (in CI, from a repository secret)"
+                )));
+            }
+        }
+    } else if let Some(file) = &cfg.client_secret_file {
+        let path = resolve(base, file);
+        let s = std::fs::read_to_string(&path)
+            .map_err(|e| Failure::new(format!("cannot read the client secret file `{}`: {e}", path.display())))?;
+        Credential::Secret(Secret::new(s.trim()))
+    } else {
+        return Err(Failure::new(
+            "the `graph` provider names no credential\nhint: add `client-secret-env=\"VAR\"`, `client-secret-file=\"…\"`, or `certificate-file=\"…\" private-key-file=\"…\"`",
+        ));
+    };
+    let endpoint = g
+        .graph_endpoint
+        .clone()
+        .or_else(|| cfg.endpoint.clone())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    // The emulator serves both: with only an endpoint, it is the authority too.
+    let authority = cfg.authority.clone().unwrap_or_else(|| {
+        if endpoint == DEFAULT_ENDPOINT { DEFAULT_AUTHORITY.to_string() } else { endpoint.clone() }
+    });
+    Ok(Connection {
+        tenant_id: cfg.tenant_id.clone(),
+        client_id: cfg.client_id.clone(),
+        credential,
+        endpoint,
+        authority,
+        settings: Settings::default(),
+    })
+}
+
+/// `roster snapshot --out FILE`.
+fn snapshot(g: &Global, out: &Path) -> Result<u8> {
+    let loaded = load_valid(g)?;
+    let mut provider = open_provider(g, &loaded)?;
+    let live = provider.fetch()?;
+    let snap = crate::snapshot::from_live(&live);
+    let mut text = serde_json::to_string_pretty(&snap).map_err(|e| Failure::new(e.to_string()))?;
+    text.push('\n');
+    write_file(out, &text)?;
+    eprintln!(
+        "wrote {} users, {} groups, {} numbers to {}",
+        snap.users.len(),
+        snap.groups.len(),
+        snap.number_assignments.len(),
+        out.display()
+    );
+    Ok(0)
 }
 
 fn resolve(base: &Path, path: &str) -> PathBuf {

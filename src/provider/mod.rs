@@ -6,6 +6,7 @@
 //! rename).
 
 pub mod file;
+pub mod graph;
 
 use crate::apply::schedule::Write;
 use crate::live::LiveState;

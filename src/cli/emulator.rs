@@ -1,0 +1,101 @@
+//! `roster emulator`: serve a tenant snapshot over the Graph HTTP API.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::{Failure, Global, Result};
+use crate::emulator::{Emulator, Options};
+
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Persist every acknowledged write to this snapshot file (atomically).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Accept only this client id.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Accept only this client secret, read from this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub client_secret_env: Option<String>,
+    /// Application permissions granted to the app, comma-separated
+    /// (default: every permission roster needs).
+    #[arg(long, value_delimiter = ',')]
+    pub roles: Option<Vec<String>>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, default_value_t = 3599)]
+    pub token_lifetime: u64,
+    /// Delay every response by this many milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Requests per second per client before 429s (0: no throttling).
+    #[arg(long, default_value_t = 0.0)]
+    pub throttle_rps: f64,
+    /// Share of requests that fail with 503 or 504 (0 to 1).
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// Seed of the fault injection.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// How long a number operation stays running, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub operation_delay_ms: u64,
+    /// Most users one `userAssignments/assign` call may carry.
+    #[arg(long, default_value_t = 1000)]
+    pub max_assign_batch: usize,
+    /// Single-entity GETs return the bare entity instead of `{"value": {…}}`.
+    #[arg(long)]
+    pub unwrapped_entities: bool,
+    /// `getPolicyId` answers 404 for an unknown name instead of an empty list.
+    #[arg(long)]
+    pub policy_not_found_404: bool,
+}
+
+pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
+    let Some(tenant) = &g.tenant else {
+        return Err(Failure::new("the emulator serves a tenant snapshot: pass `--tenant FILE`"));
+    };
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        return Err(Failure::new("`--fault-rate` is a share from 0 to 1, e.g. 0.1"));
+    }
+    let mut o = Options::new(tenant.clone());
+    o.listen = args.listen;
+    o.state_file = args.state.clone();
+    o.client_id = args.client_id.clone();
+    if let Some(var) = &args.client_secret_env {
+        o.client_secret = Some(std::env::var(var).map_err(|_| Failure::new(format!("the environment variable `{var}` is not set")))?);
+    }
+    if let Some(r) = &args.roles {
+        o.roles = r.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    }
+    o.token_lifetime = Duration::from_secs(args.token_lifetime.max(1));
+    o.latency = Duration::from_millis(args.latency_ms);
+    o.throttle_rps = args.throttle_rps;
+    o.fault_rate = args.fault_rate;
+    o.seed = args.seed;
+    o.operation_delay = Duration::from_millis(args.operation_delay_ms);
+    o.api.max_assign_batch = args.max_assign_batch.max(1);
+    o.api.wrap_single = !args.unwrapped_entities;
+    o.api.policy_404 = args.policy_not_found_404;
+    let emu = Emulator::new(o)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::new(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async move {
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        emu.serve(shutdown, |addr| {
+            eprintln!("roster emulator listening on http://{addr} (Graph at http://{addr}/v1.0, token at http://{addr}/{{tenant}}/oauth2/v2.0/token)");
+        })
+        .await
+    })?;
+    Ok(0)
+}

@@ -1,0 +1,300 @@
+//! The emulator's tenant: seeded from a snapshot, changed by the Teams
+//! admin endpoints, persisted with `--state` after every acknowledged
+//! write, and served back as a snapshot.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+
+use crate::live::{LiveState, NumberAssignment};
+use crate::numbers::{E164, NumberType};
+use crate::snapshot;
+
+/// A number operation (assignNumber / unassignNumber) in flight.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub created: String,
+    pub ready_at: Instant,
+    pub kind: OpKind,
+    /// `None` while not finished; then `Ok(())` or the failure text.
+    pub result: Option<Result<(), String>>,
+    pub number: E164,
+}
+
+#[derive(Debug, Clone)]
+pub enum OpKind {
+    Assign {
+        user_id: String,
+        number_type: NumberType,
+        category: String,
+        location_id: Option<String>,
+    },
+    Unassign,
+}
+
+pub struct Tenant {
+    /// The snapshot text it was seeded from (kept to preserve unknown fields).
+    pub original: String,
+    /// Users as the snapshot holds them (all properties), in file order.
+    pub users_json: Vec<Value>,
+    pub live: LiveState,
+    /// User id -> index into `live.users`.
+    pub index: HashMap<String, usize>,
+    /// Users with enterprise voice on (holding a number, or set by assign).
+    pub enterprise_voice: HashSet<String>,
+    pub operations: BTreeMap<String, Operation>,
+    pub state_file: Option<PathBuf>,
+    pub operation_delay: Duration,
+}
+
+impl Tenant {
+    pub fn load(text: String, file: &str, state_file: Option<PathBuf>, operation_delay: Duration) -> Result<Self, snapshot::SnapshotError> {
+        let snap = snapshot::parse(file, &text)?;
+        let mut live = snapshot::to_live(file, &snap)?;
+        // Every policy needs an id to be assigned by; make missing ones stable.
+        for by_name in live.policies.values_mut() {
+            for p in by_name.values_mut() {
+                if p.id.is_empty() {
+                    p.id = policy_id(&p.policy_type, &p.name);
+                }
+            }
+        }
+        let raw: Value = serde_json::from_str(&text).map_err(|e| snapshot::SnapshotError::Json {
+            file: file.to_string(),
+            json_path: "$".into(),
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+        let users_json = raw.get("users").and_then(Value::as_array).cloned().unwrap_or_default();
+        let index = live.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
+        let enterprise_voice = live.numbers.values().filter(|n| n.is_held()).filter_map(|n| n.target.clone()).collect();
+        Ok(Tenant {
+            original: text,
+            users_json,
+            live,
+            index,
+            enterprise_voice,
+            operations: BTreeMap::new(),
+            state_file,
+            operation_delay,
+        })
+    }
+
+    /// The state as a tenant snapshot (unknown fields of the seed kept).
+    pub fn snapshot_text(&self) -> String {
+        snapshot::patch(&self.original, &self.live).unwrap_or_else(|_| {
+            serde_json::to_string_pretty(&snapshot::from_live(&self.live)).unwrap_or_default()
+        })
+    }
+
+    /// Persist after a write, when `--state` was given.
+    pub fn persist(&self) -> Result<(), String> {
+        let Some(path) = &self.state_file else { return Ok(()) };
+        crate::provider::file::write_atomic(path, self.snapshot_text().as_bytes(), |_| Ok(()))
+            .map_err(|e| format!("cannot persist state to `{}`: {e}", path.display()))
+    }
+
+    pub fn number_json(&self, n: &NumberAssignment) -> Value {
+        json!({
+            "id": number_entity_id(&self.live.tenant_id, n.number),
+            "telephoneNumber": n.number.to_string(),
+            "numberType": n.number_type.map(|t| t.graph_name()),
+            "activationState": "activated",
+            "assignmentStatus": n.status,
+            "assignmentTargetId": n.target,
+            "assignmentCategory": n.category,
+            "capabilities": n.capabilities,
+            "locationId": n.location_id,
+            "isoCountryCode": Value::Null,
+            "numberSource": "online",
+        })
+    }
+
+    pub fn user_configuration(&self, i: usize) -> Value {
+        let u = &self.live.users[i];
+        let mut effective = Vec::new();
+        let mut types: Vec<&String> = u.policies.keys().collect();
+        // Group assignments: direct members only, highest rank (1) first.
+        let mut by_group: BTreeMap<&str, (u32, &str, &str)> = BTreeMap::new();
+        for g in &self.live.group_policies {
+            let direct_member = self
+                .live
+                .groups
+                .iter()
+                .any(|grp| grp.id == g.group_id && grp.members.iter().any(|m| *m == u.id));
+            if direct_member && !u.policies.contains_key(&g.policy_type) {
+                let e = by_group.entry(&g.policy_type).or_insert((g.rank, &g.policy_name, &g.group_id));
+                if g.rank < e.0 {
+                    *e = (g.rank, &g.policy_name, &g.group_id);
+                }
+            }
+        }
+        types.sort();
+        for t in types {
+            let name = &u.policies[t];
+            let id = self.live.policy(t, name).map(|p| p.id.clone()).unwrap_or_default();
+            effective.push(json!({
+                "policyType": t,
+                "policyAssignment": { "displayName": name, "assignmentType": "direct", "policyId": id }
+            }));
+        }
+        for (t, (_, name, group)) in by_group {
+            let id = self.live.policy(t, name).map(|p| p.id.clone()).unwrap_or_default();
+            effective.push(json!({
+                "policyType": t,
+                "policyAssignment": { "displayName": name, "assignmentType": "group", "policyId": id, "groupId": group }
+            }));
+        }
+        let numbers: Vec<Value> = self
+            .live
+            .numbers
+            .values()
+            .filter(|n| n.target.as_deref() == Some(u.id.as_str()) && n.is_held())
+            .map(|n| json!({ "telephoneNumber": n.number.to_string(), "assignmentCategory": n.category.clone().unwrap_or_else(|| "primary".into()) }))
+            .collect();
+        json!({
+            "id": u.id,
+            "userPrincipalName": u.upn,
+            "tenantId": self.live.tenant_id,
+            "accountType": "user",
+            "isEnterpriseVoiceEnabled": self.enterprise_voice.contains(&u.id),
+            "featureTypes": ["Teams", "PhoneSystem"],
+            "effectivePolicyAssignments": effective,
+            "telephoneNumbers": numbers,
+            "createdDateTime": "2025-01-07T09:08:50Z",
+            "modifiedDateTime": "2025-01-07T09:08:50Z",
+        })
+    }
+
+    /// Start a number operation; it finishes `operation_delay` later.
+    pub fn start_operation(&mut self, number: E164, kind: OpKind) -> String {
+        let prefix = match kind {
+            OpKind::Assign { .. } => "Assignment",
+            OpKind::Unassign => "Unassignment",
+        };
+        let id = URL_SAFE_NO_PAD.encode(format!("{prefix}|{}", uuid::Uuid::new_v4()));
+        self.operations.insert(
+            id.clone(),
+            Operation {
+                id: id.clone(),
+                created: super::odata::now_iso(),
+                ready_at: Instant::now() + self.operation_delay,
+                kind,
+                result: None,
+                number,
+            },
+        );
+        id
+    }
+
+    /// Finish every operation whose time has come, in the order they were
+    /// started. Returns whether anything changed.
+    pub fn complete_due(&mut self) -> bool {
+        let now = Instant::now();
+        let mut due: Vec<(Instant, String)> = self
+            .operations
+            .values()
+            .filter(|o| o.result.is_none() && o.ready_at <= now)
+            .map(|o| (o.ready_at, o.id.clone()))
+            .collect();
+        due.sort();
+        let changed = !due.is_empty();
+        for (_, id) in due {
+            let op = self.operations[&id].clone();
+            let result = self.run(&op);
+            if let Some(o) = self.operations.get_mut(&id) {
+                o.result = Some(result);
+            }
+        }
+        changed
+    }
+
+    fn run(&mut self, op: &Operation) -> Result<(), String> {
+        let n = op.number;
+        match &op.kind {
+            OpKind::Assign { user_id, number_type, category, location_id } => {
+                if !self.index.contains_key(user_id) {
+                    return Err(format!("User '{user_id}' was not found"));
+                }
+                match self.live.numbers.get(&n) {
+                    Some(a) if a.is_held() && a.target.as_deref() != Some(user_id.as_str()) => {
+                        return Err(format!("Telephone Number '{n}' has already been assigned to another user"));
+                    }
+                    None if number_type.needs_inventory() => {
+                        return Err(format!("Telephone Number '{n}' is not found from tenant '{}'", self.live.tenant_id));
+                    }
+                    Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
+                        return Err(format!("Telephone Number '{n}' cannot be assigned to a user"));
+                    }
+                    _ => {}
+                }
+                let entry = self.live.numbers.entry(n).or_insert_with(|| NumberAssignment {
+                    number: n,
+                    number_type: Some(*number_type),
+                    target: None,
+                    category: None,
+                    status: "unassigned".into(),
+                    capabilities: vec!["userAssignment".into()],
+                    location_id: None,
+                });
+                entry.target = Some(user_id.clone());
+                entry.status = "userAssigned".into();
+                entry.category = Some(category.clone());
+                entry.number_type = Some(*number_type);
+                if location_id.is_some() {
+                    entry.location_id = location_id.clone();
+                }
+                self.enterprise_voice.insert(user_id.clone());
+                Ok(())
+            }
+            OpKind::Unassign => {
+                if let Some(a) = self.live.numbers.get_mut(&n) {
+                    if let Some(t) = a.target.take() {
+                        self.enterprise_voice.remove(&t);
+                    }
+                    a.status = "unassigned".into();
+                    a.category = None;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn operation_json(&self, op: &Operation, base: &str) -> Value {
+        let (status, detail) = match &op.result {
+            None if Instant::now() + self.operation_delay / 2 < op.ready_at => ("notStarted", None),
+            None => ("running", None),
+            Some(Ok(())) => ("succeeded", None),
+            Some(Err(e)) => ("failed", Some(e.clone())),
+        };
+        json!({
+            "@odata.type": "#microsoft.graph.teamsAdministration.telephoneNumberLongRunningOperation",
+            "id": op.id,
+            "createdDateTime": op.created,
+            "status": status,
+            "numbers": [{
+                "resourceLocation": format!("{base}/v1.0/admin/teams/telephoneNumberManagement/numberAssignments/{}", number_entity_id(&self.live.tenant_id, op.number)),
+                "status": status,
+                "statusDetail": detail,
+            }]
+        })
+    }
+}
+
+/// Stable opaque policy id for a policy the snapshot gave none.
+pub fn policy_id(policy_type: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("{}|{}", policy_type.to_lowercase(), name.to_lowercase()));
+    URL_SAFE_NO_PAD.encode(&h[..32])
+}
+
+/// Graph-like number entity id: base64url("{tenant}|+E164").
+pub fn number_entity_id(tenant: &str, n: E164) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{tenant}|{n}"))
+}

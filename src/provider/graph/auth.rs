@@ -1,0 +1,184 @@
+//! Client-credentials tokens from the Microsoft identity platform, with a
+//! client secret or a certificate (a signed client assertion, PS256 with
+//! the `x5t#S256` thumbprint). Tokens are cached and renewed before they
+//! expire. Secrets never reach messages or logs.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::GraphError;
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Credential {
+    Secret(Secret),
+    Certificate {
+        /// DER of the certificate (for its thumbprint).
+        cert_der: Vec<u8>,
+        key: Box<rsa::RsaPrivateKey>,
+    },
+}
+
+impl Credential {
+    /// Load a PEM certificate and its PEM private key (PKCS#8 or PKCS#1).
+    pub fn certificate(cert_file: &str, key_file: &str) -> Result<Self, GraphError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let cert = CertificateDer::from_pem_file(cert_file)
+            .map_err(|e| GraphError::Config(format!("cannot read certificate `{cert_file}`: {e}")))?;
+        let pem = std::fs::read_to_string(key_file)
+            .map_err(|e| GraphError::Config(format!("cannot read private key `{key_file}`: {e}")))?;
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
+            .map_err(|_| GraphError::Config(format!("`{key_file}` holds no RSA private key in PEM (PKCS#8 or PKCS#1)")))?;
+        Ok(Credential::Certificate { cert_der: cert.as_ref().to_vec(), key: Box::new(key) })
+    }
+}
+
+struct Cached {
+    token: Secret,
+    renew_at: Instant,
+}
+
+pub struct Auth {
+    client: reqwest::Client,
+    token_url: String,
+    client_id: String,
+    credential: Credential,
+    cache: Mutex<Option<Cached>>,
+}
+
+pub const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+impl Auth {
+    pub fn new(client: reqwest::Client, authority: &str, tenant_id: &str, client_id: &str, credential: Credential) -> Self {
+        Auth {
+            client,
+            token_url: format!("{}/{}/oauth2/v2.0/token", authority.trim_end_matches('/'), tenant_id),
+            client_id: client_id.to_string(),
+            credential,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// A valid bearer token, renewed a little before it expires.
+    pub async fn token(&self) -> Result<String, GraphError> {
+        let mut cache = self.cache.lock().await;
+        if let Some(c) = cache.as_ref() {
+            if Instant::now() < c.renew_at {
+                return Ok(c.token.expose().to_string());
+            }
+        }
+        let (token, lifetime) = self.request().await?;
+        // Renew at 80% of the lifetime, and no later than 5 minutes before.
+        let margin = (lifetime / 5).min(Duration::from_secs(300));
+        *cache = Some(Cached { token: Secret::new(token.clone()), renew_at: Instant::now() + lifetime.saturating_sub(margin) });
+        Ok(token)
+    }
+
+    pub async fn invalidate(&self) {
+        *self.cache.lock().await = None;
+    }
+
+    async fn request(&self) -> Result<(String, Duration), GraphError> {
+        let mut form: Vec<(&str, String)> = vec![
+            ("client_id", self.client_id.clone()),
+            ("scope", SCOPE.to_string()),
+            ("grant_type", "client_credentials".to_string()),
+        ];
+        match &self.credential {
+            Credential::Secret(s) => form.push(("client_secret", s.expose().to_string())),
+            Credential::Certificate { cert_der, key } => {
+                form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
+                form.push(("client_assertion", assertion(&self.token_url, &self.client_id, cert_der, key)?));
+            }
+        }
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let sent = self.client.post(&self.token_url).form(&form).timeout(Duration::from_secs(30)).send().await;
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) if attempt < 4 => {
+                    tracing::debug!(error = %e.without_url(), "token request failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                    continue;
+                }
+                Err(e) => return Err(GraphError::Transport(format!("token request: {}", e.without_url()))),
+            };
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            if status.is_success() {
+                let token = body.get("access_token").and_then(Value::as_str).unwrap_or_default();
+                if token.is_empty() {
+                    return Err(GraphError::Auth { code: "no_token".into(), description: "the token response holds no access_token".into() });
+                }
+                let secs = body.get("expires_in").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(3599);
+                return Ok((token.to_string(), Duration::from_secs(secs.max(1))));
+            }
+            if (status.as_u16() == 429 || status.is_server_error()) && attempt < 4 {
+                tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
+                continue;
+            }
+            let code = body.get("error").and_then(Value::as_str).unwrap_or("unknown").to_string();
+            let description = body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            return Err(GraphError::Auth { code, description });
+        }
+    }
+}
+
+/// A signed client assertion (RFC 7523) for the token endpoint.
+fn assertion(aud: &str, client_id: &str, cert_der: &[u8], key: &rsa::RsaPrivateKey) -> Result<String, GraphError> {
+    use rsa::signature::{RandomizedSigner, SignatureEncoding};
+    let thumb = URL_SAFE_NO_PAD.encode(Sha256::digest(cert_der));
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let header = json!({ "alg": "PS256", "typ": "JWT", "x5t#S256": thumb });
+    let claims = json!({
+        "aud": aud, "iss": client_id, "sub": client_id,
+        "jti": uuid::Uuid::new_v4().to_string(),
+        "nbf": now, "iat": now, "exp": now + 600,
+    });
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    );
+    let signer = rsa::pss::BlindedSigningKey::<Sha256>::new(key.clone());
+    let sig = signer
+        .try_sign_with_rng(&mut rsa::rand_core::OsRng, signing_input.as_bytes())
+        .map_err(|e| GraphError::Config(format!("cannot sign the client assertion: {e}")))?;
+    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes())))
+}

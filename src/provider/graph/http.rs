@@ -1,0 +1,286 @@
+//! One resilient HTTP layer for every Graph call: bearer tokens (renewed on
+//! 401 once), retries of 429/503/504 after `Retry-After` (whole or
+//! fractional seconds) or exponential backoff with jitter, a bounded number
+//! of attempts, request timeouts, and concurrency that backs off while
+//! throttled (fewer requests in flight, and a shared pause).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::time::Instant;
+
+use super::auth::Auth;
+use super::{GraphError, Settings};
+
+/// A response that made it through the retries.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Option<Value>,
+}
+
+/// Concurrency with additive increase, multiplicative decrease, and a gate
+/// every request waits for after a 429.
+pub struct Limiter {
+    permits: Arc<Semaphore>,
+    limit: AtomicUsize,
+    max: usize,
+    successes: AtomicUsize,
+    gate: Mutex<Instant>,
+}
+
+impl Limiter {
+    pub fn new(max: usize) -> Self {
+        let max = max.max(1);
+        Limiter {
+            permits: Arc::new(Semaphore::new(max)),
+            limit: AtomicUsize::new(max),
+            max,
+            successes: AtomicUsize::new(0),
+            gate: Mutex::new(Instant::now()),
+        }
+    }
+
+    async fn wait_gate(&self) {
+        let until = *self.gate.lock().await;
+        if until > Instant::now() {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// Throttled: pause everyone for `wait`, halve the requests in flight.
+    async fn throttled(&self, wait: Duration) {
+        {
+            let mut gate = self.gate.lock().await;
+            let until = Instant::now() + wait;
+            if until > *gate {
+                *gate = until;
+            }
+        }
+        let current = self.limit.load(Ordering::SeqCst);
+        let target = (current / 2).max(1);
+        let mut shed = 0;
+        while self.limit.load(Ordering::SeqCst) > target {
+            match self.permits.clone().try_acquire_owned() {
+                Ok(p) => {
+                    p.forget();
+                    self.limit.fetch_sub(1, Ordering::SeqCst);
+                    shed += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        if shed > 0 {
+            tracing::debug!(limit = self.limit.load(Ordering::SeqCst), "throttled: fewer requests in flight");
+        }
+    }
+
+    fn succeeded(&self) {
+        let limit = self.limit.load(Ordering::SeqCst);
+        if limit < self.max && self.successes.fetch_add(1, Ordering::SeqCst) + 1 >= limit * 4 {
+            self.successes.store(0, Ordering::SeqCst);
+            self.limit.fetch_add(1, Ordering::SeqCst);
+            self.permits.add_permits(1);
+        }
+    }
+
+    pub fn current(&self) -> usize {
+        self.limit.load(Ordering::SeqCst)
+    }
+}
+
+pub struct Api {
+    pub client: reqwest::Client,
+    /// `{endpoint}/v1.0`
+    pub base: String,
+    pub auth: Auth,
+    pub limiter: Limiter,
+    pub settings: Settings,
+}
+
+/// What may be retried after a transport error or timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Reads and writes that are safe to repeat.
+    Always,
+    /// Writes whose repetition the caller must check first (number
+    /// operations): a timeout is returned as [`GraphError::Timeout`].
+    NotOnTimeout,
+}
+
+impl Api {
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{}", self.base, path)
+        }
+    }
+
+    pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Result<Value, GraphError> {
+        let r = self.send(Method::GET, path, None, headers, Retry::Always).await?;
+        Ok(r.body.unwrap_or(Value::Null))
+    }
+
+    /// Send with retries. Non-2xx answers that are not retried come back as
+    /// errors naming the route (and, for 403, the permission needed).
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        retry: Retry,
+    ) -> Result<Reply, GraphError> {
+        let url = self.url(path);
+        let route = route_name(&method, &url);
+        let max = self.settings.max_attempts.max(1);
+        let mut reauthed = false;
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            self.limiter.wait_gate().await;
+            let permit = self.limiter.permits.clone().acquire_owned().await.map_err(|_| GraphError::Transport("request limiter closed".into()))?;
+            let token = self.auth.token().await?;
+            let mut req = self
+                .client
+                .request(method.clone(), &url)
+                .bearer_auth(&token)
+                .timeout(self.settings.timeout);
+            for (k, v) in headers {
+                req = req.header(*k, *v);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let sent = req.send().await;
+            drop(permit);
+            let resp = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    let timeout = e.is_timeout();
+                    if timeout && retry == Retry::NotOnTimeout {
+                        return Err(GraphError::Timeout { route });
+                    }
+                    if attempt >= max {
+                        return Err(GraphError::Transport(format!("{route}: {}", without_url(&e))));
+                    }
+                    tracing::debug!(%route, attempt, error = %without_url(&e), "transport error; retrying");
+                    tokio::time::sleep(backoff(attempt, &self.settings)).await;
+                    continue;
+                }
+            };
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let text = resp.text().await.unwrap_or_default();
+            let body: Option<Value> = if text.trim().is_empty() { None } else { serde_json::from_str(&text).ok() };
+            if status.is_success() {
+                self.limiter.succeeded();
+                return Ok(Reply { status, headers, body });
+            }
+            let (code, message) = error_parts(body.as_ref(), &text);
+            match status.as_u16() {
+                401 if !reauthed => {
+                    // Expired or revoked token: get a new one, once.
+                    tracing::debug!(%route, "401: renewing the token");
+                    self.auth.invalidate().await;
+                    reauthed = true;
+                    attempt -= 1;
+                    continue;
+                }
+                429 | 503 | 504 if attempt < max => {
+                    let wait = retry_after(&headers).unwrap_or_else(|| backoff(attempt, &self.settings));
+                    if status.as_u16() == 429 {
+                        self.limiter.throttled(wait).await;
+                    }
+                    tracing::debug!(%route, attempt, status = status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                401 => return Err(GraphError::Unauthorized { route, code, message }),
+                403 => {
+                    let permission = permission_for(&method, &url);
+                    return Err(GraphError::Forbidden { route, code, message, permission });
+                }
+                s => return Err(GraphError::Api { route, status: s, code, message, attempts: attempt }),
+            }
+        }
+    }
+
+    /// Follow `@odata.nextLink` to the end, calling `each` on every item.
+    pub async fn pages(
+        &self,
+        first: &str,
+        headers: &[(&str, &str)],
+        mut each: impl FnMut(Value) -> Result<(), GraphError>,
+    ) -> Result<(), GraphError> {
+        let mut next = Some(first.to_string());
+        while let Some(url) = next {
+            let page = self.get(&url, headers).await?;
+            next = page.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+            if let Some(Value::Array(items)) = page.get("value").cloned() {
+                for item in items {
+                    each(item)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exponential backoff with full jitter, capped.
+pub fn backoff(attempt: u32, s: &Settings) -> Duration {
+    let exp = s.backoff_base.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
+    let capped = exp.min(s.backoff_max.as_secs_f64());
+    Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
+}
+
+/// `Retry-After` as whole or fractional seconds.
+pub fn retry_after(h: &HeaderMap) -> Option<Duration> {
+    let v = h.get("retry-after")?.to_str().ok()?.trim().parse::<f64>().ok()?;
+    (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v.min(300.0)))
+}
+
+fn error_parts(body: Option<&Value>, text: &str) -> (String, String) {
+    match body.and_then(|b| b.get("error")) {
+        Some(e) if e.is_object() => (
+            e.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string(),
+            e.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+        ),
+        _ => ("unknown".into(), text.chars().take(300).collect()),
+    }
+}
+
+/// The route of a URL, without host or query: safe to print.
+pub fn route_name(method: &Method, url: &str) -> String {
+    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.to_string());
+    format!("{method} {path}")
+}
+
+fn path_below_version(url: &str) -> String {
+    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
+    let rest = path.strip_prefix("/v1.0").or_else(|| path.strip_prefix("/beta")).unwrap_or(&path);
+    crate::emulator::api::normalize_path(rest)
+}
+
+/// The least-privileged application permission a route needs.
+pub fn permission_for(method: &Method, url: &str) -> String {
+    crate::emulator::api::route(method.as_str(), &path_below_version(url))
+        .and_then(|(_, perms)| perms.first().map(|p| p.to_string()))
+        .unwrap_or_else(|| "(see the README's permission table)".into())
+}
+
+/// reqwest errors print the URL; keep the route only (no query strings).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut s = e.to_string();
+    if let Some(u) = e.url() {
+        s = s.replace(u.as_str(), u.path());
+    }
+    s
+}

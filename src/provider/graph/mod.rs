@@ -1,0 +1,213 @@
+//! The `graph` provider: Microsoft Graph v1.0 with an app registration
+//! (client credentials). Reads and writes are async (reqwest, tokio) behind
+//! the synchronous [`Provider`] interface: the provider owns a runtime.
+
+mod auth;
+mod http;
+pub mod read;
+mod write;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use auth::{Credential, Secret};
+pub use read::Wanted;
+
+use super::{Outcome, Provider, ProviderError};
+use crate::apply::schedule::Write;
+use crate::live::LiveState;
+
+pub const DEFAULT_ENDPOINT: &str = "https://graph.microsoft.com";
+pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
+
+/// Tuning of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub concurrency: usize,
+    pub max_attempts: u32,
+    pub timeout: Duration,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    pub poll_initial: Duration,
+    pub poll_max: Duration,
+    pub poll_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 8,
+            max_attempts: 8,
+            timeout: Duration::from_secs(60),
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            poll_initial: Duration::from_secs(1),
+            poll_max: Duration::from_secs(8),
+            poll_timeout: Duration::from_secs(600),
+        }
+    }
+}
+
+/// Everything needed to reach a tenant.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub tenant_id: String,
+    pub client_id: String,
+    pub credential: Credential,
+    pub endpoint: String,
+    pub authority: String,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    #[error("the identity platform refused the credentials ({code}): {description}\nhint: {}", auth_hint(code))]
+    Auth { code: String, description: String },
+    #[error("Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration")]
+    Unauthorized { route: String, code: String, message: String },
+    #[error("Graph refused `{route}` (403 {code}): {message}\nhint: grant the app registration the application permission `{permission}` and give admin consent (see the README)")]
+    Forbidden { route: String, code: String, message: String, permission: String },
+    #[error("Graph answered `{route}` with {status} {code}: {message}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
+    Api { route: String, status: u16, code: String, message: String, attempts: u32 },
+    #[error("`{route}` timed out")]
+    Timeout { route: String },
+    #[error("cannot reach Graph: {0}\nhint: check the network and the `endpoint` of the provider (or `--graph-endpoint`)")]
+    Transport(String),
+    #[error("unexpected answer from Graph: {0}")]
+    Unexpected(String),
+    #[error("{0}")]
+    Config(String),
+}
+
+fn auth_hint(code: &str) -> &'static str {
+    match code {
+        "invalid_client" => "the client secret or certificate was rejected or has expired: check the secret the config names (`client-secret-env`/`client-secret-file`) or the certificate",
+        "unauthorized_client" => "the app (client id) is not known in this tenant: check `client-id` and `tenant-id`",
+        "invalid_request" => "check `tenant-id`",
+        "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
+        _ => "check `tenant-id`, `client-id` and the credential of the provider",
+    }
+}
+
+impl From<GraphError> for ProviderError {
+    fn from(e: GraphError) -> Self {
+        ProviderError::Other(e.to_string())
+    }
+}
+
+pub struct GraphProvider {
+    rt: tokio::runtime::Runtime,
+    api: Arc<http::Api>,
+    wanted: Wanted,
+    live: Option<Arc<LiveState>>,
+    tenant_id: String,
+    progress: bool,
+}
+
+impl GraphProvider {
+    pub fn new(conn: Connection, wanted: Wanted) -> Result<Self, GraphError> {
+        // One crypto provider for the process; a second install is a no-op.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| GraphError::Config(format!("cannot start the async runtime: {e}")))?;
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("roster/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let auth = auth::Auth::new(client.clone(), &conn.authority, &conn.tenant_id, &conn.client_id, conn.credential);
+        let api = http::Api {
+            client,
+            base: format!("{}/v1.0", conn.endpoint.trim_end_matches('/')),
+            auth,
+            limiter: http::Limiter::new(conn.settings.concurrency),
+            settings: conn.settings,
+        };
+        Ok(GraphProvider {
+            rt,
+            api: Arc::new(api),
+            wanted,
+            live: None,
+            tenant_id: conn.tenant_id,
+            progress: false,
+        })
+    }
+
+    /// Show a progress bar on stderr during long fetches.
+    pub fn with_progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// The tenant as a snapshot (for `roster snapshot`).
+    pub fn fetch_snapshot(&mut self) -> Result<crate::snapshot::Snapshot, GraphError> {
+        let bar = self.progress.then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} reading users: {pos} ({per_sec}, {elapsed})")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            b.enable_steady_tick(Duration::from_millis(200));
+            b
+        });
+        let api = self.api.clone();
+        let wanted = self.wanted.clone();
+        let result = self.rt.block_on(read::fetch(api, &wanted, bar.clone()));
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        let mut snap = result?;
+        snap.tenant_id = self.tenant_id.clone();
+        Ok(snap)
+    }
+
+    /// Requests in flight the limiter allows now (lower while throttled).
+    pub fn concurrency(&self) -> usize {
+        self.api.limiter.current()
+    }
+}
+
+impl Provider for GraphProvider {
+    fn kind(&self) -> &'static str {
+        "graph"
+    }
+
+    fn fetch(&mut self) -> Result<LiveState, ProviderError> {
+        let snap = self.fetch_snapshot()?;
+        let live = crate::snapshot::to_live("Graph", &snap)?;
+        self.live = Some(Arc::new(live.clone()));
+        Ok(live)
+    }
+
+    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
+        if writes.is_empty() {
+            return Vec::new();
+        }
+        let live = match &self.live {
+            Some(l) => l.clone(),
+            None => match self.fetch() {
+                Ok(l) => Arc::new(l),
+                Err(e) => {
+                    let msg = e.to_string();
+                    return writes
+                        .iter()
+                        .flat_map(|w| match w {
+                            Write::ReleaseNumber { user_id, .. } | Write::AssignNumber { user_id, .. } => vec![user_id.clone()],
+                            Write::AssignPolicy { user_ids, .. } | Write::RemovePolicy { user_ids, .. } => user_ids.clone(),
+                        })
+                        .map(|u| Outcome::failed(&u, msg.clone()))
+                        .collect();
+                }
+            },
+        };
+        let api = self.api.clone();
+        self.rt.block_on(write::execute(api, live, writes))
+    }
+
+    fn commit(&mut self) -> Result<(), ProviderError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,261 @@
+//! Reading a tenant through Graph into a tenant snapshot: users, the groups
+//! the manifests name (members resolved transitively by Graph), direct
+//! policy assignments from `userConfigurations`, the number inventory, and
+//! policy ids for every policy name the manifests use. The reads run
+//! concurrently.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::GraphError;
+use super::http::Api;
+use crate::snapshot::{self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapUser, Snapshot};
+
+/// The user properties roster selects.
+pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes";
+
+/// What the manifests need resolved beyond users, assignments and numbers.
+#[derive(Debug, Clone, Default)]
+pub struct Wanted {
+    /// (policy type, policy name) pairs the personas use.
+    pub policies: BTreeSet<(String, String)>,
+    /// Group display names or object ids that `memberOf` conditions name.
+    pub groups: BTreeSet<String>,
+}
+
+impl Wanted {
+    pub fn from_manifest(m: &crate::manifest::Manifest) -> Self {
+        let mut w = Wanted::default();
+        for p in &m.personas {
+            for s in &p.policies {
+                if let Some(name) = &s.policy {
+                    w.policies.insert((s.policy_type.value.clone(), name.clone()));
+                }
+            }
+        }
+        let mut conds: Vec<&crate::manifest::Condition> = m.rules.iter().flat_map(|r| r.when.iter()).collect();
+        if let Some(t) = &m.tenant {
+            conds.extend(t.scope.iter());
+        }
+        while let Some(c) = conds.pop() {
+            match c {
+                crate::manifest::Condition::All(cs, _)
+                | crate::manifest::Condition::Any(cs, _)
+                | crate::manifest::Condition::Not(cs, _) => conds.extend(cs.iter()),
+                crate::manifest::Condition::Attr(a) if a.attribute == crate::catalog::MEMBER_OF => {
+                    w.groups.extend(a.values.iter().map(|v| v.trim().to_string()));
+                }
+                crate::manifest::Condition::Attr(_) => {}
+            }
+        }
+        w
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T, GraphError> {
+    serde_json::from_value(v).map_err(|e| GraphError::Unexpected(format!("a {what} does not have the expected shape: {e}")))
+}
+
+/// Single-entity GETs may come wrapped in `{"value": {…}}` (as the docs
+/// show) or bare: accept both.
+pub fn unwrap_single(v: Value) -> Value {
+    match v {
+        Value::Object(mut m) if m.get("value").is_some_and(Value::is_object) && !m.contains_key("id") => {
+            m.remove("value").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+fn odata_string(s: &str) -> String {
+    s.replace('\'', "''")
+}
+
+fn is_guid(s: &str) -> bool {
+    s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+}
+
+async fn users(api: Arc<Api>, progress: Option<indicatif::ProgressBar>) -> Result<Vec<SnapUser>, GraphError> {
+    let mut out = Vec::new();
+    api.pages(&format!("/users?$select={USER_SELECT}&$top=999"), &[], |v| {
+        out.push(parse("user", v)?);
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(out)
+}
+
+async fn configurations(api: Arc<Api>) -> Result<(Vec<SnapAssignment>, Vec<SnapGroupAssignment>, Vec<SnapPolicy>), GraphError> {
+    let mut direct = Vec::new();
+    let mut groups = BTreeMap::new();
+    let mut policies = BTreeMap::new();
+    api.pages("/admin/teams/userConfigurations", &[], |v| {
+        let user = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+        for e in v.get("effectivePolicyAssignments").and_then(Value::as_array).into_iter().flatten() {
+            let ty = e.get("policyType").and_then(Value::as_str).unwrap_or_default().to_string();
+            let a = &e["policyAssignment"];
+            let name = a.get("displayName").and_then(Value::as_str).unwrap_or_default();
+            let name = name.strip_prefix("Tag:").unwrap_or(name).to_string();
+            let id = a.get("policyId").and_then(Value::as_str).unwrap_or_default().to_string();
+            if !id.is_empty() {
+                policies.insert((ty.to_lowercase(), name.to_lowercase()), SnapPolicy { policy_type: ty.clone(), name: name.clone(), policy_id: id });
+            }
+            match a.get("assignmentType").and_then(Value::as_str) {
+                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment { user_id: user.clone(), policy_type: ty, policy_name: name }),
+                Some(t) if t.eq_ignore_ascii_case("group") => {
+                    let group_id = a.get("groupId").and_then(Value::as_str).unwrap_or_default().to_string();
+                    groups.insert((group_id.clone(), ty.clone()), SnapGroupAssignment { group_id, policy_type: ty, policy_name: name, rank: 0 });
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })
+    .await?;
+    Ok((direct, groups.into_values().collect(), policies.into_values().collect()))
+}
+
+async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
+    const PAGE: usize = 1000;
+    let mut out: Vec<SnapNumber> = Vec::new();
+    let mut skip = 0;
+    let mut next = Some(format!("/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}"));
+    while let Some(url) = next {
+        let page = api.get(&url, &[]).await?;
+        let items = page.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
+        let n = items.len();
+        for v in items {
+            out.push(parse("number assignment", v)?);
+        }
+        skip += n;
+        // Follow nextLink where Graph gives one; otherwise page with $skip.
+        next = match page.get("@odata.nextLink").and_then(Value::as_str) {
+            Some(l) => Some(l.to_string()),
+            None if n == PAGE => Some(format!("/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}&$skip={skip}")),
+            None => None,
+        };
+    }
+    Ok(out)
+}
+
+async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError> {
+    let filter = if is_guid(&key) {
+        format!("id eq '{}'", odata_string(&key))
+    } else {
+        format!("displayName eq '{}'", odata_string(&key))
+    };
+    let url = format!("/groups?$filter={}&$select=id,displayName", urlencode(&filter));
+    let mut found = Vec::new();
+    api.pages(&url, &[], |v| {
+        found.push((
+            v.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+            v.get("displayName").and_then(Value::as_str).unwrap_or_default().to_string(),
+        ));
+        Ok(())
+    })
+    .await?;
+    let mut out = Vec::new();
+    for (id, name) in found {
+        let mut members = Vec::new();
+        let url = format!("/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true");
+        api.pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
+            if let Some(m) = v.get("id").and_then(Value::as_str) {
+                members.push(m.to_string());
+            }
+            Ok(())
+        })
+        .await?;
+        out.push(SnapGroup { id, display_name: name, members });
+    }
+    Ok(out)
+}
+
+async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPolicy>, GraphError> {
+    let url = format!(
+        "/admin/teams/policy/getPolicyId(type='{}',name='{}')",
+        urlencode(&odata_string(&ty)),
+        urlencode(&odata_string(&name))
+    );
+    match api.get(&url, &[]).await {
+        Ok(v) => {
+            let first = v.get("value").and_then(Value::as_array).and_then(|a| a.first()).cloned();
+            Ok(first.map(|p| {
+                let n = p.get("name").and_then(Value::as_str).unwrap_or(&name);
+                SnapPolicy {
+                    policy_type: ty.clone(),
+                    name: n.strip_prefix("Tag:").unwrap_or(n).to_string(),
+                    policy_id: p.get("policyId").and_then(Value::as_str).unwrap_or_default().to_string(),
+                }
+            }))
+        }
+        // An unknown name: reported by the plan as `unknown-policy`.
+        Err(GraphError::Api { status: 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Read everything roster needs into a snapshot.
+pub async fn fetch(api: Arc<Api>, wanted: &Wanted, progress: Option<indicatif::ProgressBar>) -> Result<Snapshot, GraphError> {
+    let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
+    for g in &wanted.groups {
+        let (api, g) = (api.clone(), g.clone());
+        lookups.spawn(async move { group(api, g).await.map(Lookup::Groups) });
+    }
+    for (t, n) in &wanted.policies {
+        let (api, t, n) = (api.clone(), t.clone(), n.clone());
+        lookups.spawn(async move { policy(api, t, n).await.map(Lookup::Policy) });
+    }
+    let (users, configs, numbers) = tokio::try_join!(
+        users(api.clone(), progress),
+        configurations(api.clone()),
+        numbers(api.clone()),
+    )?;
+    let mut groups = Vec::new();
+    let mut seen_groups = HashSet::new();
+    let (direct, group_assignments, mut policies) = configs;
+    while let Some(done) = lookups.join_next().await {
+        match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
+            Lookup::Groups(gs) => {
+                for g in gs {
+                    if seen_groups.insert(g.id.clone()) {
+                        groups.push(g);
+                    }
+                }
+            }
+            Lookup::Policy(Some(p)) => policies.push(p),
+            Lookup::Policy(None) => {}
+        }
+    }
+    groups.sort_by(|a, b| a.id.cmp(&b.id));
+    policies.sort_by(|a, b| (a.policy_type.to_lowercase(), a.name.to_lowercase()).cmp(&(b.policy_type.to_lowercase(), b.name.to_lowercase())));
+    policies.dedup_by(|a, b| a.policy_type.eq_ignore_ascii_case(&b.policy_type) && a.name.eq_ignore_ascii_case(&b.name));
+    // Keep what belongs to the users read (resource accounts and others may
+    // appear in userConfigurations too).
+    let ids: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let policy_assignments: Vec<SnapAssignment> = direct.into_iter().filter(|a| ids.contains(a.user_id.as_str())).collect();
+    Ok(Snapshot {
+        format_version: snapshot::FORMAT_VERSION,
+        tenant_id: String::new(),
+        users,
+        groups,
+        policies,
+        policy_assignments,
+        group_policy_assignments: group_assignments,
+        number_assignments: numbers,
+    })
+}
+
+enum Lookup {
+    Groups(Vec<SnapGroup>),
+    Policy(Option<SnapPolicy>),
+}
