@@ -58,20 +58,31 @@ pub struct EmulatorArgs {
 
 pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
     let Some(tenant) = &g.tenant else {
-        return Err(Failure::new("the emulator serves a tenant snapshot: pass `--tenant FILE`"));
+        return Err(Failure::new(
+            "the emulator serves a tenant snapshot: pass `--tenant FILE`",
+        ));
     };
     if !(0.0..=1.0).contains(&args.fault_rate) {
-        return Err(Failure::new("`--fault-rate` is a share from 0 to 1, e.g. 0.1"));
+        return Err(Failure::new(
+            "`--fault-rate` is a share from 0 to 1, e.g. 0.1",
+        ));
     }
     let mut o = Options::new(tenant.clone());
     o.listen = args.listen;
     o.state_file = args.state.clone();
     o.client_id = args.client_id.clone();
     if let Some(var) = &args.client_secret_env {
-        o.client_secret = Some(std::env::var(var).map_err(|_| Failure::new(format!("the environment variable `{var}` is not set")))?);
+        o.client_secret =
+            Some(std::env::var(var).map_err(|_| {
+                Failure::new(format!("the environment variable `{var}` is not set"))
+            })?);
     }
     if let Some(r) = &args.roles {
-        o.roles = r.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        o.roles = r
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
     }
     o.token_lifetime = Duration::from_secs(args.token_lifetime.max(1));
     o.latency = Duration::from_millis(args.latency_ms);

@@ -240,7 +240,8 @@ pub fn open_provider(g: &Global, loaded: &Loaded) -> Result<Box<dyn Provider>> {
         Some(ProviderConfig::Graph(cfg)) => {
             let conn = connection(g, cfg, &g.config)?;
             let wanted = crate::provider::graph::Wanted::from_manifest(&loaded.manifest);
-            let provider = crate::provider::graph::GraphProvider::new(conn, wanted)?.with_progress(std::io::stderr().is_terminal());
+            let provider = crate::provider::graph::GraphProvider::new(conn, wanted)?
+                .with_progress(std::io::stderr().is_terminal());
             Ok(Box::new(provider))
         }
         None => Err(Failure::new(
@@ -252,14 +253,21 @@ pub fn open_provider(g: &Global, loaded: &Loaded) -> Result<Box<dyn Provider>> {
 
 /// The Graph connection the tenant settings describe. The secret comes
 /// from the environment variable or file they name, never from a manifest.
-pub fn connection(g: &Global, cfg: &manifest::GraphConfig, base: &Path) -> Result<crate::provider::graph::Connection> {
-    use crate::provider::graph::{Connection, Credential, DEFAULT_AUTHORITY, DEFAULT_ENDPOINT, Secret, Settings};
+pub fn connection(
+    g: &Global,
+    cfg: &manifest::GraphConfig,
+    base: &Path,
+) -> Result<crate::provider::graph::Connection> {
+    use crate::provider::graph::{
+        Connection, Credential, DEFAULT_AUTHORITY, DEFAULT_ENDPOINT, Secret, Settings,
+    };
     if cfg.tenant_id.trim().is_empty() || cfg.client_id.trim().is_empty() {
         return Err(Failure::new(
             "the `graph` provider needs `tenant-id` and `client-id`\nhint: `provider \"graph\" tenant-id=\"…\" client-id=\"…\" client-secret-env=\"ROSTER_CLIENT_SECRET\"`",
         ));
     }
-    let credential = if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file) {
+    let credential = if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file)
+    {
         let cert = resolve(base, cert);
         let key = resolve(base, key);
         Credential::certificate(&cert.to_string_lossy(), &key.to_string_lossy())?
@@ -274,8 +282,12 @@ pub fn connection(g: &Global, cfg: &manifest::GraphConfig, base: &Path) -> Resul
         }
     } else if let Some(file) = &cfg.client_secret_file {
         let path = resolve(base, file);
-        let s = std::fs::read_to_string(&path)
-            .map_err(|e| Failure::new(format!("cannot read the client secret file `{}`: {e}", path.display())))?;
+        let s = std::fs::read_to_string(&path).map_err(|e| {
+            Failure::new(format!(
+                "cannot read the client secret file `{}`: {e}",
+                path.display()
+            ))
+        })?;
         Credential::Secret(Secret::new(s.trim()))
     } else {
         return Err(Failure::new(
@@ -289,7 +301,11 @@ pub fn connection(g: &Global, cfg: &manifest::GraphConfig, base: &Path) -> Resul
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
     // The emulator serves both: with only an endpoint, it is the authority too.
     let authority = cfg.authority.clone().unwrap_or_else(|| {
-        if endpoint == DEFAULT_ENDPOINT { DEFAULT_AUTHORITY.to_string() } else { endpoint.clone() }
+        if endpoint == DEFAULT_ENDPOINT {
+            DEFAULT_AUTHORITY.to_string()
+        } else {
+            endpoint.clone()
+        }
     });
     Ok(Connection {
         tenant_id: cfg.tenant_id.clone(),

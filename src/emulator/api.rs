@@ -53,10 +53,18 @@ pub struct Response {
 
 impl Response {
     pub fn json(status: u16, body: Value) -> Self {
-        Response { status, headers: Vec::new(), body: Some(body) }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
     }
     pub fn empty(status: u16) -> Self {
-        Response { status, headers: Vec::new(), body: None }
+        Response {
+            status,
+            headers: Vec::new(),
+            body: None,
+        }
     }
     pub fn error(status: u16, code: &str, message: &str) -> Self {
         Response::json(status, error_body(code, message))
@@ -87,31 +95,103 @@ pub fn normalize_path(path: &str) -> String {
 /// Route name (for statistics) and the application permissions any one
 /// of which allows it.
 pub fn route(method: &str, path: &str) -> Option<(String, &'static [&'static str])> {
-    const USERS: &[&str] = &["User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
-    const GROUPS: &[&str] = &["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "User.Read.All"];
+    const USERS: &[&str] = &[
+        "User.Read.All",
+        "User.ReadWrite.All",
+        "Directory.Read.All",
+        "Directory.ReadWrite.All",
+    ];
+    const GROUPS: &[&str] = &[
+        "GroupMember.Read.All",
+        "Group.Read.All",
+        "Directory.Read.All",
+        "User.Read.All",
+    ];
     const CONFIG: &[&str] = &["TeamsUserConfiguration.Read.All"];
     const POLICY: &[&str] = &["TeamsPolicyUserAssign.ReadWrite.All"];
-    const NUM_READ: &[&str] = &["TeamsTelephoneNumber.Read.All", "TeamsTelephoneNumber.ReadWrite.All"];
+    const NUM_READ: &[&str] = &[
+        "TeamsTelephoneNumber.Read.All",
+        "TeamsTelephoneNumber.ReadWrite.All",
+    ];
     const NUM_WRITE: &[&str] = &["TeamsTelephoneNumber.ReadWrite.All"];
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let r = |name: &str, p: &'static [&'static str]| Some((format!("{method} {name}"), p));
     match (method, segs.as_slice()) {
         ("GET", ["users"]) => r("/users", USERS),
         ("GET", ["users", "delta"]) => r("/users/delta", USERS),
-        ("GET", ["users", _, "transitiveMemberOf", ..]) => r("/users/{id}/transitiveMemberOf", GROUPS),
-        ("GET", ["groups"]) => r("/groups", GROUPS),
-        ("GET", ["groups", _, "transitiveMembers", ..]) => r("/groups/{id}/transitiveMembers", GROUPS),
-        ("GET", ["admin", "teams", "userConfigurations"]) => r("/admin/teams/userConfigurations", CONFIG),
-        ("GET", ["admin", "teams", "userConfigurations", _]) => r("/admin/teams/userConfigurations/{id}", CONFIG),
-        ("GET", ["admin", "teams", "policy", f]) if f.starts_with("getPolicyId(") => r("/admin/teams/policy/getPolicyId", POLICY),
-        ("POST", ["admin", "teams", "policy", "userAssignments", "assign"]) => r("/admin/teams/policy/userAssignments/assign", POLICY),
-        ("POST", ["admin", "teams", "policy", "userAssignments", "unassign"]) => r("/admin/teams/policy/userAssignments/unassign", POLICY),
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "numberAssignments"]) => r("/admin/teams/telephoneNumberManagement/numberAssignments", NUM_READ),
-        ("POST", ["admin", "teams", "telephoneNumberManagement", "numberAssignments", a @ ("assignNumber" | "unassignNumber" | "updateNumber")]) => {
-            Some((format!("POST /admin/teams/telephoneNumberManagement/numberAssignments/{a}"), NUM_WRITE))
+        ("GET", ["users", _, "transitiveMemberOf", ..]) => {
+            r("/users/{id}/transitiveMemberOf", GROUPS)
         }
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "numberAssignments", _]) => r("/admin/teams/telephoneNumberManagement/numberAssignments/{id}", NUM_READ),
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "operations", _]) => r("/admin/teams/telephoneNumberManagement/operations/{id}", NUM_READ),
+        ("GET", ["groups"]) => r("/groups", GROUPS),
+        ("GET", ["groups", _, "transitiveMembers", ..]) => {
+            r("/groups/{id}/transitiveMembers", GROUPS)
+        }
+        ("GET", ["admin", "teams", "userConfigurations"]) => {
+            r("/admin/teams/userConfigurations", CONFIG)
+        }
+        ("GET", ["admin", "teams", "userConfigurations", _]) => {
+            r("/admin/teams/userConfigurations/{id}", CONFIG)
+        }
+        ("GET", ["admin", "teams", "policy", f]) if f.starts_with("getPolicyId(") => {
+            r("/admin/teams/policy/getPolicyId", POLICY)
+        }
+        ("POST", ["admin", "teams", "policy", "userAssignments", "assign"]) => {
+            r("/admin/teams/policy/userAssignments/assign", POLICY)
+        }
+        ("POST", ["admin", "teams", "policy", "userAssignments", "unassign"]) => {
+            r("/admin/teams/policy/userAssignments/unassign", POLICY)
+        }
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+            ],
+        ) => r(
+            "/admin/teams/telephoneNumberManagement/numberAssignments",
+            NUM_READ,
+        ),
+        (
+            "POST",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+                a @ ("assignNumber" | "unassignNumber" | "updateNumber"),
+            ],
+        ) => Some((
+            format!("POST /admin/teams/telephoneNumberManagement/numberAssignments/{a}"),
+            NUM_WRITE,
+        )),
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+                _,
+            ],
+        ) => r(
+            "/admin/teams/telephoneNumberManagement/numberAssignments/{id}",
+            NUM_READ,
+        ),
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "operations",
+                _,
+            ],
+        ) => r(
+            "/admin/teams/telephoneNumberManagement/operations/{id}",
+            NUM_READ,
+        ),
         _ => None,
     }
 }
@@ -131,7 +211,9 @@ fn top(req: &Request<'_>, default: usize, max: usize) -> Result<usize, Response>
             _ => Err(Response::error(
                 400,
                 "Request_BadRequest",
-                &format!("Invalid page size specified: '{t}'. Must be between 1 and {max} inclusive."),
+                &format!(
+                    "Invalid page size specified: '{t}'. Must be between 1 and {max} inclusive."
+                ),
             )),
         },
     }
@@ -140,7 +222,8 @@ fn top(req: &Request<'_>, default: usize, max: usize) -> Result<usize, Response>
 fn filter(req: &Request<'_>) -> Result<Vec<odata::Term>, Response> {
     match q(req, "$filter") {
         None => Ok(Vec::new()),
-        Some(f) => odata::parse_filter(f).map_err(|e| Response::error(400, "Request_UnsupportedQuery", &e.0)),
+        Some(f) => odata::parse_filter(f)
+            .map_err(|e| Response::error(400, "Request_UnsupportedQuery", &e.0)),
     }
 }
 
@@ -149,24 +232,44 @@ fn filter(req: &Request<'_>) -> Result<Vec<odata::Term>, Response> {
 fn page(req: &Request<'_>, items: Vec<Value>, size: usize, context: &str) -> Response {
     let offset = q(req, "$skiptoken").and_then(decode_skip).unwrap_or(0);
     let end = (offset + size).min(items.len());
-    let value: Vec<Value> = items.get(offset..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let value: Vec<Value> = items
+        .get(offset..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
     let mut body = json!({
         "@odata.context": format!("{}/{}/$metadata#{context}", req.base, req.version),
         "value": value,
     });
     if end < items.len() {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in req.query.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken")) {
+        for (k, v) in req
+            .query
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
+        {
             ser.append_pair(k, v);
         }
         ser.append_pair("$skiptoken", &encode_skip(end));
-        body["@odata.nextLink"] = Value::String(format!("{}/{}{}?{}", req.base, req.version, req.path, ser.finish()));
+        body["@odata.nextLink"] = Value::String(format!(
+            "{}/{}{}?{}",
+            req.base,
+            req.version,
+            req.path,
+            ser.finish()
+        ));
     }
     Response::json(200, body)
 }
 
 fn single(opts: &ApiOptions, v: Value) -> Response {
-    Response::json(200, if opts.wrap_single { json!({ "value": v }) } else { v })
+    Response::json(
+        200,
+        if opts.wrap_single {
+            json!({ "value": v })
+        } else {
+            v
+        },
+    )
 }
 
 pub fn handle(t: &mut Tenant, opts: &ApiOptions, req: &Request<'_>) -> Response {
@@ -183,7 +286,9 @@ pub fn handle(t: &mut Tenant, opts: &ApiOptions, req: &Request<'_>) -> Response 
         ("GET", ["groups"]) => list_groups(t, req),
         ("GET", ["groups", id, "transitiveMembers", rest @ ..]) => group_members(t, req, id, rest),
         ("GET", ["admin", "teams", "userConfigurations"]) => {
-            let items = (0..t.live.users.len()).map(|i| t.user_configuration(i)).collect();
+            let items = (0..t.live.users.len())
+                .map(|i| t.user_configuration(i))
+                .collect();
             let size = match top(req, opts.config_page, 999) {
                 Ok(s) => s,
                 Err(e) => return e,
@@ -192,37 +297,123 @@ pub fn handle(t: &mut Tenant, opts: &ApiOptions, req: &Request<'_>) -> Response 
         }
         ("GET", ["admin", "teams", "userConfigurations", id]) => match t.index.get(*id) {
             Some(&i) => single(opts, t.user_configuration(i)),
-            None => Response::error(404, "Request_ResourceNotFound", &format!("Resource '{id}' does not exist.")),
+            None => Response::error(
+                404,
+                "Request_ResourceNotFound",
+                &format!("Resource '{id}' does not exist."),
+            ),
         },
-        ("GET", ["admin", "teams", "policy", f]) if f.starts_with("getPolicyId(") => get_policy_id(t, opts, f),
-        ("POST", ["admin", "teams", "policy", "userAssignments", which]) => policy_write(t, opts, req, which == &"assign"),
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "numberAssignments"]) => list_numbers(t, req),
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "numberAssignments", id]) => {
-            match t.live.numbers.values().find(|n| super::state::number_entity_id(&t.live.tenant_id, n.number) == *id) {
+        ("GET", ["admin", "teams", "policy", f]) if f.starts_with("getPolicyId(") => {
+            get_policy_id(t, opts, f)
+        }
+        ("POST", ["admin", "teams", "policy", "userAssignments", which]) => {
+            policy_write(t, opts, req, which == &"assign")
+        }
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+            ],
+        ) => list_numbers(t, req),
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+                id,
+            ],
+        ) => {
+            match t
+                .live
+                .numbers
+                .values()
+                .find(|n| super::state::number_entity_id(&t.live.tenant_id, n.number) == *id)
+            {
                 Some(n) => single(opts, t.number_json(n)),
-                None => Response::error(404, "Request_ResourceNotFound", &format!("Resource '{id}' does not exist.")),
+                None => Response::error(
+                    404,
+                    "Request_ResourceNotFound",
+                    &format!("Resource '{id}' does not exist."),
+                ),
             }
         }
-        ("POST", ["admin", "teams", "telephoneNumberManagement", "numberAssignments", action]) => number_write(t, req, action),
-        ("GET", ["admin", "teams", "telephoneNumberManagement", "operations", id]) => match t.operations.get(*id) {
+        (
+            "POST",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+                action,
+            ],
+        ) => number_write(t, req, action),
+        (
+            "GET",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "operations",
+                id,
+            ],
+        ) => match t.operations.get(*id) {
             Some(op) => single(opts, t.operation_json(op, req.base)),
-            None => Response::error(404, "Request_ResourceNotFound", &format!("Operation '{id}' does not exist.")),
+            None => Response::error(
+                404,
+                "Request_ResourceNotFound",
+                &format!("Operation '{id}' does not exist."),
+            ),
         },
         _ => Response::error(
             400,
             "Request_BadRequest",
-            &format!("Resource not found for the segment '{}'.", segs.last().unwrap_or(&"")),
+            &format!(
+                "Resource not found for the segment '{}'.",
+                segs.last().unwrap_or(&"")
+            ),
         ),
     }
 }
 
 /// `$select` list, or an error for properties only a single GET returns.
 fn selection(req: &Request<'_>) -> Result<Option<Vec<String>>, Response> {
-    let Some(s) = q(req, "$select") else { return Ok(None) };
-    let fields: Vec<String> = s.split(',').map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).collect();
-    const SINGLE_ONLY: &[&str] = &["aboutMe", "birthday", "hireDate", "interests", "mySite", "pastProjects", "preferredName", "responsibilities", "schools", "skills", "mailboxSettings"];
-    if let Some(f) = fields.iter().find(|f| SINGLE_ONLY.iter().any(|s| s.eq_ignore_ascii_case(f))) {
-        return Err(Response::error(501, "NotImplemented", &format!("This operation target is not yet supported: `{f}` can only be selected on a single user.")));
+    let Some(s) = q(req, "$select") else {
+        return Ok(None);
+    };
+    let fields: Vec<String> = s
+        .split(',')
+        .map(|f| f.trim().to_string())
+        .filter(|f| !f.is_empty())
+        .collect();
+    const SINGLE_ONLY: &[&str] = &[
+        "aboutMe",
+        "birthday",
+        "hireDate",
+        "interests",
+        "mySite",
+        "pastProjects",
+        "preferredName",
+        "responsibilities",
+        "schools",
+        "skills",
+        "mailboxSettings",
+    ];
+    if let Some(f) = fields
+        .iter()
+        .find(|f| SINGLE_ONLY.iter().any(|s| s.eq_ignore_ascii_case(f)))
+    {
+        return Err(Response::error(
+            501,
+            "NotImplemented",
+            &format!(
+                "This operation target is not yet supported: `{f}` can only be selected on a single user."
+            ),
+        ));
     }
     Ok(Some(fields))
 }
@@ -257,17 +448,29 @@ fn users_delta(t: &Tenant, req: &Request<'_>) -> Response {
         Err(e) => return e,
     };
     if q(req, "$deltatoken").is_some() {
-        return Response::json(200, json!({
-            "@odata.context": format!("{}/{}/$metadata#users", req.base, req.version),
-            "@odata.deltaLink": format!("{}/{}/users/delta?$deltatoken={}", req.base, req.version, encode_skip(0)),
-            "value": [],
-        }));
+        return Response::json(
+            200,
+            json!({
+                "@odata.context": format!("{}/{}/$metadata#users", req.base, req.version),
+                "@odata.deltaLink": format!("{}/{}/users/delta?$deltatoken={}", req.base, req.version, encode_skip(0)),
+                "value": [],
+            }),
+        );
     }
-    let items: Vec<Value> = t.users_json.iter().map(|u| odata::select(u, fields.as_deref())).collect();
+    let items: Vec<Value> = t
+        .users_json
+        .iter()
+        .map(|u| odata::select(u, fields.as_deref()))
+        .collect();
     let mut resp = page(req, items, 200, "users");
     if let Some(body) = resp.body.as_mut() {
         if body.get("@odata.nextLink").is_none() {
-            body["@odata.deltaLink"] = Value::String(format!("{}/{}/users/delta?$deltatoken={}", req.base, req.version, encode_skip(0)));
+            body["@odata.deltaLink"] = Value::String(format!(
+                "{}/{}/users/delta?$deltatoken={}",
+                req.base,
+                req.version,
+                encode_skip(0)
+            ));
         }
     }
     resp
@@ -294,10 +497,25 @@ fn member_of(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Response
             return e;
         }
     }
-    let Some(u) = t.live.users.iter().find(|u| u.id == id || u.upn.eq_ignore_ascii_case(id)) else {
-        return Response::error(404, "Request_ResourceNotFound", &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."));
+    let Some(u) = t
+        .live
+        .users
+        .iter()
+        .find(|u| u.id == id || u.upn.eq_ignore_ascii_case(id))
+    else {
+        return Response::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
     };
-    let items = u.groups.iter().map(|&g| group_json(&t.live.groups[g as usize])).collect();
+    let items = u
+        .groups
+        .iter()
+        .map(|&g| group_json(&t.live.groups[g as usize]))
+        .collect();
     match top(req, 100, 999) {
         Ok(size) => page(req, items, size, "directoryObjects"),
         Err(e) => e,
@@ -309,7 +527,13 @@ fn list_groups(t: &Tenant, req: &Request<'_>) -> Response {
         Ok(t) => t,
         Err(e) => return e,
     };
-    let items = t.live.groups.iter().map(group_json).filter(|g| odata::matches(g, &terms)).collect();
+    let items = t
+        .live
+        .groups
+        .iter()
+        .map(group_json)
+        .filter(|g| odata::matches(g, &terms))
+        .collect();
     match top(req, 100, 999) {
         Ok(size) => page(req, items, size, "groups"),
         Err(e) => e,
@@ -324,7 +548,13 @@ fn group_members(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Resp
         }
     }
     let Some(gi) = t.live.groups.iter().position(|g| g.id == id) else {
-        return Response::error(404, "Request_ResourceNotFound", &format!("Resource '{id}' does not exist or one of its queried reference-property objects are not present."));
+        return Response::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
     };
     let fields = match selection(req) {
         Ok(f) => f,
@@ -369,7 +599,9 @@ fn group_members(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Resp
 /// `getPolicyId(type='T',name='N')`.
 fn get_policy_id(t: &Tenant, opts: &ApiOptions, f: &str) -> Response {
     let args = f.trim_start_matches("getPolicyId(").trim_end_matches(')');
-    let decoded = percent_encoding::percent_decode_str(args).decode_utf8_lossy().to_string();
+    let decoded = percent_encoding::percent_decode_str(args)
+        .decode_utf8_lossy()
+        .to_string();
     let mut ty = None;
     let mut name = None;
     for part in split_args(&decoded) {
@@ -383,19 +615,34 @@ fn get_policy_id(t: &Tenant, opts: &ApiOptions, f: &str) -> Response {
         }
     }
     let (Some(ty), Some(name)) = (ty, name) else {
-        return Response::error(400, "Request_BadRequest", "getPolicyId needs type='…' and name='…'.");
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            "getPolicyId needs type='…' and name='…'.",
+        );
     };
     let Some(canonical) = crate::catalog::policy_type(&ty) else {
-        return Response::error(400, "Request_BadRequest", &format!("Invalid policy type '{ty}'."));
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            &format!("Invalid policy type '{ty}'."),
+        );
     };
     let name = name.strip_prefix("Tag:").unwrap_or(&name);
     match t.live.policy(canonical, name) {
-        Some(p) => Response::json(200, json!({ "value": [{
-            "@odata.type": "#microsoft.graph.teamsAdministration.policyIdentifierDetail",
-            "name": format!("Tag:{}", p.name),
-            "policyId": p.id,
-        }]})),
-        None if opts.policy_404 => Response::error(404, "NotFound", &format!("Policy '{name}' of type '{canonical}' was not found.")),
+        Some(p) => Response::json(
+            200,
+            json!({ "value": [{
+                "@odata.type": "#microsoft.graph.teamsAdministration.policyIdentifierDetail",
+                "name": format!("Tag:{}", p.name),
+                "policyId": p.id,
+            }]}),
+        ),
+        None if opts.policy_404 => Response::error(
+            404,
+            "NotFound",
+            &format!("Policy '{name}' of type '{canonical}' was not found."),
+        ),
         None => Response::json(200, json!({ "value": [] })),
     }
 }
@@ -421,29 +668,73 @@ fn split_args(s: &str) -> Vec<String> {
 
 /// `userAssignments/assign|unassign`: all or nothing for the whole list.
 fn policy_write(t: &mut Tenant, opts: &ApiOptions, req: &Request<'_>, assign: bool) -> Response {
-    let Some(items) = req.body.as_ref().and_then(|b| b.get("value")).and_then(Value::as_array) else {
-        return Response::error(400, "Request_BadRequest", "The request body needs a `value` list.");
+    let Some(items) = req
+        .body
+        .as_ref()
+        .and_then(|b| b.get("value"))
+        .and_then(Value::as_array)
+    else {
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            "The request body needs a `value` list.",
+        );
     };
     if items.is_empty() {
         return Response::error(400, "Request_BadRequest", "The `value` list is empty.");
     }
     if items.len() > opts.max_assign_batch {
-        return Response::error(400, "Request_BadRequest", &format!("The `value` list has {} items; at most {} are allowed.", items.len(), opts.max_assign_batch));
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            &format!(
+                "The `value` list has {} items; at most {} are allowed.",
+                items.len(),
+                opts.max_assign_batch
+            ),
+        );
     }
     let mut changes = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let user = item.get("userId").and_then(Value::as_str).unwrap_or_default();
+        let user = item
+            .get("userId")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(&ui) = t.index.get(user) else {
-            return Response::error(400, "Request_BadRequest", &format!("value[{i}]: user '{user}' was not found."));
+            return Response::error(
+                400,
+                "Request_BadRequest",
+                &format!("value[{i}]: user '{user}' was not found."),
+            );
         };
-        let ty = item.get("policyType").and_then(Value::as_str).unwrap_or_default();
+        let ty = item
+            .get("policyType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some(canonical) = crate::catalog::policy_type(ty) else {
-            return Response::error(400, "Request_BadRequest", &format!("value[{i}]: invalid policy type '{ty}'."));
+            return Response::error(
+                400,
+                "Request_BadRequest",
+                &format!("value[{i}]: invalid policy type '{ty}'."),
+            );
         };
         if assign {
-            let pid = item.get("policyId").and_then(Value::as_str).unwrap_or_default();
-            let Some(name) = t.live.policies.get(canonical).and_then(|m| m.values().find(|p| p.id == pid)).map(|p| p.name.clone()) else {
-                return Response::error(400, "Request_BadRequest", &format!("value[{i}]: policy id '{pid}' of type '{canonical}' was not found."));
+            let pid = item
+                .get("policyId")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Some(name) = t
+                .live
+                .policies
+                .get(canonical)
+                .and_then(|m| m.values().find(|p| p.id == pid))
+                .map(|p| p.name.clone())
+            else {
+                return Response::error(
+                    400,
+                    "Request_BadRequest",
+                    &format!("value[{i}]: policy id '{pid}' of type '{canonical}' was not found."),
+                );
             };
             changes.push((ui, canonical, Some(name)));
         } else {
@@ -480,7 +771,13 @@ fn list_numbers(t: &Tenant, req: &Request<'_>) -> Response {
         Some(Ok(n)) => n,
         Some(Err(_)) => return Response::error(400, "Request_BadRequest", "Invalid $skip."),
     };
-    let items: Vec<Value> = t.live.numbers.values().map(|n| t.number_json(n)).filter(|v| odata::matches(v, &terms)).collect();
+    let items: Vec<Value> = t
+        .live
+        .numbers
+        .values()
+        .map(|n| t.number_json(n))
+        .filter(|v| odata::matches(v, &terms))
+        .collect();
     let end = (skip + size).min(items.len());
     let mut body = json!({
         "@odata.context": format!("{}/{}/$metadata#admin/teams/telephoneNumberManagement/numberAssignments", req.base, req.version),
@@ -488,12 +785,22 @@ fn list_numbers(t: &Tenant, req: &Request<'_>) -> Response {
     });
     if end < items.len() {
         let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in req.query.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skip") && !k.eq_ignore_ascii_case("$top")) {
+        for (k, v) in req
+            .query
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skip") && !k.eq_ignore_ascii_case("$top"))
+        {
             ser.append_pair(k, v);
         }
         ser.append_pair("$top", &size.to_string());
         ser.append_pair("$skip", &end.to_string());
-        body["@odata.nextLink"] = Value::String(format!("{}/{}{}?{}", req.base, req.version, req.path, ser.finish()));
+        body["@odata.nextLink"] = Value::String(format!(
+            "{}/{}{}?{}",
+            req.base,
+            req.version,
+            req.path,
+            ser.finish()
+        ));
     }
     Response::json(200, body)
 }
@@ -505,7 +812,11 @@ fn number_write(t: &mut Tenant, req: &Request<'_>, action: &str) -> Response {
         return Response::error(400, "Request_BadRequest", "`telephoneNumber` is required.");
     };
     let Ok(number) = E164::parse_lenient(&raw) else {
-        return Response::error(400, "Request_BadRequest", &format!("`{raw}` is not a valid telephone number."));
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            &format!("`{raw}` is not a valid telephone number."),
+        );
     };
     match action {
         "assignNumber" | "unassignNumber" => {
@@ -513,11 +824,19 @@ fn number_write(t: &mut Tenant, req: &Request<'_>, action: &str) -> Response {
                 return Response::error(400, "Request_BadRequest", "`numberType` is required.");
             };
             let Some(number_type) = NumberType::from_graph(&nt) else {
-                return Response::error(400, "Request_BadRequest", &format!("Invalid numberType '{nt}'."));
+                return Response::error(
+                    400,
+                    "Request_BadRequest",
+                    &format!("Invalid numberType '{nt}'."),
+                );
             };
             let kind = if action == "assignNumber" {
                 let Some(user_id) = s("assignmentTargetId") else {
-                    return Response::error(400, "Request_BadRequest", "`assignmentTargetId` is required.");
+                    return Response::error(
+                        400,
+                        "Request_BadRequest",
+                        "`assignmentTargetId` is required.",
+                    );
                 };
                 OpKind::Assign {
                     user_id,
@@ -537,13 +856,20 @@ fn number_write(t: &mut Tenant, req: &Request<'_>, action: &str) -> Response {
             let mut r = Response::empty(202);
             r.headers.push((
                 "Location".into(),
-                format!("{}/{}/admin/teams/telephoneNumberManagement/operations('{id}')", req.base, req.version),
+                format!(
+                    "{}/{}/admin/teams/telephoneNumberManagement/operations('{id}')",
+                    req.base, req.version
+                ),
             ));
             r
         }
         "updateNumber" => {
             let Some(entry) = t.live.numbers.get_mut(&number) else {
-                return Response::error(404, "Request_ResourceNotFound", &format!("Telephone Number '{number}' is not found from tenant."));
+                return Response::error(
+                    404,
+                    "Request_ResourceNotFound",
+                    &format!("Telephone Number '{number}' is not found from tenant."),
+                );
             };
             match body.get("locationId") {
                 Some(Value::String(l)) if l.is_empty() => entry.location_id = None,
@@ -555,6 +881,10 @@ fn number_write(t: &mut Tenant, req: &Request<'_>, action: &str) -> Response {
             }
             Response::empty(200)
         }
-        other => Response::error(400, "Request_BadRequest", &format!("Unknown action '{other}'.")),
+        other => Response::error(
+            400,
+            "Request_BadRequest",
+            &format!("Unknown action '{other}'."),
+        ),
     }
 }

@@ -47,6 +47,10 @@ pub struct Options {
     /// Application permissions granted to the app (the token's `roles`).
     pub roles: Vec<String>,
     pub token_lifetime: Duration,
+    /// The `expires_in` reported to clients, when it should differ from the
+    /// real lifetime (to make tokens expire under a client's feet, as a
+    /// revoked or skewed token does).
+    pub token_reported_lifetime: Option<Duration>,
     pub latency: Duration,
     /// Requests per second per client; 0 for no throttling.
     pub throttle_rps: f64,
@@ -66,6 +70,7 @@ impl Options {
             client_secret: None,
             roles: ALL_ROLES.iter().map(|s| s.to_string()).collect(),
             token_lifetime: Duration::from_secs(3599),
+            token_reported_lifetime: None,
             latency: Duration::ZERO,
             throttle_rps: 0.0,
             fault_rate: 0.0,
@@ -99,7 +104,9 @@ pub struct Emulator {
 pub enum EmulatorError {
     #[error(transparent)]
     Snapshot(#[from] crate::snapshot::SnapshotError),
-    #[error("cannot listen on {addr}: {source}\nhint: pick another address with `--listen 127.0.0.1:PORT`")]
+    #[error(
+        "cannot listen on {addr}: {source}\nhint: pick another address with `--listen 127.0.0.1:PORT`"
+    )]
     Bind {
         addr: SocketAddr,
         #[source]
@@ -112,8 +119,12 @@ pub enum EmulatorError {
 impl Emulator {
     pub fn new(opts: Options) -> Result<Arc<Self>, EmulatorError> {
         let file = opts.tenant_file.display().to_string();
-        let text = std::fs::read_to_string(&opts.tenant_file)
-            .map_err(|source| crate::snapshot::SnapshotError::Io { file: file.clone(), source })?;
+        let text = std::fs::read_to_string(&opts.tenant_file).map_err(|source| {
+            crate::snapshot::SnapshotError::Io {
+                file: file.clone(),
+                source,
+            }
+        })?;
         let tenant = Tenant::load(text, &file, opts.state_file.clone(), opts.operation_delay)?;
         Ok(Arc::new(Emulator {
             rng: Mutex::new(fastrand::Rng::with_seed(opts.seed)),
@@ -138,10 +149,12 @@ impl Emulator {
             .map_err(|source| EmulatorError::Bind { addr, source })?;
         let local = listener.local_addr().map_err(EmulatorError::Serve)?;
         ready(local);
-        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
-            let emu = self.clone();
-            async move { emu.http(method, uri, headers, body).await }
-        });
+        let app = axum::Router::new().fallback(
+            move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+                let emu = self.clone();
+                async move { emu.http(method, uri, headers, body).await }
+            },
+        );
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
@@ -153,26 +166,49 @@ impl Emulator {
     }
 
     fn count(&self, route: &str, status: u16) {
-        *Self::lock(&self.stats).entry((route.to_string(), status)).or_default() += 1;
+        *Self::lock(&self.stats)
+            .entry((route.to_string(), status))
+            .or_default() += 1;
     }
 
-    async fn http(&self, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> AxumResponse {
+    async fn http(
+        &self,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> AxumResponse {
         if !self.opts.latency.is_zero() {
             tokio::time::sleep(self.opts.latency).await;
         }
-        let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
         let base = format!("http://{host}");
         let path = uri.path().to_string();
         let query: Vec<(String, String)> = uri
             .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .map(|q| {
+                url::form_urlencoded::parse(q.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
             .unwrap_or_default();
         let resp = self.dispatch(method.as_str(), &path, query, &headers, &body, &base);
         tracing::info!(method = %method, path = %path, status = resp.status, "request");
         to_axum(resp)
     }
 
-    fn dispatch(&self, method: &str, path: &str, query: Vec<(String, String)>, headers: &HeaderMap, body: &[u8], base: &str) -> Response {
+    fn dispatch(
+        &self,
+        method: &str,
+        path: &str,
+        query: Vec<(String, String)>,
+        headers: &HeaderMap,
+        body: &[u8],
+        base: &str,
+    ) -> Response {
         if path.ends_with("/oauth2/v2.0/token") && method == "POST" {
             let r = self.token(headers, body);
             self.count("POST /{tenant}/oauth2/v2.0/token", r.status);
@@ -186,7 +222,11 @@ impl Emulator {
             return Response::json(200, serde_json::from_str(&text).unwrap_or(Value::Null));
         }
         let Some((version, rest)) = split_version(path) else {
-            return Response::error(404, "Request_ResourceNotFound", &format!("No resource at `{path}`: paths start with /v1.0 or /beta."));
+            return Response::error(
+                404,
+                "Request_ResourceNotFound",
+                &format!("No resource at `{path}`: paths start with /v1.0 or /beta."),
+            );
         };
         let client = match self.authenticate(headers) {
             Ok(c) => c,
@@ -196,7 +236,9 @@ impl Emulator {
             }
         };
         if rest == "/$batch" && method == "POST" {
-            let r = self.fault().unwrap_or_else(|| self.batch(&client, version, body, base));
+            let r = self
+                .fault()
+                .unwrap_or_else(|| self.batch(&client, version, body, base));
             self.count("POST /$batch", r.status);
             return r;
         }
@@ -204,19 +246,46 @@ impl Emulator {
             .get("consistencylevel")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.eq_ignore_ascii_case("eventual"));
-        let json_body = if body.is_empty() { None } else { serde_json::from_slice(body).ok() };
+        let json_body = if body.is_empty() {
+            None
+        } else {
+            serde_json::from_slice(body).ok()
+        };
         if !body.is_empty() && json_body.is_none() {
             return Response::error(400, "BadRequest", "The request body is not valid JSON.");
         }
-        self.one(&client, method, version, rest, query, consistency, json_body, base)
+        self.one(
+            &client,
+            method,
+            version,
+            rest,
+            query,
+            consistency,
+            json_body,
+            base,
+        )
     }
 
     /// The pipeline for one Graph request (top-level or inside `$batch`).
     #[allow(clippy::too_many_arguments)]
-    fn one(&self, client: &str, method: &str, version: &str, raw_path: &str, query: Vec<(String, String)>, consistency: bool, body: Option<Value>, base: &str) -> Response {
+    fn one(
+        &self,
+        client: &str,
+        method: &str,
+        version: &str,
+        raw_path: &str,
+        query: Vec<(String, String)>,
+        consistency: bool,
+        body: Option<Value>,
+        base: &str,
+    ) -> Response {
         let path = api::normalize_path(raw_path);
         let Some((route, perms)) = api::route(method, &path) else {
-            let r = Response::error(400, "Request_BadRequest", &format!("Resource not found for the segment '{raw_path}'."));
+            let r = Response::error(
+                400,
+                "Request_BadRequest",
+                &format!("Resource not found for the segment '{raw_path}'."),
+            );
             self.count(&format!("{method} (unknown)"), r.status);
             return r;
         };
@@ -224,14 +293,28 @@ impl Emulator {
             r
         } else if let Some(r) = self.fault() {
             r
-        } else if !perms.iter().any(|p| self.opts.roles.iter().any(|r| r.eq_ignore_ascii_case(p))) {
+        } else if !perms
+            .iter()
+            .any(|p| self.opts.roles.iter().any(|r| r.eq_ignore_ascii_case(p)))
+        {
             Response::error(
                 403,
                 "Authorization_RequestDenied",
-                &format!("Insufficient privileges to complete the operation. This call needs one of these application permissions: {}.", perms.join(", ")),
+                &format!(
+                    "Insufficient privileges to complete the operation. This call needs one of these application permissions: {}.",
+                    perms.join(", ")
+                ),
             )
         } else {
-            let req = Request { method, path: &path, version, query, consistency_eventual: consistency, body, base };
+            let req = Request {
+                method,
+                path: &path,
+                version,
+                query,
+                consistency_eventual: consistency,
+                body,
+                base,
+            };
             let mut t = Self::lock(&self.tenant);
             api::handle(&mut t, &self.opts.api, &req)
         };
@@ -239,7 +322,13 @@ impl Emulator {
         r
     }
 
-    fn stats_json(&self) -> Value {
+    /// The current state as tenant snapshot JSON (as `/_emulator/snapshot`).
+    pub fn snapshot_text(&self) -> String {
+        Self::lock(&self.tenant).snapshot_text()
+    }
+
+    /// Requests served by route and status (as `/_emulator/stats`).
+    pub fn stats_json(&self) -> Value {
         let stats = Self::lock(&self.stats);
         let total: u64 = stats.values().sum();
         let requests: Vec<Value> = stats
@@ -250,75 +339,160 @@ impl Emulator {
     }
 
     fn authenticate(&self, headers: &HeaderMap) -> Result<String, Response> {
-        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty()) else {
-            return Err(Response::error(401, "InvalidAuthenticationToken", "Access token is empty."));
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let Some(token) = auth
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        else {
+            return Err(Response::error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+            ));
         };
         let tokens = Self::lock(&self.tokens);
         match tokens.get(token) {
             Some(t) if t.expires > Instant::now() => Ok(t.client_id.clone()),
-            Some(_) => Err(Response::error(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")),
-            None => Err(Response::error(401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.")),
+            Some(_) => Err(Response::error(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            )),
+            None => Err(Response::error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            )),
         }
     }
 
     /// The identity platform's client-credentials token endpoint.
     fn token(&self, headers: &HeaderMap, body: &[u8]) -> Response {
-        let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+        let form: HashMap<String, String> =
+            url::form_urlencoded::parse(body).into_owned().collect();
         let aad = |error: &str, code: u32, text: &str| {
-            Response::json(400, json!({
-                "error": error,
-                "error_description": format!("AADSTS{code}: {text}"),
-                "error_codes": [code],
-                "timestamp": odata::now_iso(),
-                "trace_id": uuid::Uuid::new_v4().to_string(),
-                "correlation_id": uuid::Uuid::new_v4().to_string(),
-            }))
+            Response::json(
+                400,
+                json!({
+                    "error": error,
+                    "error_description": format!("AADSTS{code}: {text}"),
+                    "error_codes": [code],
+                    "timestamp": odata::now_iso(),
+                    "trace_id": uuid::Uuid::new_v4().to_string(),
+                    "correlation_id": uuid::Uuid::new_v4().to_string(),
+                }),
+            )
         };
         if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-            return aad("unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
+            return aad(
+                "unsupported_grant_type",
+                70003,
+                "The app requested an unsupported grant type.",
+            );
         }
         if !form.get("scope").is_some_and(|s| s.ends_with("/.default")) {
-            return aad("invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid.");
+            return aad(
+                "invalid_scope",
+                70011,
+                "The provided value for the input parameter 'scope' is not valid.",
+            );
         }
         // Credentials in the form, or by HTTP Basic.
         let basic = headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
             .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_string(), b.to_string())));
-        let client_id = form.get("client_id").cloned().or_else(|| basic.as_ref().map(|b| b.0.clone())).unwrap_or_default();
-        let secret = form.get("client_secret").cloned().or_else(|| basic.as_ref().map(|b| b.1.clone()));
+            .and_then(|s| {
+                s.split_once(':')
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+            });
+        let client_id = form
+            .get("client_id")
+            .cloned()
+            .or_else(|| basic.as_ref().map(|b| b.0.clone()))
+            .unwrap_or_default();
+        let secret = form
+            .get("client_secret")
+            .cloned()
+            .or_else(|| basic.as_ref().map(|b| b.1.clone()));
         let assertion = form.get("client_assertion").cloned();
         if let Some(want) = &self.opts.client_id {
             if &client_id != want {
-                return aad("unauthorized_client", 700016, &format!("Application with identifier '{client_id}' was not found in the directory."));
+                return aad(
+                    "unauthorized_client",
+                    700016,
+                    &format!(
+                        "Application with identifier '{client_id}' was not found in the directory."
+                    ),
+                );
             }
         }
         match (secret, assertion) {
             (Some(s), _) => {
                 if let Some(want) = &self.opts.client_secret {
                     if &s != want {
-                        return aad("invalid_client", 7000215, "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.");
+                        return aad(
+                            "invalid_client",
+                            7000215,
+                            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+                        );
                     }
                 }
             }
             (None, Some(a)) => {
-                if form.get("client_assertion_type").map(String::as_str) != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
-                    return aad("invalid_request", 90002, "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.");
+                if form.get("client_assertion_type").map(String::as_str)
+                    != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                {
+                    return aad(
+                        "invalid_request",
+                        90002,
+                        "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+                    );
                 }
                 if let Err(e) = check_assertion(&a, &client_id) {
-                    return aad("invalid_client", 700027, &format!("Client assertion failed validation: {e}."));
+                    return aad(
+                        "invalid_client",
+                        700027,
+                        &format!("Client assertion failed validation: {e}."),
+                    );
                 }
             }
-            (None, None) => return aad("invalid_client", 7000216, "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type."),
+            (None, None) => {
+                return aad(
+                    "invalid_client",
+                    7000216,
+                    "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
+                );
+            }
         }
         let token = format!("emu.{}", uuid::Uuid::new_v4().simple());
-        Self::lock(&self.tokens).insert(token.clone(), Token { client_id, expires: Instant::now() + self.opts.token_lifetime });
-        let secs = self.opts.token_lifetime.as_secs();
-        Response::json(200, json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token }))
+        Self::lock(&self.tokens).insert(
+            token.clone(),
+            Token {
+                client_id,
+                expires: Instant::now() + self.opts.token_lifetime,
+            },
+        );
+        let secs = self
+            .opts
+            .token_reported_lifetime
+            .unwrap_or(self.opts.token_lifetime)
+            .as_secs()
+            .max(1);
+        Response::json(
+            200,
+            json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token }),
+        )
     }
 
     /// A token bucket per client: `throttle_rps` per second, bursts of the same.
@@ -329,7 +503,10 @@ impl Emulator {
         }
         let mut buckets = Self::lock(&self.buckets);
         let now = Instant::now();
-        let b = buckets.entry(client.to_string()).or_insert(Bucket { tokens: rps.max(1.0), last: now });
+        let b = buckets.entry(client.to_string()).or_insert(Bucket {
+            tokens: rps.max(1.0),
+            last: now,
+        });
         b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rps).min(rps.max(1.0));
         b.last = now;
         if b.tokens >= 1.0 {
@@ -337,12 +514,19 @@ impl Emulator {
             return None;
         }
         let wait = (1.0 - b.tokens) / rps;
-        let retry = if wait < 1.0 { format!("{:.3}", wait.max(0.001)) } else { format!("{}", wait.ceil() as u64) };
-        let mut r = Response::json(429, json!({ "error": {
-            "code": "TooManyRequests",
-            "message": "Please retry again later.",
-            "innerError": { "code": "429", "date": odata::now_iso(), "message": "Please retry after", "request-id": uuid::Uuid::new_v4().to_string(), "status": "429" }
-        }}));
+        let retry = if wait < 1.0 {
+            format!("{:.3}", wait.max(0.001))
+        } else {
+            format!("{}", wait.ceil() as u64)
+        };
+        let mut r = Response::json(
+            429,
+            json!({ "error": {
+                "code": "TooManyRequests",
+                "message": "Please retry again later.",
+                "innerError": { "code": "429", "date": odata::now_iso(), "message": "Please retry after", "request-id": uuid::Uuid::new_v4().to_string(), "status": "429" }
+            }}),
+        );
         r.headers.push(("Retry-After".into(), retry));
         Some(r)
     }
@@ -357,13 +541,17 @@ impl Emulator {
             return None;
         }
         let (status, msg) = if rng.bool() {
-            (503, "The service is temporarily unavailable. Please retry later.")
+            (
+                503,
+                "The service is temporarily unavailable. Please retry later.",
+            )
         } else {
             (504, "Gateway timeout.")
         };
         let mut r = Response::error(status, "serviceNotAvailable", msg);
         if rng.bool() {
-            r.headers.push(("Retry-After".into(), format!("0.{}", rng.u8(1..5))));
+            r.headers
+                .push(("Retry-After".into(), format!("0.{}", rng.u8(1..5))));
         }
         Some(r)
     }
@@ -375,19 +563,39 @@ impl Emulator {
             return Response::error(400, "BadRequest", "Invalid batch payload format.");
         };
         let Some(requests) = doc.get("requests").and_then(Value::as_array) else {
-            return Response::error(400, "BadRequest", "Invalid batch payload format: `requests` is required.");
+            return Response::error(
+                400,
+                "BadRequest",
+                "Invalid batch payload format: `requests` is required.",
+            );
         };
         if requests.len() > 20 {
-            return Response::error(400, "BadRequest", "Number of requests inside batch exceeds the limit.");
+            return Response::error(
+                400,
+                "BadRequest",
+                "Number of requests inside batch exceeds the limit.",
+            );
         }
         let mut ids = std::collections::HashSet::new();
         for r in requests {
-            let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_lowercase();
+            let id = r
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_lowercase();
             if id.is_empty() || r.get("method").is_none() || r.get("url").is_none() {
-                return Response::error(400, "BadRequest", "Every batch request needs `id`, `method` and `url`.");
+                return Response::error(
+                    400,
+                    "BadRequest",
+                    "Every batch request needs `id`, `method` and `url`.",
+                );
             }
             if !ids.insert(id.clone()) {
-                return Response::error(400, "BadRequest", &format!("Batch request id '{id}' is used twice."));
+                return Response::error(
+                    400,
+                    "BadRequest",
+                    &format!("Batch request id '{id}' is used twice."),
+                );
             }
         }
         let mut statuses: HashMap<String, u16> = HashMap::new();
@@ -402,25 +610,51 @@ impl Emulator {
                 .filter_map(Value::as_str)
                 .any(|d| statuses.get(&d.to_lowercase()).is_none_or(|s| *s >= 400));
             let resp = if failed_dep {
-                Response::error(424, "FailedDependency", "A request this request depends on failed.")
+                Response::error(
+                    424,
+                    "FailedDependency",
+                    "A request this request depends on failed.",
+                )
             } else {
                 let method = r["method"].as_str().unwrap_or("GET").to_uppercase();
                 let url = r["url"].as_str().unwrap_or_default();
-                let full = url::Url::parse("http://batch.invalid/").and_then(|b| b.join(url.trim_start_matches('/')));
+                let full = url::Url::parse("http://batch.invalid/")
+                    .and_then(|b| b.join(url.trim_start_matches('/')));
                 match full {
                     Ok(u) => {
                         let query = u.query_pairs().into_owned().collect();
-                        let consistency = r
-                            .get("headers")
-                            .and_then(Value::as_object)
-                            .is_some_and(|h| h.iter().any(|(k, v)| k.eq_ignore_ascii_case("consistencylevel") && v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("eventual"))));
-                        self.one(client, &method, version, u.path(), query, consistency, r.get("body").cloned(), base)
+                        let consistency =
+                            r.get("headers")
+                                .and_then(Value::as_object)
+                                .is_some_and(|h| {
+                                    h.iter().any(|(k, v)| {
+                                        k.eq_ignore_ascii_case("consistencylevel")
+                                            && v.as_str()
+                                                .is_some_and(|s| s.eq_ignore_ascii_case("eventual"))
+                                    })
+                                });
+                        self.one(
+                            client,
+                            &method,
+                            version,
+                            u.path(),
+                            query,
+                            consistency,
+                            r.get("body").cloned(),
+                            base,
+                        )
                     }
-                    Err(_) => Response::error(400, "BadRequest", &format!("Invalid request url `{url}`.")),
+                    Err(_) => {
+                        Response::error(400, "BadRequest", &format!("Invalid request url `{url}`."))
+                    }
                 }
             };
             statuses.insert(id.to_lowercase(), resp.status);
-            let headers: serde_json::Map<String, Value> = resp.headers.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+            let headers: serde_json::Map<String, Value> = resp
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect();
             let mut item = json!({ "id": id, "status": resp.status, "headers": headers });
             if let Some(b) = resp.body {
                 item["body"] = b;
@@ -448,7 +682,9 @@ fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
         return Err("not a JWT".into());
     }
     let decode = |p: &str| -> Result<Value, String> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).map_err(|_| "bad base64url".to_string())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(p)
+            .map_err(|_| "bad base64url".to_string())?;
         serde_json::from_slice(&bytes).map_err(|_| "bad JSON".to_string())
     };
     let header = decode(parts[0])?;
@@ -476,7 +712,10 @@ fn to_axum(r: Response) -> AxumResponse {
         None => status.into_response(),
     };
     for (k, v) in r.headers {
-        if let (Ok(name), Ok(value)) = (axum::http::HeaderName::try_from(k), axum::http::HeaderValue::try_from(v)) {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::try_from(k),
+            axum::http::HeaderValue::try_from(v),
+        ) {
             resp.headers_mut().insert(name, value);
         }
     }

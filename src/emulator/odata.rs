@@ -22,8 +22,11 @@ pub fn error_body(code: &str, message: &str) -> Value {
 }
 
 pub fn now_iso() -> String {
-    let t = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    let t = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 pub fn encode_skip(offset: usize) -> String {
@@ -31,8 +34,14 @@ pub fn encode_skip(offset: usize) -> String {
 }
 
 pub fn decode_skip(token: &str) -> Option<usize> {
-    let raw = URL_SAFE_NO_PAD.decode(token.trim_matches('\'').trim_start_matches("X'")).ok()?;
-    String::from_utf8(raw).ok()?.strip_prefix("roster-emulator:")?.parse().ok()
+    let raw = URL_SAFE_NO_PAD
+        .decode(token.trim_matches('\'').trim_start_matches("X'"))
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("roster-emulator:")?
+        .parse()
+        .ok()
 }
 
 /// One comparison of a `$filter`.
@@ -130,7 +139,10 @@ fn parse_term(t: &str) -> Result<Term, FilterError> {
             .strip_prefix('(')
             .and_then(|r| r.strip_suffix(')'))
             .ok_or_else(|| FilterError(format!("invalid `in` list `{list}`")))?;
-        let values = inner.split(',').map(literal).collect::<Result<Vec<_>, _>>()?;
+        let values = inner
+            .split(',')
+            .map(literal)
+            .collect::<Result<Vec<_>, _>>()?;
         return Ok(Term::In(t[..i].trim().to_string(), values));
     }
     Err(FilterError(format!(
@@ -167,16 +179,21 @@ pub fn matches(obj: &Value, terms: &[Term]) -> bool {
         Term::StartsWith(p, v) => get(obj, p)
             .and_then(Value::as_str)
             .is_some_and(|s| s.to_lowercase().starts_with(&v.to_lowercase())),
-        Term::AnyEq(p, v) => get(obj, p)
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().any(|x| x.as_str().is_some_and(|s| s.eq_ignore_ascii_case(v)))),
+        Term::AnyEq(p, v) => get(obj, p).and_then(Value::as_array).is_some_and(|a| {
+            a.iter()
+                .any(|x| x.as_str().is_some_and(|s| s.eq_ignore_ascii_case(v)))
+        }),
     })
 }
 
 /// Keep only the `$select`ed properties (and `id`, as Graph always does).
 pub fn select(obj: &Value, fields: Option<&[String]>) -> Value {
-    let Some(fields) = fields else { return obj.clone() };
-    let Some(map) = obj.as_object() else { return obj.clone() };
+    let Some(fields) = fields else {
+        return obj.clone();
+    };
+    let Some(map) = obj.as_object() else {
+        return obj.clone();
+    };
     let mut out = serde_json::Map::new();
     for f in fields {
         if let Some((k, v)) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(f)) {
@@ -197,15 +214,29 @@ mod tests {
 
     #[test]
     fn filters() {
-        let t = parse_filter("assignmentStatus eq 'unassigned' and capabilities/any(c:c eq 'userAssignment')").unwrap();
+        let t = parse_filter(
+            "assignmentStatus eq 'unassigned' and capabilities/any(c:c eq 'userAssignment')",
+        )
+        .unwrap();
         let obj = json!({"assignmentStatus": "unassigned", "capabilities": ["userAssignment"]});
         assert!(matches(&obj, &t));
-        let t = parse_filter("startsWith(displayName,'ad') and city in ('London','Leeds')").unwrap();
-        assert!(matches(&json!({"displayName": "Adele", "city": "london"}), &t));
-        assert!(!matches(&json!({"displayName": "Bob", "city": "london"}), &t));
+        let t =
+            parse_filter("startsWith(displayName,'ad') and city in ('London','Leeds')").unwrap();
+        assert!(matches(
+            &json!({"displayName": "Adele", "city": "london"}),
+            &t
+        ));
+        assert!(!matches(
+            &json!({"displayName": "Bob", "city": "london"}),
+            &t
+        ));
         assert!(parse_filter("city ne 'x'").is_err());
-        let t = parse_filter("onPremisesExtensionAttributes/extensionAttribute1 eq 'EMEA'").unwrap();
-        assert!(matches(&json!({"onPremisesExtensionAttributes": {"extensionAttribute1": "EMEA"}}), &t));
+        let t =
+            parse_filter("onPremisesExtensionAttributes/extensionAttribute1 eq 'EMEA'").unwrap();
+        assert!(matches(
+            &json!({"onPremisesExtensionAttributes": {"extensionAttribute1": "EMEA"}}),
+            &t
+        ));
     }
 
     #[test]

@@ -53,7 +53,12 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub fn load(text: String, file: &str, state_file: Option<PathBuf>, operation_delay: Duration) -> Result<Self, snapshot::SnapshotError> {
+    pub fn load(
+        text: String,
+        file: &str,
+        state_file: Option<PathBuf>,
+        operation_delay: Duration,
+    ) -> Result<Self, snapshot::SnapshotError> {
         let snap = snapshot::parse(file, &text)?;
         let mut live = snapshot::to_live(file, &snap)?;
         // Every policy needs an id to be assigned by; make missing ones stable.
@@ -64,16 +69,31 @@ impl Tenant {
                 }
             }
         }
-        let raw: Value = serde_json::from_str(&text).map_err(|e| snapshot::SnapshotError::Json {
-            file: file.to_string(),
-            json_path: "$".into(),
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-        let users_json = raw.get("users").and_then(Value::as_array).cloned().unwrap_or_default();
-        let index = live.users.iter().enumerate().map(|(i, u)| (u.id.clone(), i)).collect();
-        let enterprise_voice = live.numbers.values().filter(|n| n.is_held()).filter_map(|n| n.target.clone()).collect();
+        let raw: Value =
+            serde_json::from_str(&text).map_err(|e| snapshot::SnapshotError::Json {
+                file: file.to_string(),
+                json_path: "$".into(),
+                line: e.line(),
+                column: e.column(),
+                message: e.to_string(),
+            })?;
+        let users_json = raw
+            .get("users")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let index = live
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i))
+            .collect();
+        let enterprise_voice = live
+            .numbers
+            .values()
+            .filter(|n| n.is_held())
+            .filter_map(|n| n.target.clone())
+            .collect();
         Ok(Tenant {
             original: text,
             users_json,
@@ -95,7 +115,9 @@ impl Tenant {
 
     /// Persist after a write, when `--state` was given.
     pub fn persist(&self) -> Result<(), String> {
-        let Some(path) = &self.state_file else { return Ok(()) };
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
         crate::provider::file::write_atomic(path, self.snapshot_text().as_bytes(), |_| Ok(()))
             .map_err(|e| format!("cannot persist state to `{}`: {e}", path.display()))
     }
@@ -129,7 +151,10 @@ impl Tenant {
                 .iter()
                 .any(|grp| grp.id == g.group_id && grp.members.iter().any(|m| *m == u.id));
             if direct_member && !u.policies.contains_key(&g.policy_type) {
-                let e = by_group.entry(&g.policy_type).or_insert((g.rank, &g.policy_name, &g.group_id));
+                let e =
+                    by_group
+                        .entry(&g.policy_type)
+                        .or_insert((g.rank, &g.policy_name, &g.group_id));
                 if g.rank < e.0 {
                     *e = (g.rank, &g.policy_name, &g.group_id);
                 }
@@ -138,14 +163,22 @@ impl Tenant {
         types.sort();
         for t in types {
             let name = &u.policies[t];
-            let id = self.live.policy(t, name).map(|p| p.id.clone()).unwrap_or_default();
+            let id = self
+                .live
+                .policy(t, name)
+                .map(|p| p.id.clone())
+                .unwrap_or_default();
             effective.push(json!({
                 "policyType": t,
                 "policyAssignment": { "displayName": name, "assignmentType": "direct", "policyId": id }
             }));
         }
         for (t, (_, name, group)) in by_group {
-            let id = self.live.policy(t, name).map(|p| p.id.clone()).unwrap_or_default();
+            let id = self
+                .live
+                .policy(t, name)
+                .map(|p| p.id.clone())
+                .unwrap_or_default();
             effective.push(json!({
                 "policyType": t,
                 "policyAssignment": { "displayName": name, "assignmentType": "group", "policyId": id, "groupId": group }
@@ -218,31 +251,47 @@ impl Tenant {
     fn run(&mut self, op: &Operation) -> Result<(), String> {
         let n = op.number;
         match &op.kind {
-            OpKind::Assign { user_id, number_type, category, location_id } => {
+            OpKind::Assign {
+                user_id,
+                number_type,
+                category,
+                location_id,
+            } => {
                 if !self.index.contains_key(user_id) {
                     return Err(format!("User '{user_id}' was not found"));
                 }
                 match self.live.numbers.get(&n) {
                     Some(a) if a.is_held() && a.target.as_deref() != Some(user_id.as_str()) => {
-                        return Err(format!("Telephone Number '{n}' has already been assigned to another user"));
+                        return Err(format!(
+                            "Telephone Number '{n}' has already been assigned to another user"
+                        ));
                     }
                     None if number_type.needs_inventory() => {
-                        return Err(format!("Telephone Number '{n}' is not found from tenant '{}'", self.live.tenant_id));
+                        return Err(format!(
+                            "Telephone Number '{n}' is not found from tenant '{}'",
+                            self.live.tenant_id
+                        ));
                     }
                     Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
-                        return Err(format!("Telephone Number '{n}' cannot be assigned to a user"));
+                        return Err(format!(
+                            "Telephone Number '{n}' cannot be assigned to a user"
+                        ));
                     }
                     _ => {}
                 }
-                let entry = self.live.numbers.entry(n).or_insert_with(|| NumberAssignment {
-                    number: n,
-                    number_type: Some(*number_type),
-                    target: None,
-                    category: None,
-                    status: "unassigned".into(),
-                    capabilities: vec!["userAssignment".into()],
-                    location_id: None,
-                });
+                let entry = self
+                    .live
+                    .numbers
+                    .entry(n)
+                    .or_insert_with(|| NumberAssignment {
+                        number: n,
+                        number_type: Some(*number_type),
+                        target: None,
+                        category: None,
+                        status: "unassigned".into(),
+                        capabilities: vec!["userAssignment".into()],
+                        location_id: None,
+                    });
                 entry.target = Some(user_id.clone());
                 entry.status = "userAssigned".into();
                 entry.category = Some(category.clone());
@@ -290,7 +339,11 @@ impl Tenant {
 /// Stable opaque policy id for a policy the snapshot gave none.
 pub fn policy_id(policy_type: &str, name: &str) -> String {
     use sha2::{Digest, Sha256};
-    let h = Sha256::digest(format!("{}|{}", policy_type.to_lowercase(), name.to_lowercase()));
+    let h = Sha256::digest(format!(
+        "{}|{}",
+        policy_type.to_lowercase(),
+        name.to_lowercase()
+    ));
     URL_SAFE_NO_PAD.encode(&h[..32])
 }
 

@@ -50,14 +50,23 @@ impl Credential {
         use rsa::pkcs8::DecodePrivateKey;
         use rustls_pki_types::CertificateDer;
         use rustls_pki_types::pem::PemObject;
-        let cert = CertificateDer::from_pem_file(cert_file)
-            .map_err(|e| GraphError::Config(format!("cannot read certificate `{cert_file}`: {e}")))?;
-        let pem = std::fs::read_to_string(key_file)
-            .map_err(|e| GraphError::Config(format!("cannot read private key `{key_file}`: {e}")))?;
+        let cert = CertificateDer::from_pem_file(cert_file).map_err(|e| {
+            GraphError::Config(format!("cannot read certificate `{cert_file}`: {e}"))
+        })?;
+        let pem = std::fs::read_to_string(key_file).map_err(|e| {
+            GraphError::Config(format!("cannot read private key `{key_file}`: {e}"))
+        })?;
         let key = rsa::RsaPrivateKey::from_pkcs8_pem(&pem)
             .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(&pem))
-            .map_err(|_| GraphError::Config(format!("`{key_file}` holds no RSA private key in PEM (PKCS#8 or PKCS#1)")))?;
-        Ok(Credential::Certificate { cert_der: cert.as_ref().to_vec(), key: Box::new(key) })
+            .map_err(|_| {
+                GraphError::Config(format!(
+                    "`{key_file}` holds no RSA private key in PEM (PKCS#8 or PKCS#1)"
+                ))
+            })?;
+        Ok(Credential::Certificate {
+            cert_der: cert.as_ref().to_vec(),
+            key: Box::new(key),
+        })
     }
 }
 
@@ -77,10 +86,20 @@ pub struct Auth {
 pub const SCOPE: &str = "https://graph.microsoft.com/.default";
 
 impl Auth {
-    pub fn new(client: reqwest::Client, authority: &str, tenant_id: &str, client_id: &str, credential: Credential) -> Self {
+    pub fn new(
+        client: reqwest::Client,
+        authority: &str,
+        tenant_id: &str,
+        client_id: &str,
+        credential: Credential,
+    ) -> Self {
         Auth {
             client,
-            token_url: format!("{}/{}/oauth2/v2.0/token", authority.trim_end_matches('/'), tenant_id),
+            token_url: format!(
+                "{}/{}/oauth2/v2.0/token",
+                authority.trim_end_matches('/'),
+                tenant_id
+            ),
             client_id: client_id.to_string(),
             credential,
             cache: Mutex::new(None),
@@ -98,7 +117,10 @@ impl Auth {
         let (token, lifetime) = self.request().await?;
         // Renew at 80% of the lifetime, and no later than 5 minutes before.
         let margin = (lifetime / 5).min(Duration::from_secs(300));
-        *cache = Some(Cached { token: Secret::new(token.clone()), renew_at: Instant::now() + lifetime.saturating_sub(margin) });
+        *cache = Some(Cached {
+            token: Secret::new(token.clone()),
+            renew_at: Instant::now() + lifetime.saturating_sub(margin),
+        });
         Ok(token)
     }
 
@@ -115,14 +137,26 @@ impl Auth {
         match &self.credential {
             Credential::Secret(s) => form.push(("client_secret", s.expose().to_string())),
             Credential::Certificate { cert_der, key } => {
-                form.push(("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into()));
-                form.push(("client_assertion", assertion(&self.token_url, &self.client_id, cert_der, key)?));
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+                ));
+                form.push((
+                    "client_assertion",
+                    assertion(&self.token_url, &self.client_id, cert_der, key)?,
+                ));
             }
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = self.client.post(&self.token_url).form(&form).timeout(Duration::from_secs(30)).send().await;
+            let sent = self
+                .client
+                .post(&self.token_url)
+                .form(&form)
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await;
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) if attempt < 4 => {
@@ -130,23 +164,41 @@ impl Auth {
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                     continue;
                 }
-                Err(e) => return Err(GraphError::Transport(format!("token request: {}", e.without_url()))),
+                Err(e) => {
+                    return Err(GraphError::Transport(format!(
+                        "token request: {}",
+                        e.without_url()
+                    )));
+                }
             };
             let status = resp.status();
             let body: Value = resp.json().await.unwrap_or(Value::Null);
             if status.is_success() {
-                let token = body.get("access_token").and_then(Value::as_str).unwrap_or_default();
+                let token = body
+                    .get("access_token")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
                 if token.is_empty() {
-                    return Err(GraphError::Auth { code: "no_token".into(), description: "the token response holds no access_token".into() });
+                    return Err(GraphError::Auth {
+                        code: "no_token".into(),
+                        description: "the token response holds no access_token".into(),
+                    });
                 }
-                let secs = body.get("expires_in").and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok())).unwrap_or(3599);
+                let secs = body
+                    .get("expires_in")
+                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                    .unwrap_or(3599);
                 return Ok((token.to_string(), Duration::from_secs(secs.max(1))));
             }
             if (status.as_u16() == 429 || status.is_server_error()) && attempt < 4 {
                 tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
                 continue;
             }
-            let code = body.get("error").and_then(Value::as_str).unwrap_or("unknown").to_string();
+            let code = body
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string();
             let description = body
                 .get("error_description")
                 .and_then(Value::as_str)
@@ -161,7 +213,12 @@ impl Auth {
 }
 
 /// A signed client assertion (RFC 7523) for the token endpoint.
-fn assertion(aud: &str, client_id: &str, cert_der: &[u8], key: &rsa::RsaPrivateKey) -> Result<String, GraphError> {
+fn assertion(
+    aud: &str,
+    client_id: &str,
+    cert_der: &[u8],
+    key: &rsa::RsaPrivateKey,
+) -> Result<String, GraphError> {
     use rsa::signature::{RandomizedSigner, SignatureEncoding};
     let thumb = URL_SAFE_NO_PAD.encode(Sha256::digest(cert_der));
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -180,5 +237,8 @@ fn assertion(aud: &str, client_id: &str, cert_der: &[u8], key: &rsa::RsaPrivateK
     let sig = signer
         .try_sign_with_rng(&mut rsa::rand_core::OsRng, signing_input.as_bytes())
         .map_err(|e| GraphError::Config(format!("cannot sign the client assertion: {e}")))?;
-    Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig.to_bytes())))
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(sig.to_bytes())
+    ))
 }

@@ -32,6 +32,9 @@ pub struct Limiter {
     limit: AtomicUsize,
     max: usize,
     successes: AtomicUsize,
+    /// Permits to retire as they come back (they were in use when the
+    /// limit was lowered).
+    debt: AtomicUsize,
     gate: Mutex<Instant>,
 }
 
@@ -43,6 +46,7 @@ impl Limiter {
             limit: AtomicUsize::new(max),
             max,
             successes: AtomicUsize::new(0),
+            debt: AtomicUsize::new(0),
             gate: Mutex::new(Instant::now()),
         }
     }
@@ -65,19 +69,34 @@ impl Limiter {
         }
         let current = self.limit.load(Ordering::SeqCst);
         let target = (current / 2).max(1);
-        let mut shed = 0;
-        while self.limit.load(Ordering::SeqCst) > target {
-            match self.permits.clone().try_acquire_owned() {
-                Ok(p) => {
-                    p.forget();
-                    self.limit.fetch_sub(1, Ordering::SeqCst);
-                    shed += 1;
+        if current > target
+            && self
+                .limit
+                .compare_exchange(current, target, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+        {
+            // Retire the surplus now where permits are free, else as they return.
+            for _ in target..current {
+                match self.permits.clone().try_acquire_owned() {
+                    Ok(p) => p.forget(),
+                    Err(_) => {
+                        self.debt.fetch_add(1, Ordering::SeqCst);
+                    }
                 }
-                Err(_) => break,
             }
+            self.successes.store(0, Ordering::SeqCst);
+            tracing::debug!(limit = target, "throttled: fewer requests in flight");
         }
-        if shed > 0 {
-            tracing::debug!(limit = self.limit.load(Ordering::SeqCst), "throttled: fewer requests in flight");
+    }
+
+    /// Give a permit back, or retire it while the limit is being lowered.
+    fn release(&self, permit: tokio::sync::OwnedSemaphorePermit) {
+        let retired = self
+            .debt
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |d| d.checked_sub(1))
+            .is_ok();
+        if retired {
+            permit.forget();
         }
     }
 
@@ -124,7 +143,9 @@ impl Api {
     }
 
     pub async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Result<Value, GraphError> {
-        let r = self.send(Method::GET, path, None, headers, Retry::Always).await?;
+        let r = self
+            .send(Method::GET, path, None, headers, Retry::Always)
+            .await?;
         Ok(r.body.unwrap_or(Value::Null))
     }
 
@@ -142,11 +163,22 @@ impl Api {
         let route = route_name(&method, &url);
         let max = self.settings.max_attempts.max(1);
         let mut reauthed = false;
+        // Requests sent, and of those the ones that met a fault.
         let mut attempt = 0u32;
+        let mut faults = 0u32;
+        // Graph's guidance for 429: wait `Retry-After` and retry, as often as
+        // it takes; bounded by time rather than by a small count.
+        let throttle_deadline = Instant::now() + self.settings.throttle_budget;
         loop {
             attempt += 1;
             self.limiter.wait_gate().await;
-            let permit = self.limiter.permits.clone().acquire_owned().await.map_err(|_| GraphError::Transport("request limiter closed".into()))?;
+            let permit = self
+                .limiter
+                .permits
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(|_| GraphError::Transport("request limiter closed".into()))?;
             let token = self.auth.token().await?;
             let mut req = self
                 .client
@@ -160,7 +192,7 @@ impl Api {
                 req = req.json(b);
             }
             let sent = req.send().await;
-            drop(permit);
+            self.limiter.release(permit);
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
@@ -168,21 +200,33 @@ impl Api {
                     if timeout && retry == Retry::NotOnTimeout {
                         return Err(GraphError::Timeout { route });
                     }
-                    if attempt >= max {
-                        return Err(GraphError::Transport(format!("{route}: {}", without_url(&e))));
+                    faults += 1;
+                    if faults >= max {
+                        return Err(GraphError::Transport(format!(
+                            "{route}: {}",
+                            without_url(&e)
+                        )));
                     }
                     tracing::debug!(%route, attempt, error = %without_url(&e), "transport error; retrying");
-                    tokio::time::sleep(backoff(attempt, &self.settings)).await;
+                    tokio::time::sleep(backoff(faults, &self.settings)).await;
                     continue;
                 }
             };
             let status = resp.status();
             let headers = resp.headers().clone();
             let text = resp.text().await.unwrap_or_default();
-            let body: Option<Value> = if text.trim().is_empty() { None } else { serde_json::from_str(&text).ok() };
+            let body: Option<Value> = if text.trim().is_empty() {
+                None
+            } else {
+                serde_json::from_str(&text).ok()
+            };
             if status.is_success() {
                 self.limiter.succeeded();
-                return Ok(Reply { status, headers, body });
+                return Ok(Reply {
+                    status,
+                    headers,
+                    body,
+                });
             }
             let (code, message) = error_parts(body.as_ref(), &text);
             match status.as_u16() {
@@ -194,21 +238,48 @@ impl Api {
                     attempt -= 1;
                     continue;
                 }
-                429 | 503 | 504 if attempt < max => {
-                    let wait = retry_after(&headers).unwrap_or_else(|| backoff(attempt, &self.settings));
-                    if status.as_u16() == 429 {
-                        self.limiter.throttled(wait).await;
-                    }
+                429 if Instant::now() < throttle_deadline => {
+                    let wait = retry_after(&headers)
+                        .map(|w| w.mul_f64(1.0 + fastrand::f64() * 0.25))
+                        .unwrap_or_else(|| backoff(faults + 1, &self.settings));
+                    self.limiter.throttled(wait).await;
+                    tracing::debug!(%route, wait_ms = wait.as_millis() as u64, "throttled; retrying");
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                503 | 504 if faults + 1 < max => {
+                    faults += 1;
+                    let wait =
+                        retry_after(&headers).unwrap_or_else(|| backoff(faults, &self.settings));
                     tracing::debug!(%route, attempt, status = status.as_u16(), wait_ms = wait.as_millis() as u64, "retrying");
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                401 => return Err(GraphError::Unauthorized { route, code, message }),
+                401 => {
+                    return Err(GraphError::Unauthorized {
+                        route,
+                        code,
+                        message,
+                    });
+                }
                 403 => {
                     let permission = permission_for(&method, &url);
-                    return Err(GraphError::Forbidden { route, code, message, permission });
+                    return Err(GraphError::Forbidden {
+                        route,
+                        code,
+                        message,
+                        permission,
+                    });
                 }
-                s => return Err(GraphError::Api { route, status: s, code, message, attempts: attempt }),
+                s => {
+                    return Err(GraphError::Api {
+                        route,
+                        status: s,
+                        code,
+                        message,
+                        attempts: attempt,
+                    });
+                }
             }
         }
     }
@@ -223,7 +294,10 @@ impl Api {
         let mut next = Some(first.to_string());
         while let Some(url) = next {
             let page = self.get(&url, headers).await?;
-            next = page.get("@odata.nextLink").and_then(Value::as_str).map(str::to_string);
+            next = page
+                .get("@odata.nextLink")
+                .and_then(Value::as_str)
+                .map(str::to_string);
             if let Some(Value::Array(items)) = page.get("value").cloned() {
                 for item in items {
                     each(item)?;
@@ -243,15 +317,27 @@ pub fn backoff(attempt: u32, s: &Settings) -> Duration {
 
 /// `Retry-After` as whole or fractional seconds.
 pub fn retry_after(h: &HeaderMap) -> Option<Duration> {
-    let v = h.get("retry-after")?.to_str().ok()?.trim().parse::<f64>().ok()?;
+    let v = h
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<f64>()
+        .ok()?;
     (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v.min(300.0)))
 }
 
 fn error_parts(body: Option<&Value>, text: &str) -> (String, String) {
     match body.and_then(|b| b.get("error")) {
         Some(e) if e.is_object() => (
-            e.get("code").and_then(Value::as_str).unwrap_or("unknown").to_string(),
-            e.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
+            e.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("unknown")
+                .to_string(),
+            e.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
         ),
         _ => ("unknown".into(), text.chars().take(300).collect()),
     }
@@ -259,13 +345,20 @@ fn error_parts(body: Option<&Value>, text: &str) -> (String, String) {
 
 /// The route of a URL, without host or query: safe to print.
 pub fn route_name(method: &Method, url: &str) -> String {
-    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_else(|_| url.to_string());
+    let path = url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| url.to_string());
     format!("{method} {path}")
 }
 
 fn path_below_version(url: &str) -> String {
-    let path = url::Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
-    let rest = path.strip_prefix("/v1.0").or_else(|| path.strip_prefix("/beta")).unwrap_or(&path);
+    let path = url::Url::parse(url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let rest = path
+        .strip_prefix("/v1.0")
+        .or_else(|| path.strip_prefix("/beta"))
+        .unwrap_or(&path);
     crate::emulator::api::normalize_path(rest)
 }
 

@@ -24,7 +24,10 @@ pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub concurrency: usize,
+    /// Attempts for faults (503/504, transport errors).
     pub max_attempts: u32,
+    /// How long to keep retrying throttled (429) requests.
+    pub throttle_budget: Duration,
     pub timeout: Duration,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
@@ -38,6 +41,7 @@ impl Default for Settings {
         Settings {
             concurrency: 8,
             max_attempts: 8,
+            throttle_budget: Duration::from_secs(600),
             timeout: Duration::from_secs(60),
             backoff_base: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
@@ -61,17 +65,41 @@ pub struct Connection {
 
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
-    #[error("the identity platform refused the credentials ({code}): {description}\nhint: {}", auth_hint(code))]
+    #[error(
+        "the identity platform refused the credentials ({code}): {description}\nhint: {}",
+        auth_hint(code)
+    )]
     Auth { code: String, description: String },
-    #[error("Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration")]
-    Unauthorized { route: String, code: String, message: String },
-    #[error("Graph refused `{route}` (403 {code}): {message}\nhint: grant the app registration the application permission `{permission}` and give admin consent (see the README)")]
-    Forbidden { route: String, code: String, message: String, permission: String },
+    #[error(
+        "Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration"
+    )]
+    Unauthorized {
+        route: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "Graph refused `{route}` (403 {code}): {message}\nhint: grant the app registration the application permission `{permission}` and give admin consent (see the README)"
+    )]
+    Forbidden {
+        route: String,
+        code: String,
+        message: String,
+        permission: String,
+    },
     #[error("Graph answered `{route}` with {status} {code}: {message}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
-    Api { route: String, status: u16, code: String, message: String, attempts: u32 },
+    Api {
+        route: String,
+        status: u16,
+        code: String,
+        message: String,
+        attempts: u32,
+    },
     #[error("`{route}` timed out")]
     Timeout { route: String },
-    #[error("cannot reach Graph: {0}\nhint: check the network and the `endpoint` of the provider (or `--graph-endpoint`)")]
+    #[error(
+        "cannot reach Graph: {0}\nhint: check the network and the `endpoint` of the provider (or `--graph-endpoint`)"
+    )]
     Transport(String),
     #[error("unexpected answer from Graph: {0}")]
     Unexpected(String),
@@ -81,8 +109,12 @@ pub enum GraphError {
 
 fn auth_hint(code: &str) -> &'static str {
     match code {
-        "invalid_client" => "the client secret or certificate was rejected or has expired: check the secret the config names (`client-secret-env`/`client-secret-file`) or the certificate",
-        "unauthorized_client" => "the app (client id) is not known in this tenant: check `client-id` and `tenant-id`",
+        "invalid_client" => {
+            "the client secret or certificate was rejected or has expired: check the secret the config names (`client-secret-env`/`client-secret-file`) or the certificate"
+        }
+        "unauthorized_client" => {
+            "the app (client id) is not known in this tenant: check `client-id` and `tenant-id`"
+        }
         "invalid_request" => "check `tenant-id`",
         "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
         _ => "check `tenant-id`, `client-id` and the credential of the provider",
@@ -118,7 +150,13 @@ impl GraphProvider {
             .connect_timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
-        let auth = auth::Auth::new(client.clone(), &conn.authority, &conn.tenant_id, &conn.client_id, conn.credential);
+        let auth = auth::Auth::new(
+            client.clone(),
+            &conn.authority,
+            &conn.tenant_id,
+            &conn.client_id,
+            conn.credential,
+        );
         let api = http::Api {
             client,
             base: format!("{}/v1.0", conn.endpoint.trim_end_matches('/')),
@@ -147,8 +185,10 @@ impl GraphProvider {
         let bar = self.progress.then(|| {
             let b = indicatif::ProgressBar::new_spinner();
             b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} reading users: {pos} ({per_sec}, {elapsed})")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} reading users: {pos} ({per_sec}, {elapsed})",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
             );
             b.enable_steady_tick(Duration::from_millis(200));
             b
@@ -195,8 +235,10 @@ impl Provider for GraphProvider {
                     return writes
                         .iter()
                         .flat_map(|w| match w {
-                            Write::ReleaseNumber { user_id, .. } | Write::AssignNumber { user_id, .. } => vec![user_id.clone()],
-                            Write::AssignPolicy { user_ids, .. } | Write::RemovePolicy { user_ids, .. } => user_ids.clone(),
+                            Write::ReleaseNumber { user_id, .. }
+                            | Write::AssignNumber { user_id, .. } => vec![user_id.clone()],
+                            Write::AssignPolicy { user_ids, .. }
+                            | Write::RemovePolicy { user_ids, .. } => user_ids.clone(),
                         })
                         .map(|u| Outcome::failed(&u, msg.clone()))
                         .collect();

@@ -12,7 +12,10 @@ use tokio::task::JoinSet;
 
 use super::GraphError;
 use super::http::Api;
-use crate::snapshot::{self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapUser, Snapshot};
+use crate::snapshot::{
+    self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapUser,
+    Snapshot,
+};
 
 /// The user properties roster selects.
 pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes";
@@ -32,11 +35,13 @@ impl Wanted {
         for p in &m.personas {
             for s in &p.policies {
                 if let Some(name) = &s.policy {
-                    w.policies.insert((s.policy_type.value.clone(), name.clone()));
+                    w.policies
+                        .insert((s.policy_type.value.clone(), name.clone()));
                 }
             }
         }
-        let mut conds: Vec<&crate::manifest::Condition> = m.rules.iter().flat_map(|r| r.when.iter()).collect();
+        let mut conds: Vec<&crate::manifest::Condition> =
+            m.rules.iter().flat_map(|r| r.when.iter()).collect();
         if let Some(t) = &m.tenant {
             conds.extend(t.scope.iter());
         }
@@ -46,7 +51,8 @@ impl Wanted {
                 | crate::manifest::Condition::Any(cs, _)
                 | crate::manifest::Condition::Not(cs, _) => conds.extend(cs.iter()),
                 crate::manifest::Condition::Attr(a) if a.attribute == crate::catalog::MEMBER_OF => {
-                    w.groups.extend(a.values.iter().map(|v| v.trim().to_string()));
+                    w.groups
+                        .extend(a.values.iter().map(|v| v.trim().to_string()));
                 }
                 crate::manifest::Condition::Attr(_) => {}
             }
@@ -56,14 +62,18 @@ impl Wanted {
 }
 
 fn parse<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T, GraphError> {
-    serde_json::from_value(v).map_err(|e| GraphError::Unexpected(format!("a {what} does not have the expected shape: {e}")))
+    serde_json::from_value(v).map_err(|e| {
+        GraphError::Unexpected(format!("a {what} does not have the expected shape: {e}"))
+    })
 }
 
 /// Single-entity GETs may come wrapped in `{"value": {…}}` (as the docs
 /// show) or bare: accept both.
 pub fn unwrap_single(v: Value) -> Value {
     match v {
-        Value::Object(mut m) if m.get("value").is_some_and(Value::is_object) && !m.contains_key("id") => {
+        Value::Object(mut m)
+            if m.get("value").is_some_and(Value::is_object) && !m.contains_key("id") =>
+        {
             m.remove("value").unwrap_or(Value::Null)
         }
         other => other,
@@ -78,39 +88,98 @@ fn is_guid(s: &str) -> bool {
     s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-async fn users(api: Arc<Api>, progress: Option<indicatif::ProgressBar>) -> Result<Vec<SnapUser>, GraphError> {
+async fn users(
+    api: Arc<Api>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Vec<SnapUser>, GraphError> {
     let mut out = Vec::new();
-    api.pages(&format!("/users?$select={USER_SELECT}&$top=999"), &[], |v| {
-        out.push(parse("user", v)?);
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-        Ok(())
-    })
+    api.pages(
+        &format!("/users?$select={USER_SELECT}&$top=999"),
+        &[],
+        |v| {
+            out.push(parse("user", v)?);
+            if let Some(p) = &progress {
+                p.inc(1);
+            }
+            Ok(())
+        },
+    )
     .await?;
     Ok(out)
 }
 
-async fn configurations(api: Arc<Api>) -> Result<(Vec<SnapAssignment>, Vec<SnapGroupAssignment>, Vec<SnapPolicy>), GraphError> {
+async fn configurations(
+    api: Arc<Api>,
+) -> Result<
+    (
+        Vec<SnapAssignment>,
+        Vec<SnapGroupAssignment>,
+        Vec<SnapPolicy>,
+    ),
+    GraphError,
+> {
     let mut direct = Vec::new();
     let mut groups = BTreeMap::new();
     let mut policies = BTreeMap::new();
     api.pages("/admin/teams/userConfigurations", &[], |v| {
-        let user = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
-        for e in v.get("effectivePolicyAssignments").and_then(Value::as_array).into_iter().flatten() {
-            let ty = e.get("policyType").and_then(Value::as_str).unwrap_or_default().to_string();
+        let user = v
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        for e in v
+            .get("effectivePolicyAssignments")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let ty = e
+                .get("policyType")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let a = &e["policyAssignment"];
-            let name = a.get("displayName").and_then(Value::as_str).unwrap_or_default();
+            let name = a
+                .get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             let name = name.strip_prefix("Tag:").unwrap_or(name).to_string();
-            let id = a.get("policyId").and_then(Value::as_str).unwrap_or_default().to_string();
+            let id = a
+                .get("policyId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             if !id.is_empty() {
-                policies.insert((ty.to_lowercase(), name.to_lowercase()), SnapPolicy { policy_type: ty.clone(), name: name.clone(), policy_id: id });
+                policies.insert(
+                    (ty.to_lowercase(), name.to_lowercase()),
+                    SnapPolicy {
+                        policy_type: ty.clone(),
+                        name: name.clone(),
+                        policy_id: id,
+                    },
+                );
             }
             match a.get("assignmentType").and_then(Value::as_str) {
-                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment { user_id: user.clone(), policy_type: ty, policy_name: name }),
+                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
+                    user_id: user.clone(),
+                    policy_type: ty,
+                    policy_name: name,
+                }),
                 Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a.get("groupId").and_then(Value::as_str).unwrap_or_default().to_string();
-                    groups.insert((group_id.clone(), ty.clone()), SnapGroupAssignment { group_id, policy_type: ty, policy_name: name, rank: 0 });
+                    let group_id = a
+                        .get("groupId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    groups.insert(
+                        (group_id.clone(), ty.clone()),
+                        SnapGroupAssignment {
+                            group_id,
+                            policy_type: ty,
+                            policy_name: name,
+                            rank: 0,
+                        },
+                    );
                 }
                 _ => {}
             }
@@ -118,17 +187,27 @@ async fn configurations(api: Arc<Api>) -> Result<(Vec<SnapAssignment>, Vec<SnapG
         Ok(())
     })
     .await?;
-    Ok((direct, groups.into_values().collect(), policies.into_values().collect()))
+    Ok((
+        direct,
+        groups.into_values().collect(),
+        policies.into_values().collect(),
+    ))
 }
 
 async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
     const PAGE: usize = 1000;
     let mut out: Vec<SnapNumber> = Vec::new();
     let mut skip = 0;
-    let mut next = Some(format!("/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}"));
+    let mut next = Some(format!(
+        "/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}"
+    ));
     while let Some(url) = next {
         let page = api.get(&url, &[]).await?;
-        let items = page.get("value").and_then(Value::as_array).cloned().unwrap_or_default();
+        let items = page
+            .get("value")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         let n = items.len();
         for v in items {
             out.push(parse("number assignment", v)?);
@@ -137,7 +216,9 @@ async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
         // Follow nextLink where Graph gives one; otherwise page with $skip.
         next = match page.get("@odata.nextLink").and_then(Value::as_str) {
             Some(l) => Some(l.to_string()),
-            None if n == PAGE => Some(format!("/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}&$skip={skip}")),
+            None if n == PAGE => Some(format!(
+                "/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}&$skip={skip}"
+            )),
             None => None,
         };
     }
@@ -150,12 +231,21 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
     } else {
         format!("displayName eq '{}'", odata_string(&key))
     };
-    let url = format!("/groups?$filter={}&$select=id,displayName", urlencode(&filter));
+    let url = format!(
+        "/groups?$filter={}&$select=id,displayName",
+        urlencode(&filter)
+    );
     let mut found = Vec::new();
     api.pages(&url, &[], |v| {
         found.push((
-            v.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
-            v.get("displayName").and_then(Value::as_str).unwrap_or_default().to_string(),
+            v.get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            v.get("displayName")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
         ));
         Ok(())
     })
@@ -163,7 +253,9 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
     let mut out = Vec::new();
     for (id, name) in found {
         let mut members = Vec::new();
-        let url = format!("/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true");
+        let url = format!(
+            "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true"
+        );
         api.pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
             if let Some(m) = v.get("id").and_then(Value::as_str) {
                 members.push(m.to_string());
@@ -171,7 +263,11 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
             Ok(())
         })
         .await?;
-        out.push(SnapGroup { id, display_name: name, members });
+        out.push(SnapGroup {
+            id,
+            display_name: name,
+            members,
+        });
     }
     Ok(out)
 }
@@ -184,13 +280,21 @@ async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPo
     );
     match api.get(&url, &[]).await {
         Ok(v) => {
-            let first = v.get("value").and_then(Value::as_array).and_then(|a| a.first()).cloned();
+            let first = v
+                .get("value")
+                .and_then(Value::as_array)
+                .and_then(|a| a.first())
+                .cloned();
             Ok(first.map(|p| {
                 let n = p.get("name").and_then(Value::as_str).unwrap_or(&name);
                 SnapPolicy {
                     policy_type: ty.clone(),
                     name: n.strip_prefix("Tag:").unwrap_or(n).to_string(),
-                    policy_id: p.get("policyId").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    policy_id: p
+                        .get("policyId")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                 }
             }))
         }
@@ -205,7 +309,11 @@ pub fn urlencode(s: &str) -> String {
 }
 
 /// Read everything roster needs into a snapshot.
-pub async fn fetch(api: Arc<Api>, wanted: &Wanted, progress: Option<indicatif::ProgressBar>) -> Result<Snapshot, GraphError> {
+pub async fn fetch(
+    api: Arc<Api>,
+    wanted: &Wanted,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Snapshot, GraphError> {
     let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
     for g in &wanted.groups {
         let (api, g) = (api.clone(), g.clone());
@@ -237,12 +345,20 @@ pub async fn fetch(api: Arc<Api>, wanted: &Wanted, progress: Option<indicatif::P
         }
     }
     groups.sort_by(|a, b| a.id.cmp(&b.id));
-    policies.sort_by(|a, b| (a.policy_type.to_lowercase(), a.name.to_lowercase()).cmp(&(b.policy_type.to_lowercase(), b.name.to_lowercase())));
-    policies.dedup_by(|a, b| a.policy_type.eq_ignore_ascii_case(&b.policy_type) && a.name.eq_ignore_ascii_case(&b.name));
+    policies.sort_by(|a, b| {
+        (a.policy_type.to_lowercase(), a.name.to_lowercase())
+            .cmp(&(b.policy_type.to_lowercase(), b.name.to_lowercase()))
+    });
+    policies.dedup_by(|a, b| {
+        a.policy_type.eq_ignore_ascii_case(&b.policy_type) && a.name.eq_ignore_ascii_case(&b.name)
+    });
     // Keep what belongs to the users read (resource accounts and others may
     // appear in userConfigurations too).
     let ids: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
-    let policy_assignments: Vec<SnapAssignment> = direct.into_iter().filter(|a| ids.contains(a.user_id.as_str())).collect();
+    let policy_assignments: Vec<SnapAssignment> = direct
+        .into_iter()
+        .filter(|a| ids.contains(a.user_id.as_str()))
+        .collect();
     Ok(Snapshot {
         format_version: snapshot::FORMAT_VERSION,
         tenant_id: String::new(),

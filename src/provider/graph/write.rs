@@ -37,30 +37,62 @@ pub async fn execute(api: Arc<Api>, live: Arc<LiveState>, writes: &[Write]) -> V
 
 async fn one(api: &Api, live: &LiveState, w: Write) -> Vec<Outcome> {
     match w {
-        Write::AssignPolicy { policy_type, policy, user_ids } => {
+        Write::AssignPolicy {
+            policy_type,
+            policy,
+            user_ids,
+        } => {
             let Some(p) = live.policy(&policy_type, &policy) else {
-                let msg = format!("policy `{policy}` of type `{policy_type}` has no id in the tenant");
-                return user_ids.iter().map(|u| Outcome::failed(u, msg.clone())).collect();
+                let msg =
+                    format!("policy `{policy}` of type `{policy_type}` has no id in the tenant");
+                return user_ids
+                    .iter()
+                    .map(|u| Outcome::failed(u, msg.clone()))
+                    .collect();
             };
             let items: Vec<Value> = user_ids
                 .iter()
                 .map(|u| json!({ "@odata.type": "#microsoft.graph.teamsAdministration.teamsPolicyUserAssignment", "userId": u, "policyType": policy_type, "policyId": p.id }))
                 .collect();
-            policy_batch(api, "/admin/teams/policy/userAssignments/assign", &user_ids, items).await
+            policy_batch(
+                api,
+                "/admin/teams/policy/userAssignments/assign",
+                &user_ids,
+                items,
+            )
+            .await
         }
-        Write::RemovePolicy { policy_type, user_ids } => {
+        Write::RemovePolicy {
+            policy_type,
+            user_ids,
+        } => {
             let items: Vec<Value> = user_ids
                 .iter()
                 .map(|u| json!({ "@odata.type": "#microsoft.graph.teamsAdministration.teamsPolicyUserAssignment", "userId": u, "policyType": policy_type }))
                 .collect();
-            policy_batch(api, "/admin/teams/policy/userAssignments/unassign", &user_ids, items).await
+            policy_batch(
+                api,
+                "/admin/teams/policy/userAssignments/unassign",
+                &user_ids,
+                items,
+            )
+            .await
         }
         Write::ReleaseNumber { user_id, number } => {
-            let t = E164::parse_lenient(&number).ok().and_then(|n| live.numbers.get(&n)).and_then(|a| a.number_type).unwrap_or(NumberType::DirectRouting);
+            let t = E164::parse_lenient(&number)
+                .ok()
+                .and_then(|n| live.numbers.get(&n))
+                .and_then(|a| a.number_type)
+                .unwrap_or(NumberType::DirectRouting);
             let body = json!({ "telephoneNumber": number, "numberType": t.graph_name() });
             vec![number_op(api, "unassignNumber", &user_id, &number, body, false).await]
         }
-        Write::AssignNumber { user_id, number, number_type, location_id } => {
+        Write::AssignNumber {
+            user_id,
+            number,
+            number_type,
+            location_id,
+        } => {
             let mut body = json!({ "telephoneNumber": number, "assignmentTargetId": user_id, "numberType": number_type.graph_name(), "assignmentCategory": "primary" });
             if let Some(l) = location_id {
                 body["locationId"] = Value::String(l);
@@ -77,7 +109,10 @@ async fn policy_batch(api: &Api, path: &str, users: &[String], items: Vec<Value>
     let mut stack = vec![(users.to_vec(), items)];
     while let Some((users, items)) = stack.pop() {
         let body = json!({ "value": items });
-        match api.send(Method::POST, path, Some(&body), &[], Retry::Always).await {
+        match api
+            .send(Method::POST, path, Some(&body), &[], Retry::Always)
+            .await
+        {
             Ok(_) => out.extend(users.iter().map(|u| Outcome::ok(u))),
             Err(GraphError::Api { status: 400, .. }) if users.len() > 1 => {
                 let mid = users.len() / 2;
@@ -94,10 +129,19 @@ async fn policy_batch(api: &Api, path: &str, users: &[String], items: Vec<Value>
 }
 
 /// `assignNumber`/`unassignNumber`, then poll the operation.
-async fn number_op(api: &Api, action: &str, user: &str, number: &str, body: Value, assign: bool) -> Outcome {
+async fn number_op(
+    api: &Api,
+    action: &str,
+    user: &str,
+    number: &str,
+    body: Value,
+    assign: bool,
+) -> Outcome {
     let path = format!("/admin/teams/telephoneNumberManagement/numberAssignments/{action}");
     for round in 0..3 {
-        let reply = api.send(Method::POST, &path, Some(&body), &[], Retry::NotOnTimeout).await;
+        let reply = api
+            .send(Method::POST, &path, Some(&body), &[], Retry::NotOnTimeout)
+            .await;
         match reply {
             Ok(r) => {
                 let Some(location) = r.headers.get("location").and_then(|l| l.to_str().ok()) else {
@@ -113,7 +157,9 @@ async fn number_op(api: &Api, action: &str, user: &str, number: &str, body: Valu
                 match number_state(api, number).await {
                     Ok(Some(holder)) if assign && holder == user => return Outcome::ok(user),
                     Ok(None) if !assign => return Outcome::ok(user),
-                    Ok(_) => tracing::debug!(%number, round, "number operation timed out and did not happen; sending again"),
+                    Ok(_) => {
+                        tracing::debug!(%number, round, "number operation timed out and did not happen; sending again")
+                    }
                     Err(e) => return Outcome::failed(user, e.to_string()),
                 }
             }
@@ -126,7 +172,12 @@ async fn number_op(api: &Api, action: &str, user: &str, number: &str, body: Valu
 /// Who holds a number now (`None`: nobody).
 async fn number_state(api: &Api, number: &str) -> Result<Option<String>, GraphError> {
     let filter = urlencode(&format!("telephoneNumber eq '{number}'"));
-    let v = api.get(&format!("/admin/teams/telephoneNumberManagement/numberAssignments?$filter={filter}"), &[]).await?;
+    let v = api
+        .get(
+            &format!("/admin/teams/telephoneNumberManagement/numberAssignments?$filter={filter}"),
+            &[],
+        )
+        .await?;
     Ok(v.get("value")
         .and_then(Value::as_array)
         .and_then(|a| a.first())
@@ -148,16 +199,24 @@ async fn poll(api: &Api, location: &str) -> Result<(), String> {
             "failed" | "skipped" => {
                 let detail = op["numbers"]
                     .as_array()
-                    .and_then(|n| n.iter().find_map(|x| x.get("statusDetail").and_then(Value::as_str)))
+                    .and_then(|n| {
+                        n.iter()
+                            .find_map(|x| x.get("statusDetail").and_then(Value::as_str))
+                    })
                     .unwrap_or("the number operation failed");
                 return Err(detail.to_string());
             }
             _ => {}
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(format!("the number operation did not finish within {}s", api.settings.poll_timeout.as_secs()));
+            return Err(format!(
+                "the number operation did not finish within {}s",
+                api.settings.poll_timeout.as_secs()
+            ));
         }
         tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(api.settings.poll_max).max(Duration::from_millis(1));
+        wait = (wait * 2)
+            .min(api.settings.poll_max)
+            .max(Duration::from_millis(1));
     }
 }
