@@ -3,7 +3,9 @@
 
 mod emulator;
 mod explain;
+mod fmt;
 mod plan;
+mod reconcile;
 mod validate;
 
 use std::io::IsTerminal;
@@ -87,6 +89,17 @@ pub enum Command {
     },
     /// Serve a tenant snapshot over the Microsoft Graph HTTP API.
     Emulator(emulator::EmulatorArgs),
+    /// Loop: plan, and apply when the plan is safe (`--once` for one round).
+    Reconcile(reconcile::ReconcileArgs),
+    /// Print shell completions.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff).
+    Man,
+    /// Format manifests canonically (`--check`: show a diff, change nothing).
+    Fmt(fmt::FmtArgs),
     /// Write the JSON Schemas of TOML manifests and of the plan JSON.
     Schema {
         /// Write `manifest.schema.json` and `plan.schema.json` into DIR
@@ -109,6 +122,14 @@ pub struct PlanArgs {
     /// Limit the plan to these users (UPN or object id); repeatable.
     #[arg(long = "user", value_name = "UPN")]
     pub users: Vec<String>,
+    /// Plan the manifests as they are at this git revision (no checkout).
+    #[arg(long = "ref", value_name = "REV")]
+    pub reference: Option<String>,
+    /// Also plan the manifests at this git revision against the same live
+    /// state, and mark each change as caused by this revision range
+    /// (`change`) or pending already at REV (`drift`).
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +215,20 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Explain { user } => explain::explain(g, user),
         Command::Snapshot { out } => snapshot(g, out),
         Command::Emulator(args) => emulator::run(g, args),
+        Command::Fmt(args) => fmt::run(g, args),
+        Command::Reconcile(args) => reconcile::run(g, args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(*shell, &mut cmd, "roster", &mut std::io::stdout());
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd)
+                .render(&mut std::io::stdout())
+                .map_err(|e| Failure::new(format!("cannot write the man page: {e}")))?;
+            Ok(0)
+        }
     }
 }
 

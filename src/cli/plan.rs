@@ -8,7 +8,9 @@ use super::{
     write_file,
 };
 use crate::apply;
-use crate::manifest::Loaded;
+use crate::gitops::Git;
+use crate::live::LiveState;
+use crate::manifest::{self, Loaded};
 use crate::plan::render::{Format, render};
 use crate::plan::{self, Meta, Plan, TenantInfo, safety};
 use crate::provider::Provider;
@@ -23,27 +25,107 @@ pub fn now() -> String {
 }
 
 /// Plan the loaded manifests against the provider's live state.
-pub fn make_plan(loaded: &Loaded, provider: &mut dyn Provider, users: &[String]) -> Result<Plan> {
+pub fn make_plan(
+    loaded: &Loaded,
+    provider: &mut dyn Provider,
+    users: &[String],
+    git: Option<plan::GitInfo>,
+) -> Result<Plan> {
     let live = provider.fetch()?;
-    let desired = crate::desired::compute(&loaded.manifest, &live);
+    Ok(plan_live(loaded, &live, provider.kind(), users, git))
+}
+
+/// The commit the working tree is at, when the config is in git.
+fn git_head(dir: &Path) -> Result<Option<plan::GitInfo>> {
+    match Git::discover(dir)? {
+        Some(g) => Ok(g.head()?),
+        None => Ok(None),
+    }
+}
+
+/// Plan loaded manifests against a live state already fetched. Pure but
+/// for the clock.
+pub fn plan_live(
+    loaded: &Loaded,
+    live: &LiveState,
+    provider: &str,
+    users: &[String],
+    git: Option<plan::GitInfo>,
+) -> Plan {
+    let desired = crate::desired::compute(&loaded.manifest, live);
     let settings = loaded.manifest.settings();
     let meta = Meta {
         created_at: now(),
         digest: loaded.digest(),
-        git: None,
+        git,
         tenant: TenantInfo {
             name: settings.name.clone(),
-            provider: provider.kind().to_string(),
+            provider: provider.to_string(),
         },
         limit: users.to_vec(),
     };
-    Ok(plan::diff(&desired, &live, meta))
+    plan::diff(&desired, live, meta)
+}
+
+/// The manifests of this run: the working tree, or git at `--ref`.
+pub fn load_config(g: &Global, rev: Option<&str>) -> Result<(Loaded, Option<plan::GitInfo>)> {
+    match rev {
+        Some(rev) => {
+            let git = Git::open(&g.config)?;
+            let (sources, info) = git.sources_at(rev)?;
+            let loaded = checked(manifest::parse(sources), rev)?;
+            Ok((loaded, Some(info)))
+        }
+        None => {
+            let loaded = load_valid(g)?;
+            let info = git_head(&g.config)?;
+            Ok((loaded, info))
+        }
+    }
+}
+
+/// Print the diagnostics of manifests read from git; fail on errors.
+fn checked(loaded: Loaded, rev: &str) -> Result<Loaded> {
+    if !loaded.diagnostics.items.is_empty() {
+        eprint!(
+            "{}",
+            loaded
+                .diagnostics
+                .render(&loaded.sources, super::stderr_color())
+        );
+    }
+    if loaded.has_errors() {
+        return Err(Failure::new(format!(
+            "the manifests at `{rev}` have errors ({})",
+            manifest::diag::count_line(
+                loaded.diagnostics.error_count(),
+                loaded.diagnostics.warning_count()
+            )
+        )));
+    }
+    Ok(loaded)
 }
 
 pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
-    let loaded = load_valid(g)?;
+    let (loaded, git) = load_config(g, args.reference.as_deref())?;
     let mut provider = open_provider(g, &loaded)?;
-    let plan = make_plan(&loaded, provider.as_mut(), &args.users)?;
+    let live = provider.fetch()?;
+    let mut plan = plan_live(&loaded, &live, provider.kind(), &args.users, git);
+    if let Some(base) = &args.base {
+        let (sources, _) = Git::open(&g.config)?.sources_at(base)?;
+        let base_loaded = manifest::parse(sources);
+        if base_loaded.has_errors() {
+            eprintln!(
+                "warning: the manifests at `{base}` have errors, so nothing can be pending there: every change is marked as caused by this revision range"
+            );
+            for c in &mut plan.changes {
+                c.cause = Some(plan::Cause::Change);
+            }
+        } else {
+            let base_plan = plan_live(&base_loaded, &live, provider.kind(), &args.users, None);
+            plan::mark_causes(&mut plan, &base_plan);
+        }
+    }
     if let Some(out) = &args.out {
         write_file(out, &plan.to_json())?;
         eprintln!(
@@ -75,7 +157,7 @@ fn read_plan(path: &Path) -> Result<Plan> {
 }
 
 pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
-    let loaded = load_valid(g)?;
+    let (loaded, git) = load_config(g, None)?;
     let mut provider = open_provider(g, &loaded)?;
     let plan = match &args.plan {
         Some(path) => {
@@ -118,7 +200,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             plan
         }
         None => {
-            let plan = make_plan(&loaded, provider.as_mut(), &args.users)?;
+            let plan = make_plan(&loaded, provider.as_mut(), &args.users, git)?;
             print!("{}", render(&plan, Format::Text, stdout_color()));
             plan
         }

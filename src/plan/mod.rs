@@ -2,6 +2,7 @@
 //! of `plan-format.md`. [`diff`] builds it from the desired and live states;
 //! the renderers show it; `apply` executes it.
 
+mod cause;
 mod diff;
 pub mod fingerprint;
 pub mod render;
@@ -10,6 +11,7 @@ pub mod safety;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use cause::mark_causes;
 pub use diff::{Meta, diff};
 
 pub const FORMAT_VERSION: u32 = 1;
