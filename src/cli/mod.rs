@@ -243,7 +243,12 @@ pub fn stderr_color() -> bool {
 
 /// Load the manifests; print diagnostics to stderr; fail on errors.
 pub fn load_valid(g: &Global) -> Result<Loaded> {
-    let loaded = manifest::load_dir(&g.config)?;
+    checked(manifest::load_dir(&g.config)?, "the manifests")
+}
+
+/// Print the diagnostics of loaded manifests to stderr; fail on errors.
+/// `what` names them in the message (`the manifests at `main``).
+pub fn checked(loaded: Loaded, what: &str) -> Result<Loaded> {
     if !loaded.diagnostics.items.is_empty() {
         eprint!(
             "{}",
@@ -252,7 +257,7 @@ pub fn load_valid(g: &Global) -> Result<Loaded> {
     }
     if loaded.has_errors() {
         return Err(Failure::new(format!(
-            "the manifests have errors ({}); fix them and run again (`roster validate` lists them)",
+            "{what} have errors ({}); fix them and run again (`roster validate` lists them)",
             manifest::diag::count_line(
                 loaded.diagnostics.error_count(),
                 loaded.diagnostics.warning_count()

@@ -4,7 +4,7 @@ use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::Path;
 
 use super::{
-    ApplyArgs, Failure, Global, PlanArgs, Result, load_valid, open_provider, stdout_color,
+    ApplyArgs, Failure, Global, PlanArgs, Result, checked, load_valid, open_provider, stdout_color,
     write_file,
 };
 use crate::apply;
@@ -73,7 +73,10 @@ pub fn load_config(g: &Global, rev: Option<&str>) -> Result<(Loaded, Option<plan
         Some(rev) => {
             let git = Git::open(&g.config)?;
             let (sources, info) = git.sources_at(rev)?;
-            let loaded = checked(manifest::parse(sources), rev)?;
+            let loaded = checked(
+                manifest::parse(sources),
+                &format!("the manifests at `{rev}`"),
+            )?;
             Ok((loaded, Some(info)))
         }
         None => {
@@ -82,28 +85,6 @@ pub fn load_config(g: &Global, rev: Option<&str>) -> Result<(Loaded, Option<plan
             Ok((loaded, info))
         }
     }
-}
-
-/// Print the diagnostics of manifests read from git; fail on errors.
-fn checked(loaded: Loaded, rev: &str) -> Result<Loaded> {
-    if !loaded.diagnostics.items.is_empty() {
-        eprint!(
-            "{}",
-            loaded
-                .diagnostics
-                .render(&loaded.sources, super::stderr_color())
-        );
-    }
-    if loaded.has_errors() {
-        return Err(Failure::new(format!(
-            "the manifests at `{rev}` have errors ({})",
-            manifest::diag::count_line(
-                loaded.diagnostics.error_count(),
-                loaded.diagnostics.warning_count()
-            )
-        )));
-    }
-    Ok(loaded)
 }
 
 pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
