@@ -179,7 +179,15 @@ impl<E: std::error::Error> From<E> for Failure {
 pub type Result<T> = std::result::Result<T, Failure>;
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors exit 1, not clap's 2: with `--detailed-exitcode`,
+            // 2 means "changes".
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     init_logging(cli.global.log_format);
     match run(cli) {
         Ok(code) => ExitCode::from(code),
