@@ -121,6 +121,8 @@ impl Diagnostics {
         let mut out = String::new();
         for d in &self.items {
             out.push_str(&render_one(d, sources, color));
+            // A blank line between reports, so each stands apart.
+            out.push('\n');
         }
         out
     }

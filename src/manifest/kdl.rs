@@ -15,6 +15,7 @@ use super::source::{FileId, Span, Spanned};
 
 struct Ctx<'d> {
     file: FileId,
+    text: &'d str,
     diags: &'d mut Diagnostics,
 }
 
@@ -23,26 +24,61 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
     let doc = match KdlDocument::parse(text) {
         Ok(doc) => doc,
         Err(err) => {
-            for d in err.diagnostics {
-                let span = Span::new(file, d.span.offset()..d.span.offset() + d.span.len());
-                diags.push(
-                    Diagnostic::error(
-                        "kdl-syntax",
-                        span,
-                        d.message.unwrap_or_else(|| "invalid KDL".into()),
-                    )
-                    .label(d.label.unwrap_or_else(|| "here".into()))
-                    .help_opt(d.help.or_else(|| {
-                        Some("manifests are KDL 2.0: booleans are `#true`/`#false`, strings are quoted".into())
-                    })),
-                );
-            }
+            syntax_errors(text, file, err, diags);
             return;
         }
     };
-    let mut cx = Ctx { file, diags };
+    let mut cx = Ctx { file, text, diags };
     for node in doc.nodes() {
         cx.top_level(node, manifest);
+    }
+}
+
+/// Report what the KDL parser found, in our words where theirs are
+/// obscure, without the echoes one problem leaves in the parser.
+fn syntax_errors(text: &str, file: FileId, err: kdl::KdlError, diags: &mut Diagnostics) {
+    let unclosed_block = err
+        .diagnostics
+        .iter()
+        .any(|d| d.message.as_deref() == Some("No closing '}' for child block"));
+    for d in err.diagnostics {
+        let range = d.span.offset()..d.span.offset() + d.span.len();
+        let span = Span::new(file, range.clone());
+        let message = d.message.unwrap_or_else(|| "invalid KDL".into());
+        // The same unclosed block, reported again over the whole document.
+        if unclosed_block && message == "Closing '}' was not found after nodes" {
+            continue;
+        }
+        let written = text.get(range).unwrap_or("");
+        let diag = match written {
+            // KDL 1.0 spellings: bare keywords are not values in KDL 2.0.
+            "true" | "false" | "null" => Diagnostic::error(
+                "kdl-syntax",
+                span,
+                format!("bare `{written}` is not a value in KDL 2.0"),
+            )
+            .label(format!("write `#{written}`"))
+            .help("manifests are KDL 2.0: the keywords are `#true`, `#false` and `#null`"),
+            _ if message == "Unexpected newline in single-line quoted string" => {
+                Diagnostic::error("kdl-syntax", span, "string not closed on its line")
+                    .label("no closing `\"`")
+                    .help("close the string with `\"` before the end of the line")
+            }
+            _ => {
+                let help = d.help.unwrap_or_else(|| {
+                    if message.contains("closing '}'") || message.contains("Closing '}'") {
+                        "add the `}` that closes this block".into()
+                    } else {
+                        "manifests are KDL 2.0: strings are quoted, booleans are `#true`/`#false`"
+                            .into()
+                    }
+                });
+                Diagnostic::error("kdl-syntax", span, message)
+                    .label(d.label.unwrap_or_else(|| "here".into()))
+                    .help(help)
+            }
+        };
+        diags.push(diag);
     }
 }
 
@@ -59,17 +95,25 @@ impl Ctx<'_> {
         self.span(node.name().span())
     }
 
+    /// A node without its children block: `tenant "contoso"`.
+    fn head_span(&self, node: &KdlNode) -> Span {
+        let start = node.span().offset();
+        let end = node
+            .entries()
+            .iter()
+            .map(|e| e.span().offset() + e.span().len())
+            .chain([node.name().span().offset() + node.name().span().len()])
+            .max()
+            .unwrap_or(start);
+        Span::new(self.file, start..end)
+    }
+
     fn top_level(&mut self, node: &KdlNode, m: &mut Manifest) {
         match node.name().value() {
             "tenant" => {
                 if let Some(t) = self.tenant(node) {
                     if let Some(first) = &m.tenant {
-                        self.diags.push(
-                            Diagnostic::error("duplicate-tenant", t.span, "a second `tenant` item")
-                                .label("second tenant settings")
-                                .related(first.span, "first given here")
-                                .help("the whole config directory holds at most one `tenant` item"),
-                        );
+                        self.diags.push(lower::duplicate_tenant(t.span, first.span));
                     } else {
                         m.tenant = Some(t);
                     }
@@ -112,13 +156,25 @@ impl Ctx<'_> {
 
     /// Properties of a node by name; unknown and repeated ones are reported.
     fn props<'n>(&mut self, node: &'n KdlNode, allowed: &[&str]) -> BTreeMap<String, &'n KdlEntry> {
+        let owner = format!("`{}`", node.name().value());
+        self.props_of(node, allowed, "property", &owner)
+    }
+
+    /// [`Self::props`], naming what the properties are (`operator`) and
+    /// whose (`condition `city``) in messages.
+    fn props_of<'n>(
+        &mut self,
+        node: &'n KdlNode,
+        allowed: &[&str],
+        what: &str,
+        owner: &str,
+    ) -> BTreeMap<String, &'n KdlEntry> {
         let mut out: BTreeMap<String, &KdlEntry> = BTreeMap::new();
         for e in node.entries() {
             let Some(name) = e.name() else { continue };
             let key = name.value().to_string();
             let span = self.span(e.span());
             if !allowed.contains(&key.as_str()) {
-                let what = format!("property of `{}`", node.name().value());
                 if allowed.is_empty() {
                     self.diags.push(
                         Diagnostic::error(
@@ -126,10 +182,11 @@ impl Ctx<'_> {
                             span,
                             format!("`{}` takes no properties", node.name().value()),
                         )
-                        .label("unexpected property"),
+                        .label("unexpected property")
+                        .help(format!("remove `{key}=…`")),
                     );
                 } else {
-                    lower::unknown(self.diags, &what, &key, span, allowed);
+                    lower::unknown_in(self.diags, what, &key, owner, span, allowed);
                 }
                 continue;
             }
@@ -159,18 +216,19 @@ impl Ctx<'_> {
     }
 
     fn no_children(&mut self, node: &KdlNode) {
-        if let Some(children) = node.children() {
-            if !children.nodes().is_empty() {
-                let span = self.span(children.span());
-                self.diags.push(
-                    Diagnostic::error(
-                        "unexpected-children",
-                        span,
-                        format!("`{}` takes no children block", node.name().value()),
-                    )
-                    .label("unexpected block"),
-                );
-            }
+        if let Some(children) = node.children()
+            && !children.nodes().is_empty()
+        {
+            let span = self.span(children.span());
+            self.diags.push(
+                Diagnostic::error(
+                    "unexpected-children",
+                    span,
+                    format!("`{}` takes no children block", node.name().value()),
+                )
+                .label("unexpected block")
+                .help("remove the `{ … }` block"),
+            );
         }
     }
 
@@ -184,8 +242,9 @@ impl Ctx<'_> {
             KdlValue::String(s) => Some(Spanned::new(s.clone(), span)),
             other => {
                 let hint = match other {
-                    KdlValue::Integer(i) => format!("quote it: `\"{i}\"`"),
-                    KdlValue::Float(f) => format!("quote it: `\"{f}\"`"),
+                    KdlValue::Integer(_) | KdlValue::Float(_) => {
+                        lower::quote_hint(self.value_text(e))
+                    }
                     _ => "strings are written in double quotes".into(),
                 };
                 lower::wrong_type(self.diags, span, what, "a string", &hint);
@@ -214,31 +273,53 @@ impl Ctx<'_> {
     fn integer(&mut self, e: &KdlEntry, what: &str, max: i128) -> Option<i128> {
         match e.value() {
             KdlValue::Integer(i) if (0..=max).contains(i) => Some(*i),
-            _ => {
+            other => {
                 let span = self.span(e.span());
+                let parsed = match other {
+                    KdlValue::Integer(i) => Some(*i),
+                    _ => None,
+                };
                 lower::wrong_type(
                     self.diags,
                     span,
                     what,
                     &format!("a whole number from 0 to {max}"),
-                    "write a number without quotes, e.g. `500`",
+                    &lower::integer_hint(parsed, max),
                 );
                 None
             }
         }
     }
 
-    /// The single string argument naming an item (`persona "NAME"`).
+    /// The source text of an entry's value (`+4420…` as written, where the
+    /// parsed integer would have lost the `+`).
+    fn value_text(&self, e: &KdlEntry) -> Option<&str> {
+        let whole = self
+            .text
+            .get(e.span().offset()..e.span().offset() + e.span().len())?;
+        Some(match e.name() {
+            Some(_) => whole.split_once('=').map_or(whole, |(_, v)| v),
+            None => whole,
+        })
+    }
+
+    /// The single string argument naming an item (`persona "NAME"`);
+    /// `what` is what the name is ("persona name", "user principal name").
     fn item_name(&mut self, node: &KdlNode, what: &str) -> Option<Spanned<String>> {
         let args = self.args(node);
         let node_span = self.node_span(node);
         match args.as_slice() {
             [] => {
+                let example = if node.name().value() == "user" {
+                    "someone@contoso.com"
+                } else {
+                    "NAME"
+                };
                 lower::missing(
                     self.diags,
                     self.span(node.name().span()),
-                    &format!("the {what} name"),
-                    &format!("write `{} \"NAME\"`", node.name().value()),
+                    &format!("the {what}"),
+                    &format!("write `{} \"{example}\"`", node.name().value()),
                 );
                 None
             }
@@ -251,14 +332,16 @@ impl Ctx<'_> {
                             span,
                             format!("`{}` takes one name", node.name().value()),
                         )
-                        .label("extra value"),
+                        .label("extra value")
+                        .help("remove it, or give it as a property: `key=\"value\"`"),
                     );
                 }
-                let name = self.string(one, &format!("the {what} name"))?;
+                let name = self.string(one, &format!("the {what}"))?;
                 if name.value.trim().is_empty() {
                     self.diags.push(
-                        Diagnostic::error("empty-value", node_span, format!("empty {what} name"))
-                            .label("name expected"),
+                        Diagnostic::error("empty-value", node_span, format!("empty {what}"))
+                            .label("name expected")
+                            .help(format!("give the {what} between the quotes")),
                     );
                     return None;
                 }
@@ -270,11 +353,16 @@ impl Ctx<'_> {
     // ----- tenant -------------------------------------------------------
 
     fn tenant(&mut self, node: &KdlNode) -> Option<Tenant> {
-        let name = self.item_name(node, "tenant");
+        // The name is optional, as `name` is in TOML.
+        let name = if self.args(node).is_empty() {
+            None
+        } else {
+            self.item_name(node, "tenant name")
+        };
         self.props(node, &[]);
         let mut t = Tenant {
             name: name.map(|n| n.value).unwrap_or_else(|| "tenant".into()),
-            span: self.node_span(node),
+            span: self.head_span(node),
             ..Tenant::default()
         };
         let mut seen: BTreeMap<String, Span> = BTreeMap::new();
@@ -325,10 +413,10 @@ impl Ctx<'_> {
                             .integer(e, "`max-changed-users`", u32::MAX as i128)
                             .map(|i| i as u64);
                     }
-                    if let Some(e) = p.get("max-changed-percent") {
-                        if let Some(i) = self.integer(e, "`max-changed-percent`", 100) {
-                            t.safety.max_changed_percent = Some(i as u32);
-                        }
+                    if let Some(e) = p.get("max-changed-percent")
+                        && let Some(i) = self.integer(e, "`max-changed-percent`", 100)
+                    {
+                        t.safety.max_changed_percent = Some(i as u32);
                     }
                 }
                 "paused" => {
@@ -411,7 +499,7 @@ impl Ctx<'_> {
     // ----- range --------------------------------------------------------
 
     fn range(&mut self, node: &KdlNode) -> Option<NumberRange> {
-        let name = self.item_name(node, "range");
+        let name = self.item_name(node, "range name");
         let p = self.props(node, &["type", "location"]);
         let span = self.node_span(node);
         let kind = match p.get("type") {
@@ -434,22 +522,33 @@ impl Ctx<'_> {
             .map(|s| s.value);
         let mut blocks = Vec::new();
         let mut reserve = Vec::new();
+        let mut blocks_written = 0;
         for child in self.children(node) {
             match child.name().value() {
                 "block" => {
+                    blocks_written += 1;
                     self.props(child, &[]);
                     self.no_children(child);
                     let args = self.args(child);
                     let cspan = self.node_span(child);
                     if args.len() != 2 {
+                        let single = match args.as_slice() {
+                            [one] => self.value_text(one).unwrap_or("\"+442071230000\""),
+                            _ => "\"+442071230000\"",
+                        };
                         self.diags.push(
                             Diagnostic::error(
                                 "wrong-arguments",
                                 cspan,
-                                format!("`block` takes two numbers, from and to; {} given", args.len()),
+                                format!(
+                                    "`block` takes two numbers, from and to; {} given",
+                                    args.len()
+                                ),
                             )
                             .label("expected `block \"+FROM\" \"+TO\"`")
-                            .help("for a single number write it twice: `block \"+442071230000\" \"+442071230000\"`"),
+                            .help(format!(
+                                "for a single number write it twice: `block {single} {single}`"
+                            )),
                         );
                         continue;
                     }
@@ -471,10 +570,10 @@ impl Ctx<'_> {
                     self.props(child, &[]);
                     self.no_children(child);
                     for a in self.args(child) {
-                        if let Some(s) = self.string(a, "a reserved number") {
-                            if let Some(n) = lower::e164(self.diags, &s.value, s.span) {
-                                reserve.push(Spanned::new(n, s.span));
-                            }
+                        if let Some(s) = self.string(a, "a reserved number")
+                            && let Some(n) = lower::e164(self.diags, &s.value, s.span)
+                        {
+                            reserve.push(Spanned::new(n, s.span));
                         }
                     }
                 }
@@ -490,9 +589,15 @@ impl Ctx<'_> {
                 }
             }
         }
+        let name = name?;
+        if blocks_written == 0 {
+            lower::empty_range(self.diags, &name, "add `block \"+FROM\" \"+TO\"`");
+        }
         Some(NumberRange {
-            name: name?,
-            kind: kind?,
+            name,
+            // A wrong or missing type is reported; the range is kept so its
+            // blocks are still checked and personas naming it still resolve.
+            kind: kind.unwrap_or(crate::numbers::NumberType::DirectRouting),
             location,
             blocks,
             reserve,
@@ -503,7 +608,7 @@ impl Ctx<'_> {
     // ----- persona ------------------------------------------------------
 
     fn persona(&mut self, node: &KdlNode) -> Option<Persona> {
-        let name = self.item_name(node, "persona");
+        let name = self.item_name(node, "persona name");
         self.props(node, &[]);
         let mut persona = Persona {
             name: name?,
@@ -544,16 +649,16 @@ impl Ctx<'_> {
                             );
                             continue;
                         }
-                        if let Some(policy) = self.string(args[0], "a policy name") {
-                            if let Some(setting) = lower::policy(
+                        if let Some(policy) = self.string(args[0], "a policy name")
+                            && let Some(setting) = lower::policy(
                                 self.diags,
                                 p.name().value(),
                                 tspan,
                                 &policy.value,
                                 pspan,
-                            ) {
-                                persona.policies.push(setting);
-                            }
+                            )
+                        {
+                            persona.policies.push(setting);
                         }
                     }
                 }
@@ -628,7 +733,7 @@ impl Ctx<'_> {
     // ----- rule ---------------------------------------------------------
 
     fn rule(&mut self, node: &KdlNode) -> Option<Rule> {
-        let name = self.item_name(node, "rule");
+        let name = self.item_name(node, "rule name");
         let p = self.props(node, &["persona"]);
         let span = self.node_span(node);
         let persona = match p.get("persona") {
@@ -734,7 +839,8 @@ impl Ctx<'_> {
                     }
                 }
                 let mut ops = Vec::new();
-                let props = self.props(node, OPERATORS);
+                let owner = format!("condition `{attr_name}`");
+                let props = self.props_of(node, OPERATORS, "operator", &owner);
                 for (k, e) in props {
                     let espan = self.span(e.span());
                     let op = if k == "exists" {

@@ -13,13 +13,39 @@ use super::source::{Span, Spanned};
 pub const TOP_LEVEL_ITEMS: &[&str] = &["tenant", "range", "persona", "rule", "user"];
 
 pub fn unknown(diags: &mut Diagnostics, what: &str, name: &str, span: Span, known: &[&str]) {
-    let help = catalog::did_you_mean(name, known.iter().copied())
-        .unwrap_or_else(|| format!("expected one of: {}", list(known)));
     diags.push(
         Diagnostic::error("unknown-item", span, format!("unknown {what} `{name}`"))
             .label(format!("unknown {what}"))
-            .help(help),
+            .help(known_help(name, known)),
     );
+}
+
+/// `unknown property `x` of `leavers``: an unknown key inside something.
+pub fn unknown_in(
+    diags: &mut Diagnostics,
+    what: &str,
+    name: &str,
+    owner: &str,
+    span: Span,
+    known: &[&str],
+) {
+    diags.push(
+        Diagnostic::error(
+            "unknown-item",
+            span,
+            format!("unknown {what} `{name}` in {owner}"),
+        )
+        .label(format!("unknown {what}"))
+        .help(known_help(name, known)),
+    );
+}
+
+fn known_help(name: &str, known: &[&str]) -> String {
+    catalog::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| match known {
+        [] => "remove it".to_string(),
+        [one] => format!("the only one allowed here is `{one}`"),
+        _ => format!("expected one of: {}", list(known)),
+    })
 }
 
 pub fn list(items: &[&str]) -> String {
@@ -58,15 +84,23 @@ pub fn string_op(diags: &mut Diagnostics, key: &str, value: &str, span: Span) ->
         "ends-with" => Op::EndsWith(value.to_string()),
         "contains" => Op::Contains(value.to_string()),
         "matches" => {
-            if let Err(e) = crate::rules::compile_pattern(value) {
+            // Compiled alone first: the rule engine wraps the pattern in
+            // `\A(?:…)\z`, which would accept an unbalanced `a)|(b` and
+            // report errors in terms of the wrapper.
+            let alone = regex::RegexBuilder::new(value.trim())
+                .case_insensitive(true)
+                .size_limit(1 << 20)
+                .build();
+            let result = alone.and_then(|_| crate::rules::compile_pattern(value));
+            if let Err(e) = result {
                 diags.push(
                     Diagnostic::error(
                         "invalid-regex",
                         span,
                         format!("invalid regular expression `{value}`"),
                     )
-                    .label("does not compile")
-                    .help(first_line(&e.to_string())),
+                    .label(regex_reason(&e))
+                    .help(regex_help(value)),
                 );
                 return None;
             }
@@ -88,34 +122,51 @@ pub fn string_op(diags: &mut Diagnostics, key: &str, value: &str, span: Span) ->
     Some(op)
 }
 
-fn first_line(s: &str) -> String {
-    // regex errors are multi-line pictures; keep the last, explanatory line.
-    s.lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(s)
-        .trim()
-        .to_string()
+fn regex_help(pattern: &str) -> String {
+    let p = pattern.trim();
+    match p.strip_prefix('*') {
+        // A shell glob, most likely.
+        Some(rest) => format!(
+            "a regular expression is not a wildcard: for anything followed by `{rest}` write `.*{rest}`"
+        ),
+        None => "`matches` takes a regular expression for the whole value; \
+                 put a `\\` before `(`, `[`, `*` and the like to match them literally"
+            .to_string(),
+    }
+}
+
+/// Why a pattern does not compile, in a few words.
+fn regex_reason(e: &regex::Error) -> String {
+    match e {
+        regex::Error::CompiledTooBig(_) => "too large once compiled".to_string(),
+        // Syntax errors are multi-line pictures of the pattern; keep the
+        // last, explanatory line.
+        other => {
+            let s = other.to_string();
+            let last = s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(&s);
+            let last = last.trim();
+            last.strip_prefix("error: ").unwrap_or(last).to_string()
+        }
+    }
 }
 
 pub fn e164(diags: &mut Diagnostics, text: &str, span: Span) -> Option<E164> {
     match E164::parse(text) {
         Ok(n) => Some(n),
         Err(e) => {
-            let cleaned: String = text
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '+')
-                .collect();
-            let cleaned = if cleaned.starts_with('+') {
-                cleaned
-            } else {
-                format!("+{cleaned}")
-            };
-            let help = match E164::parse(&cleaned) {
-                Ok(n) if n.to_string() != text => format!("write it as `{n}`"),
-                _ => "E.164: `+`, the country code and the number, 8 to 15 digits in all, \
-                      e.g. `+442071230000`"
-                    .to_string(),
+            let example = "E.164: `+`, the country code and the number, 8 to 15 digits in all, \
+                           e.g. `+442071230000`";
+            if text.trim().is_empty() {
+                diags.push(
+                    Diagnostic::error("invalid-number", span, "empty telephone number")
+                        .label("number expected")
+                        .help(example),
+                );
+                return None;
+            }
+            let help = match formatted_e164(text) {
+                Some(n) => format!("write it as `{n}`"),
+                None => example.to_string(),
             };
             diags.push(
                 Diagnostic::error(
@@ -129,6 +180,27 @@ pub fn e164(diags: &mut Diagnostics, text: &str, span: Span) -> Option<E164> {
             None
         }
     }
+}
+
+/// The E.164 number a human wrote with formatting (`tel:`, spaces, dashes,
+/// dots, brackets, a missing `+`), if that is all that is wrong. Anything
+/// else (a letter, a digit too many) gets no suggestion: guessing would
+/// name a different number.
+fn formatted_e164(text: &str) -> Option<E164> {
+    let t = text.trim();
+    let t = t.strip_prefix("tel:").unwrap_or(t);
+    if !t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '.' | '(' | ')' | '/'))
+        || t.matches('+').count() > 1
+        || t.find('+').is_some_and(|i| i > 0)
+    {
+        return None;
+    }
+    let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+    E164::parse(&format!("+{digits}"))
+        .ok()
+        .filter(|n| n.to_string() != text)
 }
 
 pub fn number_type(diags: &mut Diagnostics, text: &str, span: Span) -> Option<NumberType> {
@@ -150,8 +222,9 @@ pub fn policy(
     let Some(canonical) = catalog::policy_type(type_name) else {
         let help =
             catalog::did_you_mean(type_name, POLICY_TYPES.iter().copied()).unwrap_or_else(|| {
-                "policy types are the Teams per-user policy types (TeamsCallingPolicy, \
-                TenantDialPlan, …); see the README for the catalog"
+                "policy types are the Teams per-user policy types, spelt as in \
+                 `Grant-Cs<Type>` (`TeamsCallingPolicy`, `TenantDialPlan`, …); \
+                 `roster schema` lists every one roster knows"
                     .into()
             });
         diags.push(
@@ -182,6 +255,25 @@ pub fn policy(
     })
 }
 
+/// The help for a value that should have been a string: quote what was
+/// written (`source`, the value's own text), or say how strings look.
+pub fn quote_hint(source: Option<&str>) -> String {
+    match source.map(str::trim) {
+        Some(s) if !s.is_empty() && !s.contains(['"', '\n']) && s.len() <= 40 => {
+            format!("quote it: `\"{s}\"`")
+        }
+        _ => "strings are written in double quotes".to_string(),
+    }
+}
+
+/// The help for a whole number out of its range, or not a number at all.
+pub fn integer_hint(parsed: Option<i128>, max: i128) -> String {
+    match parsed {
+        Some(i) => format!("`{i}` is out of range: use a number from 0 to {max}"),
+        None => format!("write a number without quotes, e.g. `{}`", max.min(500)),
+    }
+}
+
 pub fn wrong_type(diags: &mut Diagnostics, span: Span, what: &str, expected: &str, hint: &str) {
     diags.push(
         Diagnostic::error("wrong-type", span, format!("{what} must be {expected}"))
@@ -209,4 +301,74 @@ pub fn missing(diags: &mut Diagnostics, span: Span, what: &str, hint: &str) {
             .label(format!("needs {what}"))
             .help(hint.to_string()),
     );
+}
+
+/// More than one `tenant` item in the config directory.
+pub fn duplicate_tenant(span: Span, first: Span) -> Diagnostic {
+    Diagnostic::error(
+        "duplicate-tenant",
+        span,
+        "more than one `tenant` item: a config directory holds at most one",
+    )
+    .label("second tenant settings")
+    .related(first, "first tenant settings")
+    .help("merge these settings into the first `tenant` item and remove this one")
+}
+
+/// A range that names no block at all (a range whose blocks are all wrong
+/// already has errors enough).
+pub fn empty_range(diags: &mut Diagnostics, name: &Spanned<String>, hint: &str) {
+    diags.push(
+        Diagnostic::warning(
+            "empty-range",
+            name.span,
+            format!("range `{}` has no blocks", name.value),
+        )
+        .label("no numbers")
+        .help(hint.to_string()),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::source::FileId;
+
+    #[test]
+    fn only_formatting_gets_a_suggested_number() {
+        let cases = [
+            ("442071230000", Some("+442071230000")),
+            ("+44 20 7123 0000", Some("+442071230000")),
+            ("+44 (20) 7123-0000", Some("+442071230000")),
+            ("tel:+442071230000", Some("+442071230000")),
+            ("+44.20.7123.0000", Some("+442071230000")),
+            ("+44207123000x", None), // a letter: which digit was meant?
+            ("+44+2071230000", None),
+            ("44+2071230000", None),
+            ("+4420", None),         // too short however it is written
+            ("+442071230000", None), // nothing to suggest
+        ];
+        for (text, want) in cases {
+            let got = formatted_e164(text).map(|n| n.to_string());
+            assert_eq!(got.as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn patterns_are_checked_alone_and_wrapped() {
+        let span = Span::new(FileId(0), 0..1);
+        for (pattern, ok) in [
+            ("E[0-9]{6}", true),
+            ("(?i)test.*", true),
+            ("a)|(b", false),
+            ("(unclosed", false),
+            ("*sales", false),
+        ] {
+            let mut d = Diagnostics::default();
+            let op = string_op(&mut d, "matches", pattern, span);
+            assert_eq!(op.is_some(), ok, "{pattern}");
+            assert_eq!(d.items.is_empty(), ok, "{pattern}");
+        }
+        assert!(regex_help("*sales").contains("`.*sales`"));
+    }
 }

@@ -88,6 +88,22 @@ pub fn is_manifest_path(rel: &str) -> bool {
 /// `target/` and what `.rosterignore` names), in byte order of the relative
 /// path, and parse them.
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
+    let paths = manifest_paths(dir)?;
+    let mut sources = Sources::default();
+    for (rel, path) in paths {
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::File {
+            path: rel.clone(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| LoadError::Utf8 { path: rel.clone() })?;
+        sources.add(rel, text);
+    }
+    Ok(parse(sources))
+}
+
+/// The manifests [`load_dir`] reads, in its order: (path relative to
+/// `dir` with `/` separators, full path).
+pub fn manifest_paths(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, LoadError> {
     let meta = std::fs::metadata(dir).map_err(|source| LoadError::Dir {
         path: dir.display().to_string(),
         source,
@@ -130,16 +146,7 @@ pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
         });
     }
     paths.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    let mut sources = Sources::default();
-    for (rel, path) in paths {
-        let bytes = std::fs::read(&path).map_err(|source| LoadError::File {
-            path: rel.clone(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes).map_err(|_| LoadError::Utf8 { path: rel.clone() })?;
-        sources.add(rel, text);
-    }
-    Ok(parse(sources))
+    Ok(paths)
 }
 
 /// Parse and validate a set of manifest files. Pure.

@@ -1,10 +1,16 @@
 //! The JSON Schema of TOML manifests (for editors: completion and checks as
 //! you type), generated with `schemars` from types that mirror the TOML
 //! shape. These types only describe; the TOML lowering is what reads.
+//!
+//! Policy types and attributes are matched without regard to case when
+//! read; the schema offers their canonical spelling. TOML has no `null`, so
+//! optional keys are simply not required.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
 use crate::catalog::{ATTRIBUTES, POLICY_TYPES};
@@ -129,13 +135,31 @@ struct PersonaToml {
     number: Option<NumberToml>,
 }
 
+/// Range names (one or a list), or `false`: the user must hold no number.
+struct NumberToml;
+
+impl JsonSchema for NumberToml {
+    fn schema_name() -> Cow<'static, str> {
+        "Number".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "anyOf": [
+                { "type": "string" },
+                { "type": "array", "items": { "type": "string" }, "minItems": 1 },
+                { "const": false }
+            ]
+        })
+    }
+}
+
+/// One value, or a list meaning "any of these".
 #[allow(dead_code)]
 #[derive(JsonSchema)]
 #[serde(untagged)]
-enum NumberToml {
-    Ranges(Vec<String>),
-    Range(String),
-    None(bool),
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 #[allow(dead_code)]
@@ -210,7 +234,8 @@ enum ConditionValue {
 #[derive(JsonSchema)]
 #[schemars(deny_unknown_fields, rename_all = "kebab-case")]
 struct Operators {
-    equals: Option<Vec<String>>,
+    /// Equals one of these values.
+    equals: Option<OneOrMany>,
     starts_with: Option<String>,
     ends_with: Option<String>,
     contains: Option<String>,
@@ -221,8 +246,38 @@ struct Operators {
 
 /// The JSON Schema of TOML manifests, pretty-printed.
 pub fn manifest_schema() -> String {
-    let schema = schemars::schema_for!(ManifestFile);
+    let schema = SchemaSettings::draft2020_12()
+        .with_transform(RecursiveTransform(drop_null))
+        .into_generator()
+        .into_root_schema_for::<ManifestFile>();
     let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// `Option<T>` is "T or null" to schemars; in TOML it is "T, or leave the
+/// key out", which `required` already says.
+fn drop_null(schema: &mut Schema) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(serde_json::Value::Array(types)) = obj.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let only = types.remove(0);
+            obj.insert("type".into(), only);
+        }
+    }
+    let null = serde_json::json!({ "type": "null" });
+    if let Some(serde_json::Value::Array(any)) = obj.get_mut("anyOf") {
+        any.retain(|s| *s != null);
+        if any.len() == 1
+            && let Some(serde_json::Value::Object(only)) = any.pop()
+        {
+            obj.remove("anyOf");
+            for (k, v) in only {
+                obj.entry(k).or_insert(v);
+            }
+        }
+    }
 }

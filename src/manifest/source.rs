@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 /// Index of a file in [`Sources`].
-#[derive(Debug, Clone, Copy, Default, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FileId(pub u32);
 
 /// A byte range in one manifest file.
@@ -18,13 +18,6 @@ pub struct Span {
     pub start: usize,
     pub end: usize,
 }
-
-impl PartialEq for FileId {
-    fn eq(&self, other: &Self) -> bool {
-        self.0 == other.0
-    }
-}
-impl Eq for FileId {}
 
 /// Spans never make two models differ (see the module docs).
 impl PartialEq for Span {

@@ -14,6 +14,7 @@ type Value<'i> = TSpanned<DeValue<'i>>;
 
 struct Ctx<'d> {
     file: FileId,
+    text: &'d str,
     diags: &'d mut Diagnostics,
 }
 
@@ -21,30 +22,18 @@ struct Ctx<'d> {
 pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut Diagnostics) {
     let (doc, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
-        for e in errors {
-            let span = Span::new(file, e.span().unwrap_or(0..0));
-            diags.push(
-                Diagnostic::error("toml-syntax", span, e.message().trim().to_string())
-                    .label("invalid TOML")
-                    .help("manifests are TOML 1.0: strings are quoted, tables are `[name]`"),
-            );
-        }
+        syntax_errors(text, file, errors, diags);
         return;
     }
-    let mut cx = Ctx { file, diags };
+    let mut cx = Ctx { file, text, diags };
     for (key, value) in doc.get_ref().iter() {
         let kspan = cx.span(key.span());
         match key.get_ref().as_ref() {
             "tenant" => {
                 if let Some(table) = cx.table(value, "`tenant`") {
-                    let t = cx.tenant(table, cx.span(value.span()));
+                    let t = cx.tenant(table, kspan);
                     if let Some(first) = &manifest.tenant {
-                        cx.diags.push(
-                            Diagnostic::error("duplicate-tenant", kspan, "a second `tenant` item")
-                                .label("second tenant settings")
-                                .related(first.span, "first given here")
-                                .help("the whole config directory holds at most one `tenant` item"),
-                        );
+                        cx.diags.push(lower::duplicate_tenant(kspan, first.span));
                     } else {
                         manifest.tenant = Some(t);
                     }
@@ -67,10 +56,10 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
             "rule" => match value.get_ref() {
                 DeValue::Array(items) => {
                     for item in items.iter() {
-                        if let Some(t) = cx.table(item, "a `[[rule]]`") {
-                            if let Some(r) = cx.rule(t, cx.span(item.span())) {
-                                manifest.rules.push(r);
-                            }
+                        if let Some(t) = cx.table(item, "a `[[rule]]`")
+                            && let Some(r) = cx.rule(t, cx.span(item.span()))
+                        {
+                            manifest.rules.push(r);
                         }
                     }
                 }
@@ -91,6 +80,65 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
             }
             other => lower::unknown(cx.diags, "item", other, kspan, lower::TOP_LEVEL_ITEMS),
         }
+    }
+}
+
+/// Report what the TOML parser found. A table given twice in one file is
+/// reported once, at its second header, not again for every key under it.
+fn syntax_errors(text: &str, file: FileId, errors: Vec<toml::de::Error>, diags: &mut Diagnostics) {
+    // Start of the body of the last table header reported as a duplicate.
+    let mut duplicate_table: Option<usize> = None;
+    for e in errors {
+        let range = e.span().unwrap_or(0..0);
+        let span = Span::new(file, range.clone());
+        let message = e.message().trim().to_string();
+        if message != "duplicate key" {
+            diags.push(
+                Diagnostic::error("toml-syntax", span, message)
+                    .label("invalid TOML")
+                    .help("manifests are TOML 1.0: strings are quoted, tables are `[name]`"),
+            );
+            continue;
+        }
+        let line_start = text[..range.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = text.get(line_start..).unwrap_or("").trim_start();
+        let is_header = line.starts_with('[');
+        // Under the duplicated header, with no header in between.
+        if !is_header
+            && let Some(body) = duplicate_table
+            && !text
+                .get(body..line_start)
+                .unwrap_or("")
+                .lines()
+                .any(|l| l.trim_start().starts_with('['))
+        {
+            continue;
+        }
+        let key = text.get(range.clone()).unwrap_or("").trim();
+        let (message, help) = if is_header {
+            let header = line.lines().next().unwrap_or("").trim();
+            duplicate_table = Some(
+                text[range.end.min(text.len())..]
+                    .find('\n')
+                    .map_or(text.len(), |i| range.end + i + 1),
+            );
+            (
+                format!("table `{header}` is given twice in this file"),
+                "TOML allows each table once per file: merge the two".to_string(),
+            )
+        } else {
+            (
+                format!("key `{key}` is given twice"),
+                format!("keep one `{key}`"),
+            )
+        };
+        diags.push(
+            Diagnostic::error("toml-syntax", span, message)
+                .label("given again here")
+                .help(help),
+        );
     }
 }
 
@@ -146,6 +194,17 @@ impl Ctx<'_> {
         owner: &str,
         allowed: &[&str],
     ) -> Vec<(String, Span, &'v Value<'i>)> {
+        self.fields_of(t, "key", owner, allowed)
+    }
+
+    /// [`Self::fields`], naming what the keys are (`operator`).
+    fn fields_of<'v, 'i>(
+        &mut self,
+        t: &'v DeTable<'i>,
+        what: &str,
+        owner: &str,
+        allowed: &[&str],
+    ) -> Vec<(String, Span, &'v Value<'i>)> {
         let mut out = Vec::new();
         for (k, v) in t.iter() {
             let key = k.get_ref().to_string();
@@ -153,24 +212,24 @@ impl Ctx<'_> {
             if allowed.contains(&key.as_str()) {
                 out.push((key, span, v));
             } else {
-                lower::unknown(self.diags, &format!("key of {owner}"), &key, span, allowed);
+                lower::unknown_in(self.diags, what, &key, owner, span, allowed);
             }
         }
         out
+    }
+
+    /// A value's text as written.
+    fn source(&self, v: &Value<'_>) -> Option<&str> {
+        self.text.get(v.span())
     }
 
     fn string(&mut self, v: &Value<'_>, what: &str) -> Option<Spanned<String>> {
         let span = self.vspan(v);
         match v.get_ref() {
             DeValue::String(s) => Some(Spanned::new(s.to_string(), span)),
-            DeValue::Integer(i) => {
-                lower::wrong_type(
-                    self.diags,
-                    span,
-                    what,
-                    "a string",
-                    &format!("quote it: `\"{}\"`", i.as_str()),
-                );
+            DeValue::Integer(_) | DeValue::Float(_) => {
+                let hint = lower::quote_hint(self.source(v));
+                lower::wrong_type(self.diags, span, what, "a string", &hint);
                 None
             }
             _ => {
@@ -212,14 +271,14 @@ impl Ctx<'_> {
         };
         match parsed {
             Some(i) if (0..=max).contains(&i) => Some(i),
-            _ => {
+            other => {
                 let span = self.vspan(v);
                 lower::wrong_type(
                     self.diags,
                     span,
                     what,
                     &format!("a whole number from 0 to {max}"),
-                    "write a number without quotes, e.g. `500`",
+                    &lower::integer_hint(other, max),
                 );
                 None
             }
@@ -361,13 +420,15 @@ impl Ctx<'_> {
 
     fn range(&mut self, name: Spanned<String>, v: &Value<'_>) -> Option<NumberRange> {
         let span = self.vspan(v);
-        let t = self.table(v, "a range")?;
+        let t = self.table(v, &format!("range `{}`", name.value))?;
         let mut kind = None;
         let mut location = None;
         let mut blocks = Vec::new();
         let mut reserve = Vec::new();
         let mut has_type = false;
-        for (k, _, v) in self.fields(t, "a range", &["type", "location", "blocks", "reserve"]) {
+        let owner = format!("range `{}`", name.value);
+        let mut blocks_written = false;
+        for (k, _, v) in self.fields(t, &owner, &["type", "location", "blocks", "reserve"]) {
             match k.as_str() {
                 "type" => {
                     has_type = true;
@@ -388,15 +449,35 @@ impl Ctx<'_> {
                         );
                         continue;
                     };
+                    blocks_written |= !items.is_empty();
                     for item in items.iter() {
                         let ispan = self.vspan(item);
                         let pair = match item.get_ref() {
                             DeValue::Array(p) if p.len() == 2 => p,
-                            _ => {
+                            other => {
+                                let single = match other {
+                                    DeValue::Array(p) if p.len() == 1 => self.source(&p[0]),
+                                    DeValue::String(_) => self.source(item),
+                                    _ => None,
+                                };
+                                let help = match (single, other) {
+                                    (Some(n), _) => format!(
+                                        "for a single number write it twice: `[{n}, {n}]`"
+                                    ),
+                                    (None, DeValue::Array(p)) if p.len() > 2 => {
+                                        "a block has two ends: write one pair for each run of numbers"
+                                            .to_string()
+                                    }
+                                    _ => "write `[\"+FROM\", \"+TO\"]`".to_string(),
+                                };
                                 self.diags.push(
-                                    Diagnostic::error("wrong-arguments", ispan, "a block is a pair of numbers, from and to")
-                                        .label("expected `[\"+FROM\", \"+TO\"]`")
-                                        .help("for a single number write it twice: `[\"+442071230000\", \"+442071230000\"]`"),
+                                    Diagnostic::error(
+                                        "wrong-arguments",
+                                        ispan,
+                                        "a block is a pair of numbers, from and to",
+                                    )
+                                    .label("expected `[\"+FROM\", \"+TO\"]`")
+                                    .help(help),
                                 );
                                 continue;
                             }
@@ -433,9 +514,14 @@ impl Ctx<'_> {
                 "add `type = \"direct-routing\"`, `\"calling-plan\"` or `\"operator-connect\"`",
             );
         }
+        if !blocks_written {
+            lower::empty_range(self.diags, &name, "add `blocks = [[\"+FROM\", \"+TO\"]]`");
+        }
         Some(NumberRange {
             name,
-            kind: kind?,
+            // A wrong or missing type is reported; the range is kept so its
+            // blocks are still checked and personas naming it still resolve.
+            kind: kind.unwrap_or(crate::numbers::NumberType::DirectRouting),
             location,
             blocks,
             reserve,
@@ -447,7 +533,7 @@ impl Ctx<'_> {
 
     fn persona(&mut self, name: Spanned<String>, v: &Value<'_>) -> Option<Persona> {
         let span = self.vspan(v);
-        let t = self.table(v, "a persona")?;
+        let t = self.table(v, &format!("persona `{}`", name.value))?;
         let mut p = Persona {
             name,
             description: None,
@@ -455,7 +541,8 @@ impl Ctx<'_> {
             number: NumberPolicy::Unmanaged,
             span,
         };
-        for (k, kspan, v) in self.fields(t, "a persona", &["description", "policies", "number"]) {
+        let owner = format!("persona `{}`", p.name.value);
+        for (k, kspan, v) in self.fields(t, &owner, &["description", "policies", "number"]) {
             match k.as_str() {
                 "description" => p.description = self.string(v, "`description`").map(|s| s.value),
                 "policies" => {
@@ -465,12 +552,11 @@ impl Ctx<'_> {
                     for (ty, pv) in t.iter() {
                         let tspan = self.span(ty.span());
                         let pspan = Span::new(self.file, ty.span().start..pv.span().end);
-                        if let Some(policy) = self.string(pv, "a policy name") {
-                            if let Some(setting) =
+                        if let Some(policy) = self.string(pv, "a policy name")
+                            && let Some(setting) =
                                 lower::policy(self.diags, ty.get_ref(), tspan, &policy.value, pspan)
-                            {
-                                p.policies.push(setting);
-                            }
+                        {
+                            p.policies.push(setting);
                         }
                     }
                 }
@@ -516,14 +602,17 @@ impl Ctx<'_> {
         let mut persona = None;
         let mut description = None;
         let mut when = Vec::new();
-        for (k, _, v) in self.fields(
-            t,
-            "a `[[rule]]`",
-            &["name", "persona", "description", "when"],
-        ) {
+        let (mut has_name, mut has_persona) = (false, false);
+        for (k, _, v) in self.fields(t, "`[[rule]]`", &["name", "persona", "description", "when"]) {
             match k.as_str() {
-                "name" => name = self.string(v, "`name`"),
-                "persona" => persona = self.string(v, "`persona`"),
+                "name" => {
+                    has_name = true;
+                    name = self.string(v, "`name`");
+                }
+                "persona" => {
+                    has_persona = true;
+                    persona = self.string(v, "`persona`");
+                }
                 "description" => description = self.string(v, "`description`").map(|s| s.value),
                 _ => {
                     if let Some(t) = self.table(v, "`when`") {
@@ -532,7 +621,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        if name.is_none() {
+        if !has_name {
             lower::missing(
                 self.diags,
                 span,
@@ -540,7 +629,7 @@ impl Ctx<'_> {
                 "every `[[rule]]` has a unique `name = \"…\"`",
             );
         }
-        if persona.is_none() {
+        if !has_persona {
             lower::missing(self.diags, span, "`persona`", "add `persona = \"PERSONA\"`");
         }
         Some(Rule {
@@ -581,22 +670,38 @@ impl Ctx<'_> {
     /// `any = [ {…}, {…} ]` (each table is the `all` of its conditions), or
     /// `not = { … }` (one table).
     fn group(&mut self, v: &Value<'_>, key: &str, span: Span) -> Vec<Condition> {
-        let children = match v.get_ref() {
-            DeValue::Table(t) => self.conditions(t),
+        // Whether anything was written: a group whose conditions were all
+        // wrong already has its errors.
+        let (children, written) = match v.get_ref() {
+            DeValue::Table(t) => (self.conditions(t), !t.is_empty()),
             DeValue::Array(items) => {
                 let mut out = Vec::new();
                 for item in items.iter() {
                     let ispan = self.vspan(item);
                     if let Some(t) = self.table(item, &format!("an item of `{key}`")) {
+                        if t.is_empty() {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    "empty-group",
+                                    ispan,
+                                    format!("empty table in `{key}`"),
+                                )
+                                .label("no conditions")
+                                .help(format!(
+                                    "write conditions inside, `{key} = [ {{ city = \"London\" }} ]`, or remove it"
+                                )),
+                            );
+                            continue;
+                        }
                         let mut conds = self.conditions(t);
-                        if conds.len() == 1 {
-                            out.push(conds.remove(0));
-                        } else {
-                            out.push(Condition::All(conds, ispan));
+                        match conds.len() {
+                            0 => {}
+                            1 => out.push(conds.remove(0)),
+                            _ => out.push(Condition::All(conds, ispan)),
                         }
                     }
                 }
-                out
+                (out, !items.is_empty())
             }
             _ => {
                 lower::wrong_type(
@@ -609,7 +714,7 @@ impl Ctx<'_> {
                 return Vec::new();
             }
         };
-        if children.is_empty() {
+        if !written {
             self.diags.push(
                 Diagnostic::error("empty-group", span, format!("empty `{key}` group"))
                     .label("no conditions")
@@ -628,6 +733,8 @@ impl Ctx<'_> {
         v: &Value<'_>,
         span: Span,
     ) -> Option<AttrCondition> {
+        // A condition left empty by its own errors is not reported again.
+        let reported = self.diags.items.len();
         let attribute = lower::attribute(self.diags, name, kspan);
         let mut values = Vec::new();
         let mut ops = Vec::new();
@@ -642,7 +749,8 @@ impl Ctx<'_> {
             DeValue::Table(t) => {
                 let mut allowed = vec!["equals"];
                 allowed.extend_from_slice(OPERATORS);
-                for (k, ks, ov) in self.fields(t, &format!("condition `{name}`"), &allowed) {
+                let owner = format!("condition `{name}`");
+                for (k, ks, ov) in self.fields_of(t, "operator", &owner, &allowed) {
                     let ospan = Span::new(self.file, ks.start..ov.span().end);
                     match k.as_str() {
                         "equals" => {
@@ -658,10 +766,10 @@ impl Ctx<'_> {
                             }
                         }
                         op => {
-                            if let Some(s) = self.string(ov, &format!("`{op}`")) {
-                                if let Some(o) = lower::string_op(self.diags, op, &s.value, ospan) {
-                                    ops.push(Spanned::new(o, ospan));
-                                }
+                            if let Some(s) = self.string(ov, &format!("`{op}`"))
+                                && let Some(o) = lower::string_op(self.diags, op, &s.value, ospan)
+                            {
+                                ops.push(Spanned::new(o, ospan));
                             }
                         }
                     }
@@ -681,6 +789,9 @@ impl Ctx<'_> {
             }
         }
         if values.is_empty() && ops.is_empty() {
+            if self.diags.items.len() > reported {
+                return None;
+            }
             self.diags.push(
                 Diagnostic::error("empty-condition", span, format!("condition `{name}` tests nothing"))
                     .label("no value or operator")
@@ -700,7 +811,7 @@ impl Ctx<'_> {
 
     fn user(&mut self, upn: Spanned<String>, v: &Value<'_>) -> Option<UserOverride> {
         let span = self.vspan(v);
-        let t = self.table(v, "a user override")?;
+        let t = self.table(v, &format!("user override `{}`", upn.value))?;
         let mut u = UserOverride {
             upn,
             persona: None,
@@ -708,7 +819,8 @@ impl Ctx<'_> {
             ignore: false,
             span,
         };
-        let fields = self.fields(t, "a user override", &["persona", "number", "ignore"]);
+        let owner = format!("user override `{}`", u.upn.value);
+        let fields = self.fields(t, &owner, &["persona", "number", "ignore"]);
         if fields.is_empty() {
             self.diags.push(
                 Diagnostic::error("empty-override", u.upn.span, "user override says nothing")

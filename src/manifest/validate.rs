@@ -10,10 +10,36 @@ use super::source::{Span, Spanned};
 use crate::catalog;
 
 pub fn validate(m: &Manifest, diags: &mut Diagnostics) {
-    duplicates(diags, "range", m.ranges.iter().map(|r| &r.name), false);
-    duplicates(diags, "persona", m.personas.iter().map(|p| &p.name), false);
-    duplicates(diags, "rule", m.rules.iter().map(|r| &r.name), false);
-    duplicates(diags, "user override", m.users.iter().map(|u| &u.upn), true);
+    let rename = |what: &str| format!("{what} names are unique: rename or remove one");
+    duplicates(
+        diags,
+        "range",
+        m.ranges.iter().map(|r| &r.name),
+        false,
+        &rename("range"),
+    );
+    duplicates(
+        diags,
+        "persona",
+        m.personas.iter().map(|p| &p.name),
+        false,
+        &rename("persona"),
+    );
+    duplicates(
+        diags,
+        "rule",
+        m.rules.iter().map(|r| &r.name),
+        false,
+        &rename("rule"),
+    );
+    duplicates(
+        diags,
+        "user override",
+        m.users.iter().map(|u| &u.upn),
+        true,
+        "a user has one override (user principal names compare without regard to case): \
+         merge the two",
+    );
     references(m, diags);
     blocks(m, diags);
     pins(m, diags);
@@ -26,6 +52,7 @@ fn duplicates<'a>(
     what: &str,
     names: impl Iterator<Item = &'a Spanned<String>>,
     fold_case: bool,
+    help: &str,
 ) {
     let mut seen: HashMap<String, Span> = HashMap::new();
     for n in names {
@@ -43,7 +70,7 @@ fn duplicates<'a>(
                 )
                 .label("defined again here")
                 .related(*first, "first defined here")
-                .help(format!("{what} names are unique: rename or remove one")),
+                .help(help.to_string()),
             );
         } else {
             seen.insert(key, n.span);
@@ -128,7 +155,21 @@ fn references(m: &Manifest, diags: &mut Diagnostics) {
                         &n.value,
                         m.ranges.iter().map(|r| r.name.value.as_str()),
                     )
-                    .unwrap_or_else(|| "define it with `range \"NAME\" type=… { block … }`".into());
+                    .unwrap_or_else(|| {
+                        if m.ranges.is_empty() {
+                            "no range is defined: define this one, or remove it from `number`"
+                                .into()
+                        } else {
+                            format!(
+                                "defined ranges: {}",
+                                m.ranges
+                                    .iter()
+                                    .map(|r| format!("`{}`", r.name.value))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                    });
                     diags.push(
                         Diagnostic::error(
                             "unknown-range",
@@ -181,7 +222,7 @@ fn blocks(m: &Manifest, diags: &mut Diagnostics) {
                         ),
                     )
                     .label(format!("{} and {} digits", b.from.len(), b.to.len()))
-                    .help("both ends of a block have the same number of digits"),
+                    .help("both ends of a block have the same number of digits: one has a digit too many or too few"),
                 );
             } else if b.from > b.to {
                 diags.push(
@@ -191,22 +232,11 @@ fn blocks(m: &Manifest, diags: &mut Diagnostics) {
                         format!("block starts at `{}`, after its end `{}`", b.from, b.to),
                     )
                     .label("from > to")
-                    .help(format!("swap the ends: `\"{}\" \"{}\"`", b.to, b.from)),
+                    .help(format!("swap the ends: from `{}` to `{}`", b.to, b.from)),
                 );
             } else {
                 all.push((b, &r.name.value));
             }
-        }
-        if r.blocks.is_empty() {
-            diags.push(
-                Diagnostic::warning(
-                    "empty-range",
-                    r.name.span,
-                    format!("range `{}` has no blocks", r.name.value),
-                )
-                .label("no numbers")
-                .help("add `block \"+FROM\" \"+TO\"`"),
-            );
         }
         for n in &r.reserve {
             if !r.contains(n.value) {
@@ -232,10 +262,11 @@ fn blocks(m: &Manifest, diags: &mut Diagnostics) {
     for (b, name) in all {
         if let Some((prev, prev_name)) = reach {
             if prev.overlaps(b) {
+                let shared = format!("{} – {}", b.from, b.to.min(prev.to));
                 let message = if prev_name == name {
-                    format!("blocks of range `{name}` overlap")
+                    format!("blocks of range `{name}` overlap on {shared}")
                 } else {
-                    format!("block of range `{name}` overlaps range `{prev_name}`")
+                    format!("ranges `{name}` and `{prev_name}` overlap on {shared}")
                 };
                 diags.push(
                     Diagnostic::error("overlapping-blocks", b.span, message)
@@ -281,10 +312,13 @@ fn pins(m: &Manifest, diags: &mut Diagnostics) {
 }
 
 fn unreachable_rules(m: &Manifest, diags: &mut Diagnostics) {
+    let keys: Vec<String> = m.rules.iter().map(|r| conditions_key(&r.when)).collect();
     for (i, r) in m.rules.iter().enumerate() {
         let shadow = m.rules[..i]
             .iter()
-            .find(|earlier| earlier.when.is_empty() || earlier.when == r.when);
+            .zip(&keys)
+            .find(|(earlier, key)| earlier.when.is_empty() || **key == keys[i])
+            .map(|(earlier, _)| earlier);
         if let Some(earlier) = shadow {
             let why = if earlier.when.is_empty() {
                 "has no conditions and matches everyone"
@@ -299,8 +333,47 @@ fn unreachable_rules(m: &Manifest, diags: &mut Diagnostics) {
                 )
                 .label("never reached")
                 .related(earlier.name.span, format!("rule `{}` {why}", earlier.name.value))
-                .help("rules are tried in order (files by path, then top to bottom): move this rule up, or remove it"),
+                .help("rules are tried in order (by file path, then top to bottom): move it up, or remove it"),
             );
+        }
+    }
+}
+
+/// A text that two lists of conditions share exactly when they say the
+/// same thing up to the order of conditions and values and the case and
+/// surrounding white space of values, as the rule engine compares them.
+fn conditions_key(conds: &[Condition]) -> String {
+    let mut keys: Vec<String> = conds.iter().map(condition_key).collect();
+    keys.sort();
+    keys.dedup();
+    keys.join(",")
+}
+
+fn condition_key(c: &Condition) -> String {
+    let fold = |s: &str| s.trim().to_lowercase();
+    match c {
+        Condition::All(cs, _) => format!("all({})", conditions_key(cs)),
+        Condition::Any(cs, _) => format!("any({})", conditions_key(cs)),
+        Condition::Not(cs, _) => format!("not({})", conditions_key(cs)),
+        Condition::Attr(a) => {
+            let mut values: Vec<String> = a.values.iter().map(|v| fold(v)).collect();
+            values.sort();
+            values.dedup();
+            let mut ops: Vec<String> = a
+                .ops
+                .iter()
+                .map(|o| match &o.value {
+                    Op::StartsWith(s) | Op::EndsWith(s) | Op::Contains(s) => {
+                        format!("{}:{:?}", o.value.keyword(), fold(s))
+                    }
+                    // Case matters inside a pattern (`\d` is not `\D`).
+                    Op::Matches(p) => format!("matches:{:?}", p.trim()),
+                    Op::Exists(b) => format!("exists:{b}"),
+                })
+                .collect();
+            ops.sort();
+            ops.dedup();
+            format!("{}={values:?}{ops:?}", a.attribute)
         }
     }
 }
@@ -322,7 +395,62 @@ fn unused_personas(m: &Manifest, diags: &mut Diagnostics) {
                     ),
                 )
                 .label("unused")
-                .help("add a rule with `persona=\"…\"`, or remove the persona"),
+                .help("name it as the `persona` of a rule or a user override, or remove it"),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::parse_str;
+
+    fn when(kdl: &str) -> Vec<Condition> {
+        let text = format!("rule \"r\" persona=\"p\" {{\n    when {{ {kdl} }}\n}}\n");
+        let loaded = parse_str("x.kdl", &text);
+        loaded.manifest.rules[0].when.clone()
+    }
+
+    #[test]
+    fn same_conditions_ignore_order_case_and_white_space() {
+        let same = [
+            (
+                "city \"London\"; department \"Sales\"",
+                "department \" SALES \"; city \"london\"",
+            ),
+            ("city \"A\" \"B\"", "city \"b\" \"a\" \"A\""),
+            (
+                "any { city \"A\"; city \"B\" }",
+                "any { city \"B\"; city \"A\" }",
+            ),
+            (
+                "city starts-with=\"UK\" ends-with=\"x\"",
+                "city ends-with=\"X\" starts-with=\"uk\"",
+            ),
+        ];
+        for (a, b) in same {
+            assert_eq!(
+                conditions_key(&when(a)),
+                conditions_key(&when(b)),
+                "{a} / {b}"
+            );
+        }
+        let different = [
+            ("city \"London\"", "city \"Leeds\""),
+            ("city \"A\"", "city \"A\" \"B\""),
+            (
+                "any { city \"A\"; city \"B\" }",
+                "all { city \"A\"; city \"B\" }",
+            ),
+            ("city matches=\"\\\\d+\"", "city matches=\"\\\\D+\""),
+            ("city exists=#true", "city exists=#false"),
+        ];
+        for (a, b) in different {
+            assert_ne!(
+                conditions_key(&when(a)),
+                conditions_key(&when(b)),
+                "{a} / {b}"
             );
         }
     }
