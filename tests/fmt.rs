@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use roster::fmt::{FmtError, format_file};
-use roster::manifest::{self, Condition, Loaded, Manifest, OPERATORS, Sources};
+use roster::manifest::{self, Loaded, Sources};
 
 use crate::common::{fixture, repo, roster};
 
@@ -42,32 +42,6 @@ fn parse_all(files: &[(String, String)]) -> Loaded {
     manifest::parse(sources)
 }
 
-/// The model, with each condition's operators in canonical order: the
-/// formatter sorts them (they must all hold, so their order means nothing),
-/// while the lowering keeps the written order.
-fn normalized(mut m: Manifest) -> Manifest {
-    fn conditions(cs: &mut [Condition]) {
-        for c in cs {
-            match c {
-                Condition::All(v, _) | Condition::Any(v, _) | Condition::Not(v, _) => conditions(v),
-                Condition::Attr(a) => a.ops.sort_by_key(|o| {
-                    OPERATORS
-                        .iter()
-                        .position(|k| *k == o.value.keyword())
-                        .unwrap_or(OPERATORS.len())
-                }),
-            }
-        }
-    }
-    if let Some(scope) = m.tenant.as_mut().and_then(|t| t.scope.as_mut()) {
-        conditions(std::slice::from_mut(scope));
-    }
-    for r in &mut m.rules {
-        conditions(&mut r.when);
-    }
-    m
-}
-
 /// Diagnostics without their places.
 fn diagnostics(l: &Loaded) -> Vec<String> {
     let mut v: Vec<String> = l
@@ -90,8 +64,8 @@ fn assert_same_meaning(label: &str, before: &[(String, String)], after: &[(Strin
     let a = parse_all(before);
     let b = parse_all(after);
     assert_eq!(
-        normalized(a.manifest.clone()),
-        normalized(b.manifest.clone()),
+        a.manifest.clone(),
+        b.manifest.clone(),
         "{label}: formatting changed the model"
     );
     assert_eq!(
@@ -528,8 +502,8 @@ proptest! {
         let noisy = vec![(path.clone(), perturbed.clone())];
         // The perturbation itself must be harmless, or the test proves nothing.
         prop_assert_eq!(
-            normalized(parse_all(&original).manifest),
-            normalized(parse_all(&noisy).manifest),
+            parse_all(&original).manifest,
+            parse_all(&noisy).manifest,
             "perturbation changed the meaning:\n{}", perturbed
         );
         let once = format_file(path, &perturbed)

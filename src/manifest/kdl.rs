@@ -853,8 +853,7 @@ impl Ctx<'_> {
                         ops.push(Spanned::new(op, espan));
                     }
                 }
-                // Keep the written order of operators (props were keyed by name).
-                ops.sort_by_key(|o| o.span.start);
+                ops.sort_by_key(|o| o.value.rank());
                 let has_any_entry = !node.entries().is_empty();
                 if !has_any_entry {
                     self.diags.push(

@@ -262,6 +262,15 @@ pub enum Op {
 }
 
 impl Op {
+    /// Canonical position among [`OPERATORS`]: operators must all hold, so
+    /// their written order means nothing and the model keeps them sorted.
+    pub fn rank(&self) -> usize {
+        OPERATORS
+            .iter()
+            .position(|k| *k == self.keyword())
+            .unwrap_or(OPERATORS.len())
+    }
+
     pub fn keyword(&self) -> &'static str {
         match self {
             Op::StartsWith(_) => "starts-with",

@@ -788,6 +788,7 @@ impl Ctx<'_> {
                 return None;
             }
         }
+        ops.sort_by_key(|o: &Spanned<Op>| o.value.rank());
         if values.is_empty() && ops.is_empty() {
             if self.diags.items.len() > reported {
                 return None;
