@@ -10,8 +10,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::catalog::AttrId;
-use crate::live::{LiveState, NumberAssignment};
-use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona};
+use crate::live::{LiveState, NumberAssignment, User};
+use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona, UserOverride};
 use crate::numbers::{E164, NumberType};
 use crate::rules::{self, Compiled, Subject};
 
@@ -115,25 +115,50 @@ impl<'m> Engine<'m> {
     }
 }
 
-/// What the user overrides say about one user.
+/// The user overrides, by lower-cased UPN or object id.
 struct Overrides<'m> {
-    by_upn: HashMap<String, &'m crate::manifest::UserOverride>,
+    by_key: HashMap<String, &'m UserOverride>,
+}
+
+impl<'m> Overrides<'m> {
+    fn new(manifest: &'m Manifest) -> Self {
+        Overrides {
+            by_key: manifest
+                .users
+                .iter()
+                .map(|u| (u.upn.value.trim().to_lowercase(), u))
+                .collect(),
+        }
+    }
+
+    fn get(&self, user: &User) -> Option<&'m UserOverride> {
+        self.by_key
+            .get(&user.upn.trim().to_lowercase())
+            .or_else(|| self.by_key.get(&user.id.trim().to_lowercase()))
+            .copied()
+    }
+}
+
+/// The user override for `user`: written with its UPN (without regard to
+/// case) or, as `explain` accepts too, its object id.
+pub fn override_for<'m>(manifest: &'m Manifest, user: &User) -> Option<&'m UserOverride> {
+    Overrides::new(manifest).get(user)
 }
 
 pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
     let engine = Engine::new(manifest, live);
     let settings = manifest.settings();
-    let overrides = Overrides {
-        by_upn: manifest
-            .users
-            .iter()
-            .map(|u| (u.upn.value.trim().to_lowercase(), u))
-            .collect(),
-    };
+    let overrides = Overrides::new(manifest);
     let mut out = DesiredState::default();
     check_policies(manifest, live, &mut out);
+    // Every user's lower-cased UPN and object id, as overrides match them.
+    let known: HashSet<String> = live
+        .users
+        .iter()
+        .flat_map(|u| [u.upn.trim().to_lowercase(), u.id.trim().to_lowercase()])
+        .collect();
     for u in &manifest.users {
-        if live.find_user(&u.upn.value).is_none() {
+        if !known.contains(&u.upn.value.trim().to_lowercase()) {
             out.warnings.push(Issue {
                 code: "unknown-user-override",
                 user: Some(u.upn.value.clone()),
@@ -144,6 +169,7 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
             });
         }
     }
+    check_groups(manifest, live, &mut out);
     // Policy types some persona manages: what a leaver reset removes.
     let managed_types: Vec<String> = manifest
         .personas
@@ -157,8 +183,7 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
     // Pass 1: persona, policies, and which numbers go or are wanted.
     let mut wants: Vec<(usize, Want)> = Vec::new();
     for (i, user) in live.users.iter().enumerate() {
-        let upn = user.upn.trim().to_lowercase();
-        let ov = overrides.by_upn.get(&upn).copied();
+        let ov = overrides.get(user);
         if ov.is_some_and(|o| o.ignore) {
             continue;
         }
@@ -252,37 +277,28 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
             .iter()
             .filter_map(|u| u.number.as_ref().map(|n| n.value)),
     );
+    // Reserved by any range (see `is_reserved`): only a pin may take them.
+    taken.extend(
+        manifest
+            .ranges
+            .iter()
+            .flat_map(|r| r.reserve.iter().map(|n| n.value)),
+    );
     let mut allocator = Allocator::new(manifest, live);
+    // `LiveState::finish` sorts users this way already; a provider that
+    // forgot to call it must not change who gets which number.
+    wants.sort_by_cached_key(|(di, _)| {
+        let u = &live.users[out.users[*di].user];
+        (u.upn.to_lowercase(), u.id.clone())
+    });
     for (di, want) in wants {
         let d = &mut out.users[di];
         let user = &live.users[d.user];
         match want {
-            Want::Pin(n) => {
-                let holder = live
-                    .numbers
-                    .get(&n)
-                    .filter(|a| a.is_held())
-                    .and_then(|a| a.target.clone());
-                match holder {
-                    Some(h) if h != user.id && !released.contains(&n) => {
-                        let who = live
-                            .users
-                            .iter()
-                            .find(|u| u.id == h)
-                            .map(|u| u.upn.clone())
-                            .unwrap_or(h);
-                        out.errors.push(Issue {
-                            code: "pinned-number-taken",
-                            user: Some(user.upn.clone()),
-                            message: format!(
-                                "`{}` is pinned to `{}` but `{who}` holds it; release it from `{who}` first or pin another number",
-                                n, user.upn
-                            ),
-                        });
-                    }
-                    _ => d.assign = Some(pinned(manifest, live, n)),
-                }
-            }
+            Want::Pin(n) => match pin_problem(manifest, live, user, n, &released) {
+                Some(issue) => out.errors.push(issue),
+                None => d.assign = Some(pinned(manifest, live, n)),
+            },
             Want::New(ranges) => match allocator.allocate(&ranges, &mut taken) {
                 Some(n) => d.assign = Some(n),
                 None => out.errors.push(Issue {
@@ -324,7 +340,13 @@ fn number_decision(
     let primaries = || held.iter().filter(|n| n.is_primary()).map(|n| n.number);
     if let Some(pin) = pin {
         d.release = primaries().filter(|n| *n != pin).collect();
-        return (!held.iter().any(|n| n.number == pin)).then_some(Want::Pin(pin));
+        let has_primary = primaries().any(|n| n == pin);
+        if !has_primary && held.iter().any(|n| n.number == pin) {
+            // Held in another category (a private line): the pin is the
+            // primary number, so move it there.
+            d.release.push(pin);
+        }
+        return (!has_primary).then_some(Want::Pin(pin));
     }
     match &persona.number {
         NumberPolicy::Unmanaged => None,
@@ -337,13 +359,72 @@ fn number_decision(
                 .iter()
                 .filter_map(|n| manifest.range(&n.value))
                 .collect();
-            let keep =
-                primaries().find(|n| ranges.iter().any(|r| r.contains(*n) && !r.is_reserved(*n)));
+            let keep = primaries()
+                .find(|n| ranges.iter().any(|r| r.contains(*n)) && !is_reserved(manifest, *n));
             d.release = primaries().filter(|n| Some(*n) != keep).collect();
             keep.is_none()
                 .then(|| Want::New(names.iter().map(|n| n.value.clone()).collect()))
         }
     }
+}
+
+/// Why a pinned number cannot be given to `user` in this plan, if it cannot:
+/// another target holds it (and does not release it in this plan), or it is
+/// a Calling Plan / Operator Connect number the tenant has not acquired for
+/// user assignment (apply would fail on it).
+fn pin_problem(
+    manifest: &Manifest,
+    live: &LiveState,
+    user: &User,
+    n: E164,
+    released: &HashSet<E164>,
+) -> Option<Issue> {
+    let entry = live.numbers.get(&n);
+    let other = entry.filter(|a| a.is_held() && a.target.as_deref() != Some(user.id.as_str()));
+    if let Some(a) = other
+        && !released.contains(&n)
+    {
+        let who = match &a.target {
+            Some(t) => live
+                .users
+                .iter()
+                .find(|u| &u.id == t)
+                .map_or_else(|| t.clone(), |u| u.upn.clone()),
+            None => format!("a target of status `{}`", a.status),
+        };
+        return Some(Issue {
+            code: "pinned-number-taken",
+            user: Some(user.upn.clone()),
+            message: format!(
+                "`{n}` is pinned to `{}` but `{who}` holds it; release it from `{who}` first or pin another number",
+                user.upn
+            ),
+        });
+    }
+    let kind = pinned(manifest, live, n).number_type;
+    if kind.needs_inventory() && !entry.is_some_and(|a| a.can_assign_to_user()) {
+        let why = if entry.is_none() {
+            "is not in the tenant's phone number inventory"
+        } else {
+            "lacks the `userAssignment` capability"
+        };
+        return Some(Issue {
+            code: "pinned-number-unavailable",
+            user: Some(user.upn.clone()),
+            message: format!(
+                "`{n}` is pinned to `{}` but, as a {} number, it {why}; acquire it for user assignment first or pin another number",
+                user.upn,
+                kind.graph_name()
+            ),
+        });
+    }
+    None
+}
+
+/// Reserved by any range: a `reserve` line means "never by rules", even when
+/// the number lies in another range's block (validation warns about that).
+fn is_reserved(manifest: &Manifest, n: E164) -> bool {
+    manifest.ranges.iter().any(|r| r.is_reserved(n))
 }
 
 fn pinned(manifest: &Manifest, live: &LiveState, n: E164) -> NewNumber {
@@ -370,7 +451,6 @@ struct Allocator<'m> {
 
 struct RangeCursor<'m> {
     range: &'m NumberRange,
-    reserved: HashSet<E164>,
     candidates: Candidates,
 }
 
@@ -419,7 +499,6 @@ impl<'m> Allocator<'m> {
                 r.name.value.as_str(),
                 RangeCursor {
                     range: r,
-                    reserved: r.reserve.iter().map(|n| n.value).collect(),
                     candidates,
                 },
             );
@@ -448,7 +527,7 @@ impl<'m> Allocator<'m> {
 
 impl RangeCursor<'_> {
     fn next_free(&mut self, taken: &HashSet<E164>) -> Option<E164> {
-        let free = |n: &E164| !taken.contains(n) && !self.reserved.contains(n);
+        let free = |n: &E164| !taken.contains(n);
         match &mut self.candidates {
             Candidates::Inventory { numbers, next } => {
                 while *next < numbers.len() {
@@ -484,6 +563,32 @@ impl RangeCursor<'_> {
                     }
                 }
             },
+        }
+    }
+}
+
+/// A `memberOf` value that names no group never holds: warn, naming where.
+fn check_groups(manifest: &Manifest, live: &LiveState, out: &mut DesiredState) {
+    let mut places: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(scope) = &manifest.settings().scope {
+        let mut unknown = Vec::new();
+        rules::unknown_groups(std::slice::from_ref(scope), live, &mut unknown);
+        places.push(("the tenant `scope`".into(), unknown));
+    }
+    for r in &manifest.rules {
+        let mut unknown = Vec::new();
+        rules::unknown_groups(&r.when, live, &mut unknown);
+        places.push((format!("rule `{}`", r.name.value), unknown));
+    }
+    for (place, unknown) in places {
+        for g in unknown {
+            out.warnings.push(Issue {
+                code: "unknown-group",
+                user: None,
+                message: format!(
+                    "{place} tests `memberOf \"{g}\"`, but no group of the tenant has that display name or object id; the condition never holds"
+                ),
+            });
         }
     }
 }

@@ -24,6 +24,11 @@ pub struct LiveState {
     pub group_policies: Vec<GroupPolicyAssignment>,
 }
 
+/// [`crate::catalog::AttrId`]s of the attributes a [`User`] also keeps as
+/// fields.
+const UPN_ATTR: usize = 0;
+const DISPLAY_NAME_ATTR: usize = 2;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
     pub id: String,
@@ -53,15 +58,24 @@ impl User {
         }
     }
 
+    /// A rule attribute as the directory holds it. `userPrincipalName` and
+    /// `displayName` fall back to the user's own fields, so a user built
+    /// with [`User::new`] (tests, providers that fill only the fields) can
+    /// still be matched on them.
     pub fn attr(&self, id: usize) -> Option<&str> {
-        self.attrs.get(id).and_then(|v| v.as_deref())
+        match self.attrs.get(id).and_then(|v| v.as_deref()) {
+            Some(v) => Some(v),
+            None if id == UPN_ATTR => Some(&self.upn),
+            None if id == DISPLAY_NAME_ATTR => self.display_name.as_deref(),
+            None => None,
+        }
     }
 
     pub fn set_attr(&mut self, name: &str, value: Option<String>) {
-        if let Some(id) = crate::catalog::attribute(name) {
-            if id < USER_ATTRIBUTE_COUNT {
-                self.attrs[id] = value.map(String::into_boxed_str);
-            }
+        if let Some(id) = crate::catalog::attribute(name)
+            && id < USER_ATTRIBUTE_COUNT
+        {
+            self.attrs[id] = value.map(String::into_boxed_str);
         }
     }
 
@@ -137,20 +151,25 @@ impl LiveState {
 
     /// Find a user by UPN (without regard to case) or object id.
     pub fn find_user(&self, key: &str) -> Option<&User> {
+        self.find_user_index(key).map(|i| &self.users[i])
+    }
+
+    /// Index of the user a UPN (without regard to case) or object id names.
+    pub fn find_user_index(&self, key: &str) -> Option<usize> {
         let k = key.trim();
         self.users
             .iter()
-            .find(|u| u.upn.eq_ignore_ascii_case(k) || u.id.eq_ignore_ascii_case(k))
+            .position(|u| same_name(u.upn.trim(), k) || same_name(&u.id, k))
     }
 
     /// Numbers held by each user id, sorted.
     pub fn numbers_by_holder(&self) -> HashMap<&str, Vec<&NumberAssignment>> {
         let mut out: HashMap<&str, Vec<&NumberAssignment>> = HashMap::new();
         for n in self.numbers.values() {
-            if let Some(t) = &n.target {
-                if n.is_held() {
-                    out.entry(t.as_str()).or_default().push(n);
-                }
+            if let Some(t) = &n.target
+                && n.is_held()
+            {
+                out.entry(t.as_str()).or_default().push(n);
             }
         }
         out
@@ -182,6 +201,15 @@ impl LiveState {
         self.users
             .sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
         resolve_groups(self);
+    }
+}
+
+/// Equal without regard to case (Unicode-aware, as the manifests compare).
+fn same_name(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        a.eq_ignore_ascii_case(b)
+    } else {
+        a.to_lowercase() == b.to_lowercase()
     }
 }
 
@@ -246,6 +274,17 @@ fn resolve_groups(live: &mut LiveState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upn_and_display_name_are_attributes() {
+        assert_eq!(ATTRIBUTES[UPN_ATTR], "userPrincipalName");
+        assert_eq!(ATTRIBUTES[DISPLAY_NAME_ATTR], "displayName");
+        let mut u = User::new("1", "Amy@x.com");
+        u.display_name = Some("Amy".into());
+        assert_eq!(u.attr(UPN_ATTR), Some("Amy@x.com"));
+        assert_eq!(u.attr(DISPLAY_NAME_ATTR), Some("Amy"));
+        assert_eq!(u.attr(5), None);
+    }
 
     #[test]
     fn nested_groups_are_transitive_and_cycles_end() {

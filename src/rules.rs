@@ -19,8 +19,11 @@ pub fn normalize(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// Compile a `matches` pattern: whole value, without regard to case.
+/// Compile a `matches` pattern: whole value, without regard to case. The
+/// pattern is trimmed like every other manifest value (the data it is
+/// matched against is trimmed too).
 pub fn compile_pattern(p: &str) -> Result<Regex, regex::Error> {
+    let p = p.trim();
     regex::RegexBuilder::new(&format!(r"\A(?:{p})\z"))
         .case_insensitive(true)
         .size_limit(1 << 20)
@@ -105,6 +108,32 @@ fn compile_one(c: &Condition, live: &LiveState) -> Compiled {
     }
 }
 
+/// `memberOf` values that name no group of the tenant, neither by display
+/// name nor by object id (such a condition never holds: likely a typo or a
+/// deleted group), in written order, without repeats.
+pub fn unknown_groups(conds: &[Condition], live: &LiveState, out: &mut Vec<String>) {
+    for c in conds {
+        match c {
+            Condition::All(cs, _) | Condition::Any(cs, _) | Condition::Not(cs, _) => {
+                unknown_groups(cs, live, out)
+            }
+            Condition::Attr(a) if a.attribute == MEMBER_OF => {
+                for v in &a.values {
+                    let n = normalize(v);
+                    let known = live
+                        .groups
+                        .iter()
+                        .any(|g| normalize(&g.display_name) == n || normalize(&g.id) == n);
+                    if !known && !out.contains(v) {
+                        out.push(v.clone());
+                    }
+                }
+            }
+            Condition::Attr(_) => {}
+        }
+    }
+}
+
 /// Every attribute some condition reads (to normalise only those).
 pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
     for c in conds {
@@ -173,7 +202,7 @@ fn attr_holds(a: &CompiledAttr, s: &Subject<'_>) -> bool {
         }
         let values = s.group_values();
         return a.ops.iter().all(|op| match op {
-            CompiledOp::Exists(want) => *want == !groups.is_empty(),
+            CompiledOp::Exists(want) => *want != groups.is_empty(),
             op => values.iter().any(|v| op_holds(op, v)),
         });
     }

@@ -42,7 +42,7 @@ macro_rules! snap_user {
             pub user_principal_name: String,
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub display_name: Option<String>,
-            #[serde(default = "yes")]
+            #[serde(default = "yes", deserialize_with = "null_is_enabled")]
             pub account_enabled: bool,
             $(
                 #[serde(default, rename = $name, skip_serializing_if = "Option::is_none")]
@@ -90,6 +90,12 @@ snap_user! {
 
 fn yes() -> bool {
     true
+}
+
+/// Graph returns `null` for a selected property that is not set; an
+/// account is enabled unless it says otherwise.
+fn null_is_enabled<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    Ok(Option::<bool>::deserialize(d)?.unwrap_or(true))
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -538,7 +544,7 @@ pub fn patch(original: &str, live: &LiveState) -> Result<String, serde_json::Err
         }
     }
     let mut kept = Vec::new();
-    if let Some(Value::Array(items)) = obj.remove("policyAssignments") {
+    if let Some(Value::Array(items)) = take(obj, "policyAssignments") {
         for mut item in items {
             let key = (
                 item["userId"].as_str().unwrap_or_default().to_string(),
@@ -554,18 +560,18 @@ pub fn patch(original: &str, live: &LiveState) -> Result<String, serde_json::Err
         }
     }
     for u in &live.users {
-        for (ty, _) in &u.policies {
+        for ty in u.policies.keys() {
             if let Some(name) = wanted.remove(&(u.id.clone(), ty.to_lowercase())) {
                 kept.push(json!({ "userId": u.id, "policyType": ty, "policyName": name }));
             }
         }
     }
-    obj.insert("policyAssignments".into(), Value::Array(kept));
+    put(obj, "policyAssignments", Value::Array(kept));
 
     // Numbers: update entries in place, append numbers new to the inventory.
     let mut numbers = Vec::new();
     let mut seen = HashSet::new();
-    if let Some(Value::Array(items)) = obj.remove("numberAssignments") {
+    if let Some(Value::Array(items)) = take(obj, "numberAssignments") {
         for mut item in items {
             let n = item["telephoneNumber"]
                 .as_str()
@@ -592,10 +598,29 @@ pub fn patch(original: &str, live: &LiveState) -> Result<String, serde_json::Err
             numbers.push(serde_json::to_value(snap_number(state))?);
         }
     }
-    obj.insert("numberAssignments".into(), Value::Array(numbers));
+    put(obj, "numberAssignments", Value::Array(numbers));
     let mut out = serde_json::to_string_pretty(&doc)?;
     out.push('\n');
     Ok(out)
+}
+
+/// Take a field's value, leaving `null` in its place so the field keeps its
+/// position (`Map::remove` would move the last field into it).
+fn take(
+    obj: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Option<serde_json::Value> {
+    obj.get_mut(key).map(serde_json::Value::take)
+}
+
+/// Set a field in place, or append it when the file had none.
+fn put(obj: &mut serde_json::Map<String, serde_json::Value>, key: &str, v: serde_json::Value) {
+    match obj.get_mut(key) {
+        Some(slot) => *slot = v,
+        None => {
+            obj.insert(key.to_string(), v);
+        }
+    }
 }
 
 fn set_or_null(item: &mut serde_json::Value, key: &str, v: Option<&str>) {

@@ -346,11 +346,8 @@ fn plan_with_many_errors_still_fits() {
     assert!(comment.contains("range-exhausted"), "the errors are listed");
 }
 
-// The per-persona tables are outside the renderer's size budget: this plan
-// renders to 68,000 bytes. Un-ignore once `src/plan/render/markdown.rs`
-// budgets them.
+// The per-persona tables alone would pass the limit without their budget.
 #[test]
-#[ignore = "the Markdown renderer does not budget the persona tables yet"]
 fn plan_with_many_personas_still_fits() {
     // 400 personas, each in both the change and the drift group.
     let mut plan = large_plan(20_000, |i| {

@@ -11,22 +11,47 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::Serialize;
 
 use crate::live::LiveState;
-use crate::plan::Plan;
+use crate::numbers::E164;
 use crate::plan::fingerprint::fingerprint;
+use crate::plan::{Action, Plan};
 use crate::provider::{Outcome, Provider, ProviderError};
 use schedule::Write;
 
-/// Users (by UPN) whose live state no longer matches the plan's fingerprint.
+/// Users (by UPN) for whom the plan no longer holds: their live state no
+/// longer matches the plan's fingerprint, or a number the plan gives them
+/// has since been taken by someone the plan does not release it from.
 pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
     let held = live.numbers_by_holder();
     let by_id: HashMap<&str, &crate::live::User> =
         live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let released: HashSet<E164> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.actions)
+        .filter_map(|a| match a {
+            Action::ReleaseNumber { number } => E164::parse_lenient(number).ok(),
+            _ => None,
+        })
+        .collect();
+    let taken = |c: &crate::plan::Change| {
+        c.actions.iter().any(|a| match a {
+            Action::AssignNumber { number, .. } => E164::parse_lenient(number)
+                .ok()
+                .and_then(|n| live.numbers.get(&n))
+                .is_some_and(|a| {
+                    a.is_held()
+                        && a.target.as_deref() != Some(c.user.id.as_str())
+                        && !released.contains(&a.number)
+                }),
+            _ => false,
+        })
+    };
     plan.changes
         .iter()
         .filter(|c| match by_id.get(c.user.id.as_str()) {
             Some(u) => {
                 let numbers = held.get(u.id.as_str()).map_or(&[][..], |v| v.as_slice());
-                fingerprint(u, numbers) != c.live_fingerprint
+                fingerprint(u, numbers) != c.live_fingerprint || taken(c)
             }
             None => true,
         })

@@ -10,9 +10,7 @@ pub fn explain(g: &Global, key: &str) -> Result<u8> {
     let loaded = load_valid(g)?;
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
-    let Some(index) = live.users.iter().position(|u| {
-        u.upn.eq_ignore_ascii_case(key.trim()) || u.id.eq_ignore_ascii_case(key.trim())
-    }) else {
+    let Some(index) = live.find_user_index(key) else {
         return Err(Failure::new(format!(
             "no user `{key}` in the tenant\nhint: give a user principal name or an object id"
         )));
@@ -36,10 +34,7 @@ pub fn render(
         let _ = writeln!(out, "  displayName: {n}");
     }
     let _ = writeln!(out, "  accountEnabled: {}", user.account_enabled);
-    let ov = m
-        .users
-        .iter()
-        .find(|u| u.upn.value.trim().eq_ignore_ascii_case(user.upn.trim()));
+    let ov = desired::override_for(m, user);
 
     let settings = m.settings();
     if let Some(scope) = &settings.scope {

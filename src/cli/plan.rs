@@ -157,6 +157,17 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
                     short(&digest)
                 )));
             }
+            let settings = loaded.manifest.settings();
+            if plan.tenant.name != settings.name || plan.tenant.provider != provider.kind() {
+                return Err(Failure::new(format!(
+                    "refusing to apply `{}`: it was made for tenant `{}` ({} provider), but this config is tenant `{}` ({} provider)\nhint: apply the plan with the config it was made from",
+                    path.display(),
+                    plan.tenant.name,
+                    plan.tenant.provider,
+                    settings.name,
+                    provider.kind()
+                )));
+            }
             let live = provider.fetch()?;
             let stale = apply::stale_users(&plan, &live);
             if !stale.is_empty() {
@@ -172,7 +183,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
                     String::new()
                 };
                 return Err(Failure::new(format!(
-                    "refusing to apply `{}`: the live state of {} user{} changed since the plan was made: {names}{more}\nhint: run `roster plan --out FILE` again and review it",
+                    "refusing to apply `{}`: the live state of {} user{} changed since the plan was made (their assignments or numbers, or a number the plan gives them was taken): {names}{more}\nhint: run `roster plan --out FILE` again and review it",
                     path.display(),
                     stale.len(),
                     if stale.len() == 1 { "" } else { "s" }

@@ -53,21 +53,47 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
     }
     // Users are already in lower-cased UPN order; keep it explicit.
     changes.sort_by_cached_key(|c| (c.user.upn.to_lowercase(), c.user.id.clone()));
-    let unmatched = desired
+    let mut unmatched: Vec<UserRef> = desired
         .unmatched
         .iter()
         .filter(|&&i| in_limit(&live.users[i].upn, &live.users[i].id))
         .map(|&i| user_ref(live, i))
         .collect();
+    unmatched.sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
     let issue = |i: &desired::Issue| Issue {
         code: i.code.to_string(),
         user: i.user.clone(),
         message: i.message.clone(),
     };
+    // Issues name users by UPN; a limit may name them by object id, so
+    // resolve the limit to the UPNs it covers.
+    let limit_upns: BTreeSet<String> = live
+        .users
+        .iter()
+        .filter(|u| in_limit(&u.upn, &u.id))
+        .map(|u| u.upn.trim().to_lowercase())
+        .collect();
     let keep = |i: &&desired::Issue| match &i.user {
-        Some(u) if !limit.is_empty() => limit.contains(&u.to_lowercase()),
+        Some(u) if !limit.is_empty() => limit_upns.contains(&u.trim().to_lowercase()),
         _ => true,
     };
+    let mut warnings: Vec<Issue> = desired.warnings.iter().filter(keep).map(issue).collect();
+    for l in &limit {
+        if !live
+            .users
+            .iter()
+            .any(|u| u.upn.trim().eq_ignore_ascii_case(l) || u.id.eq_ignore_ascii_case(l))
+        {
+            warnings.push(Issue {
+                code: "unknown-limit-user".into(),
+                user: Some(l.clone()),
+                message: format!(
+                    "`--user {l}` names no user in the tenant (give a user principal name or an object id)"
+                ),
+            });
+        }
+    }
+    warnings.sort();
     let mut plan = Plan {
         format_version: FORMAT_VERSION,
         roster_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -86,7 +112,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         },
         changes,
         unmatched,
-        warnings: desired.warnings.iter().filter(keep).map(issue).collect(),
+        warnings,
         errors: desired.errors.iter().filter(keep).map(issue).collect(),
     };
     plan.recount();

@@ -20,23 +20,28 @@ pub fn check(plan: &Plan, safety: &Safety) -> Result<(), Violation> {
     let changed = plan.summary.users_changed;
     let in_scope = plan.summary.users_in_scope;
     let mut over = Vec::new();
-    if let Some(max) = safety.max_changed_users {
-        if changed as u64 > max {
-            over.push(format!(
-                "{changed} users would change, over the limit of {max} (`max-changed-users`) by {}",
-                changed as u64 - max
-            ));
-        }
+    if let Some(max) = safety.max_changed_users
+        && changed as u64 > max
+    {
+        let by = changed as u64 - max;
+        over.push(format!(
+            "{changed} {} would change, over the limit of {max} (`max-changed-users`) by {by} {}",
+            users(changed as u64),
+            users(by)
+        ));
     }
-    if let Some(pct) = safety.max_changed_percent {
-        if in_scope >= Safety::PERCENT_MIN_USERS {
-            let limit = (in_scope as u64 * pct as u64) / 100;
-            if changed as u64 > limit {
-                let actual = changed as f64 * 100.0 / in_scope as f64;
-                over.push(format!(
-                    "{changed} of {in_scope} users in scope would change ({actual:.1}%), over the limit of {pct}% (`max-changed-percent`, {limit} users)"
-                ));
-            }
+    if let Some(pct) = safety.max_changed_percent
+        && in_scope >= Safety::PERCENT_MIN_USERS
+    {
+        let limit = (in_scope as u64 * pct as u64) / 100;
+        if changed as u64 > limit {
+            let actual = changed as f64 * 100.0 / in_scope as f64;
+            let by = changed as u64 - limit;
+            over.push(format!(
+                "{changed} of {in_scope} users in scope would change ({actual:.1}%), over the limit of {pct}% (`max-changed-percent`: {limit} {}) by {by} {}",
+                users(limit),
+                users(by)
+            ));
         }
     }
     if over.is_empty() {
@@ -46,6 +51,10 @@ pub fn check(plan: &Plan, safety: &Safety) -> Result<(), Violation> {
             message: over.join("; "),
         })
     }
+}
+
+fn users(n: u64) -> &'static str {
+    if n == 1 { "user" } else { "users" }
 }
 
 #[cfg(test)]

@@ -38,16 +38,16 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     };
     let _ = writeln!(
         head,
-        "{status} · {} users changed of {} in scope · {} policies assigned, {} removed · {} numbers assigned, {} released · {} unmatched · {} warnings · {} errors\n",
-        s.users_changed,
+        "{status} · {} changed of {} in scope · {} assigned, {} removed · {} assigned, {} released · {} unmatched · {} · {}\n",
+        count(s.users_changed, "user", "users"),
         s.users_in_scope,
-        s.policies_assigned,
+        count(s.policies_assigned, "policy", "policies"),
         s.policies_removed,
-        s.numbers_assigned,
+        count(s.numbers_assigned, "number", "numbers"),
         s.numbers_released,
         s.unmatched,
-        s.warnings,
-        s.errors
+        count(s.warnings, "warning", "warnings"),
+        count(s.errors, "error", "errors"),
     );
     if let Some(git) = &plan.config.git {
         let short: String = git.commit.chars().take(12).collect();
@@ -65,20 +65,13 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             }
         );
     }
-    if !plan.errors.is_empty() {
-        let _ = writeln!(head, "#### Errors\n");
-        for e in &plan.errors {
-            let _ = writeln!(head, "- `{}` {}", e.code, escape(&e.message));
-        }
-        head.push('\n');
-    }
-    if !plan.warnings.is_empty() {
-        let _ = writeln!(head, "#### Warnings\n");
-        for w in &plan.warnings {
-            let _ = writeln!(head, "- `{}` {}", w.code, escape(&w.message));
-        }
-        head.push('\n');
-    }
+    // Errors and warnings come before the changes, but each list gets only
+    // a share of the budget so thousands of them cannot crowd out the rest.
+    let mut cut = Cut {
+        errors: issues(&mut head, "Errors", &plan.errors, limit * 2 / 5),
+        ..Cut::default()
+    };
+    cut.warnings = issues(&mut head, "Warnings", &plan.warnings, limit * 3 / 5);
 
     let split = plan.changes.iter().any(|c| c.cause.is_some());
     let groups: Vec<(Option<Cause>, &str)> = if split {
@@ -86,7 +79,7 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             (Some(Cause::Change), "Changes caused by this pull request"),
             (
                 Some(Cause::Drift),
-                "Drift already pending in the tenant (not caused by this change)",
+                "Drift already pending in the tenant, not caused by this change",
             ),
         ]
     } else {
@@ -95,9 +88,18 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
 
     let mut body = String::new();
     let mut omitted = 0usize;
-    let tail_reserve = 400;
-    for (cause, title) in groups {
-        let changes: Vec<&Change> = plan.changes.iter().filter(|c| c.cause == cause).collect();
+    let tail_reserve = 500;
+    let group_count = groups.len();
+    for (gi, (cause, title)) in groups.into_iter().enumerate() {
+        // In a split plan a change without a cause counts as caused by it.
+        let changes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| match cause {
+                None => true,
+                Some(k) => c.cause.unwrap_or(Cause::Change) == k,
+            })
+            .collect();
         if split {
             let _ = writeln!(body, "#### {title} ({} users)\n", changes.len());
             if changes.is_empty() {
@@ -106,7 +108,12 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             }
         }
         let by_persona = group_by_persona(&changes);
-        body.push_str(&table(&by_persona));
+        // A table may use its share of what is left: half of it, or a
+        // third for the first of two groups.
+        let room = limit.saturating_sub(head.len() + body.len() + tail_reserve);
+        let (rows, cut_rows) = table(&by_persona, room / (group_count - gi + 1));
+        body.push_str(&rows);
+        cut.personas += cut_rows;
         for (persona, list) in &by_persona {
             let mut section = String::new();
             let _ = writeln!(
@@ -150,32 +157,107 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             "<details><summary>{} unmatched users (no rule matches; left alone)</summary>\n\n",
             plan.unmatched.len()
         );
-        let mut cut = 0;
+        let mut shown = 0;
+        // Room for the "…and N more" line and the closing tag.
+        let closing = 80;
         for u in &plan.unmatched {
-            let line = format!("- `{}`\n", u.upn);
-            if head.len() + body.len() + section.len() + line.len() + tail_reserve > limit {
-                cut += 1;
-                continue;
+            let line = format!("- `{}`\n", escape(&u.upn));
+            if head.len() + body.len() + section.len() + line.len() + closing + tail_reserve > limit
+            {
+                break;
             }
             section.push_str(&line);
+            shown += 1;
         }
-        if cut > 0 {
-            let _ = writeln!(section, "- …and {cut} more");
+        if shown < plan.unmatched.len() {
+            let _ = writeln!(section, "- …and {} more", plan.unmatched.len() - shown);
         }
         section.push_str("\n</details>\n\n");
         if head.len() + body.len() + section.len() + tail_reserve <= limit {
             body.push_str(&section);
+            cut.unmatched = plan.unmatched.len() - shown;
+        } else {
+            cut.unmatched = plan.unmatched.len();
         }
     }
+    cut.changes = omitted;
     let mut out = head;
     out.push_str(&body);
-    if omitted > 0 {
-        let _ = writeln!(
-            out,
-            "> ⚠️ This comment is truncated: {omitted} user changes are not shown. The full plan is in the JSON plan artifact (`roster plan --format json`)."
-        );
+    if let Some(note) = cut.note() {
+        let _ = writeln!(out, "{note}");
     }
     out
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// What the budget left out.
+#[derive(Default)]
+struct Cut {
+    changes: usize,
+    personas: usize,
+    errors: usize,
+    warnings: usize,
+    unmatched: usize,
+}
+
+impl Cut {
+    fn note(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if self.changes > 0 {
+            parts.push(format!("{} user changes", self.changes));
+        }
+        if self.personas > 0 {
+            parts.push(format!("{} persona table rows", self.personas));
+        }
+        if self.errors > 0 {
+            parts.push(format!("{} errors", self.errors));
+        }
+        if self.warnings > 0 {
+            parts.push(format!("{} warnings", self.warnings));
+        }
+        if self.unmatched > 0 {
+            parts.push(format!("{} unmatched users", self.unmatched));
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "> ⚠️ This comment is truncated: {} are not shown. The full plan is in the JSON plan artifact (`roster plan --format json`).",
+            parts.join(", ")
+        ))
+    }
+}
+
+/// A list of errors or warnings, appended to `out` while `out` stays within
+/// `budget` bytes; returns how many did not fit.
+fn issues(out: &mut String, title: &str, list: &[crate::plan::Issue], budget: usize) -> usize {
+    if list.is_empty() {
+        return 0;
+    }
+    let _ = writeln!(out, "#### {title}\n");
+    let mut shown = 0;
+    for i in list {
+        let line = format!("- `{}` {}\n", i.code, escape(&i.message));
+        // Keep room for the "…and N more" line.
+        if out.len() + line.len() + 80 > budget {
+            break;
+        }
+        out.push_str(&line);
+        shown += 1;
+    }
+    let cut = list.len() - shown;
+    if cut > 0 {
+        let _ = writeln!(
+            out,
+            "- …and {cut} more {} (see the JSON plan)",
+            title.to_lowercase()
+        );
+    }
+    out.push('\n');
+    cut
 }
 
 fn group_by_persona<'a>(changes: &[&'a Change]) -> BTreeMap<String, Vec<&'a Change>> {
@@ -187,10 +269,15 @@ fn group_by_persona<'a>(changes: &[&'a Change]) -> BTreeMap<String, Vec<&'a Chan
     map
 }
 
-fn table(by_persona: &BTreeMap<String, Vec<&Change>>) -> String {
+/// The summary table, within `budget` bytes; also how many persona rows
+/// did not fit.
+fn table(by_persona: &BTreeMap<String, Vec<&Change>>, budget: usize) -> (String, usize) {
     let mut out = String::from(
         "| persona | users | policies assigned | policies removed | numbers assigned | numbers released |\n|---|--:|--:|--:|--:|--:|\n",
     );
+    // Room for the "…and N more" row and the blank line.
+    let closing = 80;
+    let mut shown = 0;
     for (persona, list) in by_persona {
         let mut c = Counts {
             users: list.len(),
@@ -204,9 +291,8 @@ fn table(by_persona: &BTreeMap<String, Vec<&Change>>) -> String {
                 Action::ReleaseNumber { .. } => c.numbers_out += 1,
             }
         }
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} |",
+        let row = format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
             escape(persona),
             c.users,
             c.assigned,
@@ -214,9 +300,18 @@ fn table(by_persona: &BTreeMap<String, Vec<&Change>>) -> String {
             c.numbers_in,
             c.numbers_out
         );
+        if out.len() + row.len() + closing > budget {
+            break;
+        }
+        out.push_str(&row);
+        shown += 1;
+    }
+    let cut = by_persona.len() - shown;
+    if cut > 0 {
+        let _ = writeln!(out, "| …and {cut} more personas | | | | | |");
     }
     out.push('\n');
-    out
+    (out, cut)
 }
 
 /// Keep user-controlled text from breaking the Markdown or HTML around it.

@@ -82,6 +82,10 @@ pub(crate) fn reason(r: &Reason) -> String {
 /// The closing line: `Plan: 3 users to change: …`.
 pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
+    if plan.changes.is_empty() && plan.has_errors() {
+        // Users with errors have no actions: they are not "as the manifests say".
+        return "No changes planned, but the plan has errors to fix first.".to_string();
+    }
     if plan.changes.is_empty() {
         return format!(
             "No changes. {} users in scope are as the manifests say.",

@@ -64,17 +64,16 @@ pub fn text(plan: &Plan, color: bool) -> String {
                 Some(n) => format!("{} ({n})", c.user.upn),
                 None => c.user.upn.clone(),
             };
-            let persona = c.persona.as_deref().unwrap_or("-");
+            let why = match c.persona.as_deref() {
+                Some(persona) => format!("persona {persona}, by {}", reason(&c.reason)),
+                None => reason(&c.reason),
+            };
             let _ = writeln!(
                 out,
                 "\n  {} {}  {}",
                 paint(color, sign_style('~'), "~"),
                 paint(color, bold, &name),
-                paint(
-                    color,
-                    dim,
-                    &format!("persona {persona}, by {}", reason(&c.reason))
-                )
+                paint(color, dim, &why)
             );
             for a in &c.actions {
                 let s = sign(a);
