@@ -195,6 +195,65 @@ impl LiveState {
             );
     }
 
+    /// Give number `n` to the user `user_id` as Graph's `assignNumber` does
+    /// (the caller has checked the user exists), or say why not in Graph's
+    /// words: held by someone else, or a Calling Plan / Operator Connect
+    /// number the tenant has not acquired for users.
+    pub fn assign_number(
+        &mut self,
+        n: E164,
+        user_id: &str,
+        number_type: NumberType,
+        category: &str,
+        location_id: Option<&str>,
+    ) -> Result<(), String> {
+        match self.numbers.get(&n) {
+            Some(a) if a.is_held() && a.target.as_deref() != Some(user_id) => {
+                return Err(format!(
+                    "Telephone Number '{n}' has already been assigned to another user"
+                ));
+            }
+            None if number_type.needs_inventory() => {
+                return Err(format!(
+                    "Telephone Number '{n}' is not found from tenant '{}'",
+                    self.tenant_id
+                ));
+            }
+            Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
+                return Err(format!(
+                    "Telephone Number '{n}' cannot be assigned to a user (no userAssignment capability)"
+                ));
+            }
+            _ => {}
+        }
+        let a = self.numbers.entry(n).or_insert_with(|| NumberAssignment {
+            number: n,
+            number_type: Some(number_type),
+            target: None,
+            category: None,
+            status: "unassigned".into(),
+            capabilities: vec!["userAssignment".into()],
+            location_id: None,
+        });
+        a.target = Some(user_id.to_string());
+        a.category = Some(category.to_string());
+        a.status = "userAssigned".into();
+        a.number_type = Some(number_type);
+        if let Some(l) = location_id {
+            a.location_id = Some(l.to_string());
+        }
+        Ok(())
+    }
+
+    /// Take number `n` back from whoever holds it (it stays in the
+    /// inventory, unassigned); returns the former holder.
+    pub fn unassign_number(&mut self, n: E164) -> Option<String> {
+        let a = self.numbers.get_mut(&n)?;
+        a.status = "unassigned".into();
+        a.category = None;
+        a.target.take()
+    }
+
     /// Sort users by lower-cased UPN and resolve every user's transitive
     /// group membership. Call after building or changing users and groups.
     pub fn finish(&mut self) {

@@ -35,6 +35,20 @@ pub enum Write {
     },
 }
 
+impl Write {
+    /// The users a write is about.
+    pub fn user_ids(&self) -> Vec<String> {
+        match self {
+            Write::ReleaseNumber { user_id, .. } | Write::AssignNumber { user_id, .. } => {
+                vec![user_id.clone()]
+            }
+            Write::AssignPolicy { user_ids, .. } | Write::RemovePolicy { user_ids, .. } => {
+                user_ids.clone()
+            }
+        }
+    }
+}
+
 /// Writes in stages; the writes of one stage are independent of each other.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Schedule {

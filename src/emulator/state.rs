@@ -260,55 +260,19 @@ impl Tenant {
                 if !self.index.contains_key(user_id) {
                     return Err(format!("User '{user_id}' was not found"));
                 }
-                match self.live.numbers.get(&n) {
-                    Some(a) if a.is_held() && a.target.as_deref() != Some(user_id.as_str()) => {
-                        return Err(format!(
-                            "Telephone Number '{n}' has already been assigned to another user"
-                        ));
-                    }
-                    None if number_type.needs_inventory() => {
-                        return Err(format!(
-                            "Telephone Number '{n}' is not found from tenant '{}'",
-                            self.live.tenant_id
-                        ));
-                    }
-                    Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
-                        return Err(format!(
-                            "Telephone Number '{n}' cannot be assigned to a user"
-                        ));
-                    }
-                    _ => {}
-                }
-                let entry = self
-                    .live
-                    .numbers
-                    .entry(n)
-                    .or_insert_with(|| NumberAssignment {
-                        number: n,
-                        number_type: Some(*number_type),
-                        target: None,
-                        category: None,
-                        status: "unassigned".into(),
-                        capabilities: vec!["userAssignment".into()],
-                        location_id: None,
-                    });
-                entry.target = Some(user_id.clone());
-                entry.status = "userAssigned".into();
-                entry.category = Some(category.clone());
-                entry.number_type = Some(*number_type);
-                if location_id.is_some() {
-                    entry.location_id = location_id.clone();
-                }
+                self.live.assign_number(
+                    n,
+                    user_id,
+                    *number_type,
+                    category,
+                    location_id.as_deref(),
+                )?;
                 self.enterprise_voice.insert(user_id.clone());
                 Ok(())
             }
             OpKind::Unassign => {
-                if let Some(a) = self.live.numbers.get_mut(&n) {
-                    if let Some(t) = a.target.take() {
-                        self.enterprise_voice.remove(&t);
-                    }
-                    a.status = "unassigned".into();
-                    a.category = None;
+                if let Some(t) = self.live.unassign_number(n) {
+                    self.enterprise_voice.remove(&t);
                 }
                 Ok(())
             }

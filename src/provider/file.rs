@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use super::{Outcome, Provider, ProviderError};
 use crate::apply::schedule::Write;
-use crate::live::{LiveState, NumberAssignment};
+use crate::live::LiveState;
 use crate::numbers::E164;
 use crate::snapshot;
 
@@ -69,7 +69,7 @@ impl Provider for FileProvider {
             Err(e) => {
                 return writes
                     .iter()
-                    .flat_map(users_of)
+                    .flat_map(Write::user_ids)
                     .map(|u| Outcome::failed(&u, e.to_string()))
                     .collect();
             }
@@ -101,17 +101,6 @@ impl Provider for FileProvider {
         self.original = Some(text);
         self.dirty = false;
         Ok(())
-    }
-}
-
-fn users_of(w: &Write) -> Vec<String> {
-    match w {
-        Write::ReleaseNumber { user_id, .. } | Write::AssignNumber { user_id, .. } => {
-            vec![user_id.clone()]
-        }
-        Write::AssignPolicy { user_ids, .. } | Write::RemovePolicy { user_ids, .. } => {
-            user_ids.clone()
-        }
     }
 }
 
@@ -182,11 +171,9 @@ pub fn apply_write(
                 ));
                 return;
             };
-            match live.numbers.get_mut(&n) {
+            match live.numbers.get(&n) {
                 Some(a) if a.target.as_deref() == Some(user_id.as_str()) => {
-                    a.target = None;
-                    a.category = None;
-                    a.status = "unassigned".into();
+                    live.unassign_number(n);
                     out.push(Outcome::ok(user_id));
                 }
                 // Already released (e.g. an apply retried): nothing to do.
@@ -218,51 +205,10 @@ pub fn apply_write(
                 ));
                 return;
             }
-            let entry = live.numbers.get(&n);
-            match entry {
-                Some(a) if a.is_held() && a.target.as_deref() != Some(user_id.as_str()) => {
-                    out.push(Outcome::failed(
-                        user_id,
-                        format!("Telephone Number '{n}' has already been assigned to another user"),
-                    ));
-                    return;
-                }
-                None if number_type.needs_inventory() => {
-                    out.push(Outcome::failed(
-                        user_id,
-                        format!(
-                            "Telephone Number '{n}' is not found from tenant '{}'",
-                            live.tenant_id
-                        ),
-                    ));
-                    return;
-                }
-                Some(a) if number_type.needs_inventory() && !a.can_assign_to_user() => {
-                    out.push(Outcome::failed(
-                        user_id,
-                        format!("Telephone Number '{n}' cannot be assigned to a user (no userAssignment capability)"),
-                    ));
-                    return;
-                }
-                _ => {}
+            match live.assign_number(n, user_id, *number_type, "primary", location_id.as_deref()) {
+                Ok(()) => out.push(Outcome::ok(user_id)),
+                Err(e) => out.push(Outcome::failed(user_id, e)),
             }
-            let a = live.numbers.entry(n).or_insert_with(|| NumberAssignment {
-                number: n,
-                number_type: Some(*number_type),
-                target: None,
-                category: None,
-                status: "unassigned".into(),
-                capabilities: vec!["userAssignment".into()],
-                location_id: None,
-            });
-            a.target = Some(user_id.clone());
-            a.category = Some("primary".into());
-            a.status = "userAssigned".into();
-            a.number_type = Some(*number_type);
-            if location_id.is_some() {
-                a.location_id = location_id.clone();
-            }
-            out.push(Outcome::ok(user_id));
         }
     }
 }

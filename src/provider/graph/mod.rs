@@ -234,12 +234,7 @@ impl Provider for GraphProvider {
                     let msg = e.to_string();
                     return writes
                         .iter()
-                        .flat_map(|w| match w {
-                            Write::ReleaseNumber { user_id, .. }
-                            | Write::AssignNumber { user_id, .. } => vec![user_id.clone()],
-                            Write::AssignPolicy { user_ids, .. }
-                            | Write::RemovePolicy { user_ids, .. } => user_ids.clone(),
-                        })
+                        .flat_map(Write::user_ids)
                         .map(|u| Outcome::failed(&u, msg.clone()))
                         .collect();
                 }
