@@ -110,12 +110,8 @@ fn check(changes: &[Change]) -> Result<u8> {
 fn write(changes: &[Change]) -> Result<u8> {
     for c in changes {
         // The temporary file is created private; give it the manifest's mode.
-        let permissions = std::fs::metadata(&c.path).map(|m| m.permissions()).ok();
-        crate::provider::file::write_atomic(&c.path, c.after.as_bytes(), |f| match &permissions {
-            Some(p) => f.set_permissions(p.clone()),
-            None => Ok(()),
-        })
-        .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", c.rel)))?;
+        crate::provider::file::write_atomic(&c.path, c.after.as_bytes(), |_| Ok(()))
+            .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", c.rel)))?;
         eprintln!("{}", c.rel);
     }
     Ok(0)

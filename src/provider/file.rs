@@ -217,7 +217,8 @@ pub fn apply_write(
 /// rename it over `path`: a reader sees the old file or the new one, never a
 /// torn one. `before_rename` runs on the synced temporary file (tests use it
 /// to fail on purpose); when anything fails, `path` is untouched and the
-/// temporary file is removed.
+/// temporary file is removed. The file keeps its permissions; a new file
+/// gets the usual `rw-r--r--` (the temporary file starts private).
 pub fn write_atomic(
     path: &Path,
     bytes: &[u8],
@@ -232,6 +233,17 @@ pub fn write_atomic(
         .suffix(".tmp")
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
+    match std::fs::metadata(path) {
+        Ok(m) => tmp.as_file().set_permissions(m.permissions())?,
+        Err(_) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                tmp.as_file()
+                    .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+            }
+        }
+    }
     tmp.as_file().sync_all()?;
     before_rename(tmp.as_file())?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -258,5 +270,21 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("tenant.json")]);
         write_atomic(&path, b"new", |_| Ok(())).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_are_kept_and_new_files_are_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        std::fs::write(&old, "x").unwrap();
+        std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomic(&old, b"y", |_| Ok(())).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&old), 0o640);
+        let new = dir.path().join("new.json");
+        write_atomic(&new, b"z", |_| Ok(())).unwrap();
+        assert_eq!(mode(&new), 0o644);
     }
 }
