@@ -24,10 +24,24 @@ pub fn normalize(s: &str) -> String {
 /// matched against is trimmed too).
 pub fn compile_pattern(p: &str) -> Result<Regex, regex::Error> {
     let p = p.trim();
+    // The pattern must stand on its own: `a)|(b` would otherwise close the
+    // wrapping group and escape the whole-value anchors.
+    regex::RegexBuilder::new(p).size_limit(1 << 20).build()?;
     regex::RegexBuilder::new(&format!(r"\A(?:{p})\z"))
         .case_insensitive(true)
         .size_limit(1 << 20)
         .build()
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    #[test]
+    fn patterns_match_whole_values_and_cannot_escape_the_anchors() {
+        let r = super::compile_pattern("sales.*").unwrap();
+        assert!(r.is_match("sales manager"));
+        assert!(!r.is_match("head of sales"));
+        assert!(super::compile_pattern("a)|(b").is_err());
+    }
 }
 
 #[derive(Debug, Clone)]
