@@ -33,17 +33,6 @@ pub fn compile_pattern(p: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-#[cfg(test)]
-mod pattern_tests {
-    #[test]
-    fn patterns_match_whole_values_and_cannot_escape_the_anchors() {
-        let r = super::compile_pattern("sales.*").unwrap();
-        assert!(r.is_match("sales manager"));
-        assert!(!r.is_match("head of sales"));
-        assert!(super::compile_pattern("a)|(b").is_err());
-    }
-}
-
 #[derive(Debug, Clone)]
 pub enum Compiled {
     All(Vec<Compiled>),
@@ -324,5 +313,16 @@ fn group(kind: &str, children: Vec<Trace>, holds: bool) -> Trace {
         value: None,
         holds,
         children,
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    #[test]
+    fn patterns_match_whole_values_and_cannot_escape_the_anchors() {
+        let r = super::compile_pattern("sales.*").unwrap();
+        assert!(r.is_match("sales manager"));
+        assert!(!r.is_match("head of sales"));
+        assert!(super::compile_pattern("a)|(b").is_err());
     }
 }
