@@ -126,11 +126,11 @@ impl Git {
         };
         // `.rosterignore` as it was at that revision.
         let mut ignore = ignore::gitignore::GitignoreBuilder::new("");
-        if let Ok(e) = tree.get_path(Path::new(".rosterignore")) {
-            if let Ok(blob) = self.repo.find_blob(e.id()) {
-                for line in String::from_utf8_lossy(blob.content()).lines() {
-                    let _ = ignore.add_line(None, line);
-                }
+        if let Ok(e) = tree.get_path(Path::new(".rosterignore"))
+            && let Ok(blob) = self.repo.find_blob(e.id())
+        {
+            for line in String::from_utf8_lossy(blob.content()).lines() {
+                let _ = ignore.add_line(None, line);
             }
         }
         let ignore = ignore.build().map_err(|e| GitError::Git(e.to_string()))?;

@@ -273,10 +273,10 @@ fn single(opts: &ApiOptions, v: Value) -> Response {
 }
 
 pub fn handle(t: &mut Tenant, opts: &ApiOptions, req: &Request<'_>) -> Response {
-    if t.complete_due() {
-        if let Err(e) = t.persist() {
-            return Response::error(500, "generalException", &e);
-        }
+    if t.complete_due()
+        && let Err(e) = t.persist()
+    {
+        return Response::error(500, "generalException", &e);
     }
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     match (req.method, segs.as_slice()) {
@@ -463,15 +463,15 @@ fn users_delta(t: &Tenant, req: &Request<'_>) -> Response {
         .map(|u| odata::select(u, fields.as_deref()))
         .collect();
     let mut resp = page(req, items, 200, "users");
-    if let Some(body) = resp.body.as_mut() {
-        if body.get("@odata.nextLink").is_none() {
-            body["@odata.deltaLink"] = Value::String(format!(
-                "{}/{}/users/delta?$deltatoken={}",
-                req.base,
-                req.version,
-                encode_skip(0)
-            ));
-        }
+    if let Some(body) = resp.body.as_mut()
+        && body.get("@odata.nextLink").is_none()
+    {
+        body["@odata.deltaLink"] = Value::String(format!(
+            "{}/{}/users/delta?$deltatoken={}",
+            req.base,
+            req.version,
+            encode_skip(0)
+        ));
     }
     resp
 }
@@ -492,10 +492,10 @@ fn needs_advanced(req: &Request<'_>, what: &str) -> Option<Response> {
 }
 
 fn member_of(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Response {
-    if !rest.is_empty() {
-        if let Some(e) = needs_advanced(req, "An OData cast on transitiveMemberOf") {
-            return e;
-        }
+    if !rest.is_empty()
+        && let Some(e) = needs_advanced(req, "An OData cast on transitiveMemberOf")
+    {
+        return e;
     }
     let Some(u) = t
         .live
@@ -542,10 +542,8 @@ fn list_groups(t: &Tenant, req: &Request<'_>) -> Response {
 
 fn group_members(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Response {
     let users_only = !rest.is_empty();
-    if users_only {
-        if let Some(e) = needs_advanced(req, "An OData cast on transitiveMembers") {
-            return e;
-        }
+    if users_only && let Some(e) = needs_advanced(req, "An OData cast on transitiveMembers") {
+        return e;
     }
     let Some(gi) = t.live.groups.iter().position(|g| g.id == id) else {
         return Response::error(
@@ -580,11 +578,11 @@ fn group_members(t: &Tenant, req: &Request<'_>, id: &str, rest: &[&str]) -> Resp
         while let Some(g) = stack.pop() {
             if let Some(grp) = t.live.groups.iter().find(|x| x.id == g) {
                 for m in &grp.members {
-                    if let Some(child) = t.live.groups.iter().find(|x| &x.id == m) {
-                        if seen.insert(child.id.clone()) {
-                            items.push(group_json(child));
-                            stack.push(child.id.clone());
-                        }
+                    if let Some(child) = t.live.groups.iter().find(|x| &x.id == m)
+                        && seen.insert(child.id.clone())
+                    {
+                        items.push(group_json(child));
+                        stack.push(child.id.clone());
                     }
                 }
             }
@@ -848,10 +846,10 @@ fn number_write(t: &mut Tenant, req: &Request<'_>, action: &str) -> Response {
                 OpKind::Unassign
             };
             let id = t.start_operation(number, kind);
-            if t.complete_due() {
-                if let Err(e) = t.persist() {
-                    return Response::error(500, "generalException", &e);
-                }
+            if t.complete_due()
+                && let Err(e) = t.persist()
+            {
+                return Response::error(500, "generalException", &e);
             }
             let mut r = Response::empty(202);
             r.headers.push((

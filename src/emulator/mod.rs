@@ -426,27 +426,27 @@ impl Emulator {
             .cloned()
             .or_else(|| basic.as_ref().map(|b| b.1.clone()));
         let assertion = form.get("client_assertion").cloned();
-        if let Some(want) = &self.opts.client_id {
-            if &client_id != want {
-                return aad(
-                    "unauthorized_client",
-                    700016,
-                    &format!(
-                        "Application with identifier '{client_id}' was not found in the directory."
-                    ),
-                );
-            }
+        if let Some(want) = &self.opts.client_id
+            && &client_id != want
+        {
+            return aad(
+                "unauthorized_client",
+                700016,
+                &format!(
+                    "Application with identifier '{client_id}' was not found in the directory."
+                ),
+            );
         }
         match (secret, assertion) {
             (Some(s), _) => {
-                if let Some(want) = &self.opts.client_secret {
-                    if &s != want {
-                        return aad(
-                            "invalid_client",
-                            7000215,
-                            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
-                        );
-                    }
+                if let Some(want) = &self.opts.client_secret
+                    && &s != want
+                {
+                    return aad(
+                        "invalid_client",
+                        7000215,
+                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+                    );
                 }
             }
             (None, Some(a)) => {

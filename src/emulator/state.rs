@@ -149,7 +149,7 @@ impl Tenant {
                 .live
                 .groups
                 .iter()
-                .any(|grp| grp.id == g.group_id && grp.members.iter().any(|m| *m == u.id));
+                .any(|grp| grp.id == g.group_id && grp.members.contains(&u.id));
             if direct_member && !u.policies.contains_key(&g.policy_type) {
                 let e =
                     by_group

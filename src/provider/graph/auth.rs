@@ -109,10 +109,10 @@ impl Auth {
     /// A valid bearer token, renewed a little before it expires.
     pub async fn token(&self) -> Result<String, GraphError> {
         let mut cache = self.cache.lock().await;
-        if let Some(c) = cache.as_ref() {
-            if Instant::now() < c.renew_at {
-                return Ok(c.token.expose().to_string());
-            }
+        if let Some(c) = cache.as_ref()
+            && Instant::now() < c.renew_at
+        {
+            return Ok(c.token.expose().to_string());
         }
         let (token, lifetime) = self.request().await?;
         // Renew at 80% of the lifetime, and no later than 5 minutes before.
