@@ -4,17 +4,17 @@
 //! Fixtures live under `tests/fixtures/`, insta snapshots under
 //! `tests/snapshots/`.
 
+mod cli_workflow;
 mod common;
 mod engine_allocation;
 mod engine_props;
 mod engine_rules;
+mod fmt;
+mod gitops;
 mod manifest_equivalence;
 mod manifest_fixtures;
-mod provider_contract;
 mod manifest_fuzz;
-mod schema_fresh;
-mod gitops;
-mod workflows;
 mod plan_render;
-mod cli_workflow;
-mod fmt;
+mod provider_contract;
+mod schema_fresh;
+mod workflows;
