@@ -224,6 +224,17 @@ pub fn write_atomic(
     bytes: &[u8],
     before_rename: impl FnOnce(&std::fs::File) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
+    // A symlink is followed: the file it points to is replaced, the link
+    // stays. A FIFO or a device (`--out /dev/stdout`) cannot be replaced by
+    // renaming (as root that would replace the device node): write into it.
+    let target = resolve_links(path)?;
+    if let Ok(m) = std::fs::metadata(&target)
+        && !m.is_file()
+    {
+        let mut f = std::fs::OpenOptions::new().write(true).open(&target)?;
+        return f.write_all(bytes);
+    }
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -250,6 +261,27 @@ pub fn write_atomic(
     Ok(())
 }
 
+/// The path a chain of symlinks ends at (which may not exist yet).
+fn resolve_links(path: &Path) -> std::io::Result<std::path::PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let link = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "too many levels of symbolic links at `{}`",
+        path.display()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,6 +302,27 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("tenant.json")]);
         write_atomic(&path, b"new", |_| Ok(())).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_and_special_files_written_into() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        std::fs::write(&real, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("real.json", &link).unwrap();
+        write_atomic(&link, b"new", |_| Ok(())).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&real).unwrap(), "new");
+        // A character device is written into, never replaced.
+        write_atomic(Path::new("/dev/null"), b"x", |_| Ok(())).unwrap();
+        assert!(!std::fs::metadata("/dev/null").unwrap().is_file());
     }
 
     #[cfg(unix)]
