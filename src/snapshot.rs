@@ -50,14 +50,16 @@ macro_rules! snap_user {
             )*
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub on_premises_extension_attributes: Option<std::collections::BTreeMap<String, Option<String>>>,
-            #[serde(default, skip_serializing_if = "Option::is_none")]
-            pub assigned_licenses: Option<serde_json::Value>,
         }
 
         impl SnapUser {
-            /// The plain rule attributes this user has, by Graph name.
-            fn attributes(&self) -> Vec<(&'static str, Option<&String>)> {
-                vec![$(($name, self.$field.as_ref())),*]
+            /// Graph names of the plain rule attributes, in the order
+            /// [`SnapUser::take_attributes`] gives their values.
+            const ATTRIBUTE_NAMES: &'static [&'static str] = &[$($name),*];
+
+            /// Move the plain rule attributes out, in [`Self::ATTRIBUTE_NAMES`] order.
+            fn take_attributes(&mut self) -> Vec<Option<String>> {
+                vec![$(self.$field.take()),*]
             }
 
             fn set_attribute(&mut self, name: &str, value: Option<String>) {
@@ -193,22 +195,12 @@ pub enum SnapshotError {
 
 /// Parse snapshot JSON (`file` names it in messages).
 pub fn parse(file: &str, text: &str) -> Result<Snapshot, SnapshotError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let snap: Snapshot = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        SnapshotError::Json {
-            file: file.to_string(),
-            json_path: if path.is_empty() || path == "." {
-                "$".into()
-            } else {
-                format!("$.{path}")
-            },
-            line: inner.line(),
-            column: inner.column(),
-            message: strip_position(&inner.to_string()),
-        }
-    })?;
+    // The fast path; tracking the JSON path costs as much as parsing, so it
+    // runs only to explain a file that failed.
+    let snap: Snapshot = match serde_json::from_str(text) {
+        Ok(s) => s,
+        Err(_) => return Err(parse_error(file, text)),
+    };
     if snap.format_version != FORMAT_VERSION {
         return Err(invalid(
             file,
@@ -218,6 +210,36 @@ pub fn parse(file: &str, text: &str) -> Result<Snapshot, SnapshotError> {
         ));
     }
     Ok(snap)
+}
+
+/// The error of a snapshot that failed to parse, with its JSON path.
+fn parse_error(file: &str, text: &str) -> SnapshotError {
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let result: Result<Snapshot, _> = serde_path_to_error::deserialize(de);
+    let e = match result {
+        Ok(_) => {
+            return invalid(
+                file,
+                "$",
+                "the file could not be read as a tenant snapshot".into(),
+                "check it is a tenant snapshot (format_version 1)",
+            );
+        }
+        Err(e) => e,
+    };
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    SnapshotError::Json {
+        file: file.to_string(),
+        json_path: if path.is_empty() || path == "." {
+            "$".into()
+        } else {
+            format!("$.{path}")
+        },
+        line: inner.line(),
+        column: inner.column(),
+        message: strip_position(&inner.to_string()),
+    }
 }
 
 fn strip_position(msg: &str) -> String {
@@ -238,10 +260,26 @@ fn invalid(file: &str, path: &str, message: String, hint: impl Into<String>) -> 
 
 /// Check a snapshot's consistency and turn it into a [`LiveState`].
 pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> {
-    let mut ids: HashSet<&str> = HashSet::with_capacity(snap.users.len());
-    let mut upns: HashMap<String, usize> = HashMap::with_capacity(snap.users.len());
-    let mut users = Vec::with_capacity(snap.users.len());
-    for (i, u) in snap.users.iter().enumerate() {
+    into_live(file, snap.clone())
+}
+
+/// [`to_live`], moving the snapshot's strings instead of copying them (the
+/// file provider and the Graph provider read 100,000s of users this way).
+pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError> {
+    let Snapshot {
+        tenant_id,
+        users: snap_users,
+        groups,
+        policies,
+        policy_assignments,
+        group_policy_assignments,
+        number_assignments,
+        ..
+    } = snap;
+    let n = snap_users.len();
+    let mut upns: HashMap<String, usize> = HashMap::with_capacity(n);
+    let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+    for (i, u) in snap_users.iter().enumerate() {
         if u.id.trim().is_empty() {
             return Err(invalid(
                 file,
@@ -250,7 +288,7 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
                 "every user needs its Entra object id",
             ));
         }
-        if !ids.insert(u.id.as_str()) {
+        if index.insert(u.id.as_str(), i).is_some() {
             return Err(invalid(
                 file,
                 &format!("$.users[{i}].id"),
@@ -269,53 +307,12 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
                 "user principal names are unique without regard to case",
             ));
         }
-        let mut user = User::new(u.id.clone(), u.user_principal_name.clone());
-        user.display_name = u.display_name.clone();
-        user.account_enabled = u.account_enabled;
-        user.set_attr("userPrincipalName", Some(u.user_principal_name.clone()));
-        user.set_attr("displayName", u.display_name.clone());
-        for (name, value) in u.attributes() {
-            user.set_attr(name, value.cloned());
-        }
-        if let Some(ext) = &u.on_premises_extension_attributes {
-            for (k, v) in ext {
-                user.set_attr(k, v.clone());
-            }
-        }
-        users.push(user);
     }
-    let mut live = LiveState {
-        tenant_id: snap.tenant_id.clone(),
-        users,
-        ..LiveState::default()
-    };
-    let mut group_ids = HashSet::new();
-    for (i, g) in snap.groups.iter().enumerate() {
-        if !group_ids.insert(g.id.as_str()) {
-            return Err(invalid(
-                file,
-                &format!("$.groups[{i}].id"),
-                format!("duplicate group id `{}`", g.id),
-                "group ids are unique",
-            ));
-        }
-        live.groups.push(Group {
-            id: g.id.clone(),
-            display_name: g.display_name.clone(),
-            members: g.members.clone(),
-        });
-    }
-    for p in &snap.policies {
-        let ty = canonical_type(&p.policy_type);
-        live.add_policy(&ty, &p.name, &p.policy_id);
-    }
-    let index: HashMap<&str, usize> = snap
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, u)| (u.id.as_str(), i))
-        .collect();
-    for (i, a) in snap.policy_assignments.iter().enumerate() {
+    drop(upns);
+
+    // Direct assignments per user, checked against the users.
+    let mut assigned: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
+    for (i, a) in policy_assignments.into_iter().enumerate() {
         let Some(&ui) = index.get(a.user_id.as_str()) else {
             return Err(invalid(
                 file,
@@ -325,11 +322,7 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
             ));
         };
         let ty = canonical_type(&a.policy_type);
-        if live.users[ui]
-            .policies
-            .insert(ty.clone(), a.policy_name.clone())
-            .is_some()
-        {
+        if assigned[ui].iter().any(|(t, _)| *t == ty) {
             return Err(invalid(
                 file,
                 &format!("$.policyAssignments[{i}]"),
@@ -337,16 +330,11 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
                 "a user has at most one direct assignment per policy type",
             ));
         }
+        assigned[ui].push((ty, a.policy_name));
     }
-    for g in &snap.group_policy_assignments {
-        live.group_policies.push(GroupPolicyAssignment {
-            group_id: g.group_id.clone(),
-            policy_type: canonical_type(&g.policy_type),
-            policy_name: g.policy_name.clone(),
-            rank: g.rank,
-        });
-    }
-    for (i, n) in snap.number_assignments.iter().enumerate() {
+
+    let mut numbers = std::collections::BTreeMap::new();
+    for (i, n) in number_assignments.into_iter().enumerate() {
         let number_type = match &n.number_type {
             Some(t) => Some(NumberType::from_graph(t).ok_or_else(|| {
                 invalid(
@@ -361,11 +349,11 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
         let entry = NumberAssignment {
             number: n.telephone_number,
             number_type,
-            target: n.assignment_target_id.clone().filter(|t| !t.is_empty()),
-            category: n.assignment_category.clone(),
-            status: n.assignment_status.clone(),
-            capabilities: n.capabilities.clone(),
-            location_id: n.location_id.clone(),
+            target: n.assignment_target_id.filter(|t| !t.is_empty()),
+            category: n.assignment_category,
+            status: n.assignment_status,
+            capabilities: n.capabilities,
+            location_id: n.location_id,
         };
         if entry.status.eq_ignore_ascii_case("userAssigned") {
             match &entry.target {
@@ -394,9 +382,9 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
                 }
             }
         }
-        if let Some(prev) = live.numbers.get(&entry.number) {
-            let held_twice = prev.is_held() && entry.is_held();
-            let message = if held_twice {
+        if let Some(prev) = numbers.get(&entry.number) {
+            let prev: &NumberAssignment = prev;
+            let message = if prev.is_held() && entry.is_held() {
                 format!("number `{}` is held by two targets", entry.number)
             } else {
                 format!("number `{}` is listed twice", entry.number)
@@ -408,7 +396,66 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
                 "a number appears once in the inventory and belongs to one user at most",
             ));
         }
-        live.numbers.insert(entry.number, entry);
+        numbers.insert(entry.number, entry);
+    }
+    drop(index);
+
+    // Users, moving their strings; attribute ids looked up once.
+    let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
+        .iter()
+        .map(|a| crate::catalog::attribute(a))
+        .collect();
+    let mut users = Vec::with_capacity(n);
+    for (mut u, policies) in snap_users.into_iter().zip(assigned) {
+        let values = u.take_attributes();
+        let ext = u.on_premises_extension_attributes.take();
+        let mut user = User::new(u.id, u.user_principal_name);
+        user.display_name = u.display_name;
+        user.account_enabled = u.account_enabled;
+        for (id, value) in ids.iter().zip(values) {
+            if let (Some(id), Some(v)) = (id, value) {
+                user.attrs[*id] = Some(v.into_boxed_str());
+            }
+        }
+        for (k, v) in ext.into_iter().flatten() {
+            user.set_attr(&k, v);
+        }
+        user.policies = policies.into_iter().collect();
+        users.push(user);
+    }
+    let mut live = LiveState {
+        tenant_id,
+        users,
+        numbers,
+        ..LiveState::default()
+    };
+    let mut group_ids = HashSet::new();
+    for (i, g) in groups.into_iter().enumerate() {
+        if !group_ids.insert(g.id.clone()) {
+            return Err(invalid(
+                file,
+                &format!("$.groups[{i}].id"),
+                format!("duplicate group id `{}`", g.id),
+                "group ids are unique",
+            ));
+        }
+        live.groups.push(Group {
+            id: g.id,
+            display_name: g.display_name,
+            members: g.members,
+        });
+    }
+    for p in &policies {
+        let ty = canonical_type(&p.policy_type);
+        live.add_policy(&ty, &p.name, &p.policy_id);
+    }
+    for g in group_policy_assignments {
+        live.group_policies.push(GroupPolicyAssignment {
+            group_id: g.group_id,
+            policy_type: canonical_type(&g.policy_type),
+            policy_name: g.policy_name,
+            rank: g.rank,
+        });
     }
     live.finish();
     Ok(live)

@@ -7,6 +7,7 @@
 //! beside it and renames it over the old one, keeping unknown fields.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ use crate::snapshot;
 pub struct FileProvider {
     path: PathBuf,
     original: Option<String>,
-    live: Option<LiveState>,
+    live: Option<Arc<LiveState>>,
     dirty: bool,
 }
 
@@ -37,7 +38,7 @@ impl FileProvider {
         &self.path
     }
 
-    fn load(&mut self) -> Result<&mut LiveState, ProviderError> {
+    fn load(&mut self) -> Result<&mut Arc<LiveState>, ProviderError> {
         if self.live.is_none() {
             let file = self.path.display().to_string();
             let text = std::fs::read_to_string(&self.path).map_err(|source| {
@@ -47,7 +48,7 @@ impl FileProvider {
                 }
             })?;
             let snap = snapshot::parse(&file, &text)?;
-            self.live = Some(snapshot::to_live(&file, &snap)?);
+            self.live = Some(Arc::new(snapshot::into_live(&file, snap)?));
             self.original = Some(text);
         }
         Ok(self.live.as_mut().expect("loaded above"))
@@ -59,13 +60,13 @@ impl Provider for FileProvider {
         "file"
     }
 
-    fn fetch(&mut self) -> Result<LiveState, ProviderError> {
+    fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
         self.load().cloned()
     }
 
     fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
         let live = match self.load() {
-            Ok(l) => l,
+            Ok(l) => Arc::make_mut(l),
             Err(e) => {
                 return writes
                     .iter()

@@ -9,6 +9,8 @@ pub mod file;
 pub mod graph;
 
 use crate::apply::schedule::Write;
+use std::sync::Arc;
+
 use crate::live::LiveState;
 
 /// The result of one write for one user.
@@ -55,7 +57,9 @@ pub trait Provider {
     /// `file` or `graph`.
     fn kind(&self) -> &'static str;
 
-    fn fetch(&mut self) -> Result<LiveState, ProviderError>;
+    /// The live state. Shared, not copied: a provider that changes it later
+    /// (the file provider) copies only if the caller still holds it.
+    fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError>;
 
     /// Perform independent writes; one outcome per (write, user).
     fn execute(&mut self, writes: &[Write]) -> Vec<Outcome>;

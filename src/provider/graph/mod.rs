@@ -215,10 +215,10 @@ impl Provider for GraphProvider {
         "graph"
     }
 
-    fn fetch(&mut self) -> Result<LiveState, ProviderError> {
+    fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
         let snap = self.fetch_snapshot()?;
-        let live = crate::snapshot::to_live("Graph", &snap)?;
-        self.live = Some(Arc::new(live.clone()));
+        let live = Arc::new(crate::snapshot::into_live("Graph", snap)?);
+        self.live = Some(live.clone());
         Ok(live)
     }
 
@@ -229,7 +229,7 @@ impl Provider for GraphProvider {
         let live = match &self.live {
             Some(l) => l.clone(),
             None => match self.fetch() {
-                Ok(l) => Arc::new(l),
+                Ok(l) => l,
                 Err(e) => {
                     let msg = e.to_string();
                     return writes

@@ -1,0 +1,126 @@
+//! Time each stage of `roster plan` separately, through the library, to see
+//! where the time of a large plan goes.
+//!
+//! ```text
+//! cargo run --release --example plan_stages -- CONFIG_DIR TENANT_JSON [ROUNDS]
+//! ```
+//!
+//! It repeats what `roster plan --format json --out FILE` does (read the
+//! file, parse the snapshot, build the live state, desired state, diff,
+//! JSON, text) and prints the
+//! median milliseconds of each stage over ROUNDS rounds (default 3).
+//! Indented lines are parts of the stage above, or alternatives to it,
+//! measured separately (not part of the total).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use roster::plan::render::{Format, render};
+use roster::plan::{Meta, TenantInfo};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: plan_stages CONFIG_DIR TENANT_JSON [ROUNDS]";
+    let config = PathBuf::from(args.next().ok_or(usage)?);
+    let tenant = PathBuf::from(args.next().ok_or(usage)?);
+    let rounds: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(3);
+
+    let mut stages: Vec<(&'static str, Vec<f64>)> = Vec::new();
+    let mut record = |name: &'static str, t: Instant| {
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        match stages.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(ms),
+            None => stages.push((name, vec![ms])),
+        }
+    };
+    let mut summary = String::new();
+    for _ in 0..rounds.max(1) {
+        let t = Instant::now();
+        let loaded = roster::manifest::load_dir(&config)?;
+        record("load manifests", t);
+        let t = Instant::now();
+        let text = std::fs::read_to_string(&tenant)?;
+        record("read snapshot file", t);
+        let file = tenant.display().to_string();
+        let t = Instant::now();
+        let snap = roster::snapshot::parse(&file, &text)?;
+        record("parse snapshot JSON", t);
+        let t = Instant::now();
+        let fetched = roster::snapshot::into_live(&file, snap)?;
+        record("snapshot -> LiveState", t);
+        let t = Instant::now();
+        let desired = roster::desired::compute(&loaded.manifest, &fetched);
+        record("desired::compute", t);
+        // What compute spends on rules: compiling them, building each
+        // user's normalised view (`Subject`), and scope + first match.
+        let t = Instant::now();
+        let engine = roster::desired::Engine::new(&loaded.manifest, &fetched);
+        record("  compute: compile rules", t);
+        let t = Instant::now();
+        for i in 0..fetched.users.len() {
+            std::hint::black_box(engine.subject(&fetched, i));
+        }
+        record("  compute: subjects only", t);
+        let t = Instant::now();
+        let mut matched = 0usize;
+        for i in 0..fetched.users.len() {
+            let s = engine.subject(&fetched, i);
+            if engine.in_scope(&s) && engine.first_match(&s).is_some() {
+                matched += 1;
+            }
+        }
+        std::hint::black_box(matched);
+        record("  compute: subjects + rules", t);
+        let t = Instant::now();
+        std::hint::black_box(fetched.numbers_by_holder());
+        record("  compute: numbers_by_holder", t);
+        drop(engine);
+        let meta = Meta {
+            created_at: "2025-01-01T00:00:00Z".into(),
+            digest: loaded.digest(),
+            git: None,
+            tenant: TenantInfo {
+                name: "bench".into(),
+                provider: "file".into(),
+            },
+            limit: Vec::new(),
+        };
+        let t = Instant::now();
+        let plan = roster::plan::diff(&desired, &fetched, meta);
+        record("plan::diff", t);
+        let t = Instant::now();
+        let json = plan.to_json();
+        record("plan JSON (--out)", t);
+        let t = Instant::now();
+        let rendered = render(&plan, Format::Json, false);
+        record("render --format json", t);
+        let t = Instant::now();
+        let text_view = render(&plan, Format::Text, false);
+        record("render --format text", t);
+        let t = Instant::now();
+        drop((fetched, desired, text));
+        record("drop inputs", t);
+        summary = format!(
+            "{} changes, {} unmatched, {} errors; plan JSON {} bytes, text {} bytes, json view {} bytes",
+            plan.summary.users_changed,
+            plan.summary.unmatched,
+            plan.summary.errors,
+            json.len(),
+            text_view.len(),
+            rendered.len()
+        );
+    }
+    println!("{summary}");
+    println!("{:<28} {:>10}", "stage", "median ms");
+    let mut total = 0.0;
+    for (name, mut v) in stages {
+        v.sort_by(|a, b| a.total_cmp(b));
+        let median = v[v.len() / 2];
+        if !name.starts_with(' ') {
+            total += median;
+        }
+        println!("{name:<28} {median:>10.1}");
+    }
+    println!("{:<28} {total:>10.1}", "total (unindented stages)");
+    Ok(())
+}
