@@ -8,6 +8,7 @@
 //! order. Pure and deterministic: no I/O, no clock; O(n log n) overall.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::catalog::AttrId;
 use crate::live::{LiveState, NumberAssignment, User};
@@ -41,8 +42,9 @@ pub struct DesiredUser {
     pub persona: Option<String>,
     pub reason: Reason,
     /// Managed policy types: `Some(name)` for a direct assignment, `None` for
-    /// none (`Global`, or a leaver's reset).
-    pub policies: BTreeMap<String, Option<String>>,
+    /// none (`Global`, or a leaver's reset). Shared by every user of a
+    /// persona.
+    pub policies: Arc<BTreeMap<String, Option<String>>>,
     /// Numbers the user holds that must go.
     pub release: Vec<E164>,
     /// A number the user must be given.
@@ -107,6 +109,37 @@ impl<'m> Engine<'m> {
 
     pub fn in_scope(&self, s: &Subject<'_>) -> bool {
         rules::holds_all(&self.scope, s)
+    }
+
+    /// For every user: `None` when out of scope, else the index of the first
+    /// rule that matches (if any). The users are split over the machine's
+    /// cores; the result does not depend on how.
+    pub fn classify(&self, live: &LiveState) -> Vec<Option<Option<usize>>> {
+        let n = live.users.len();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, 8)
+            .min(n / 2048 + 1);
+        let one = |i: usize| {
+            let s = self.subject(live, i);
+            self.in_scope(&s).then(|| self.first_match(&s))
+        };
+        if threads <= 1 {
+            return (0..n).map(one).collect();
+        }
+        let chunk = n.div_ceil(threads);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..threads)
+                .map(|t| {
+                    let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
+                    scope.spawn(move || range.map(one).collect::<Vec<_>>())
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().expect("rule evaluation does not panic"))
+                .collect()
+        })
     }
 
     /// Index of the first rule that matches.
@@ -179,6 +212,21 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
         .into_iter()
         .collect();
     let held = live.numbers_by_holder();
+    // Every persona's policies, with the tenant's spelling of each name,
+    // resolved once (not once per user).
+    let persona_policies: HashMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
+        .personas
+        .iter()
+        .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
+        .collect();
+    let leaver_policies: Arc<BTreeMap<String, Option<String>>> = Arc::new(
+        if settings.leavers.reset_policies {
+            managed_types.iter().map(|t| (t.clone(), None)).collect()
+        } else {
+            BTreeMap::new()
+        },
+    );
+    let verdicts = engine.classify(live);
 
     // Pass 1: persona, policies, and which numbers go or are wanted.
     let mut wants: Vec<(usize, Want)> = Vec::new();
@@ -187,10 +235,9 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
         if ov.is_some_and(|o| o.ignore) {
             continue;
         }
-        let subject = engine.subject(live, i);
-        if !engine.in_scope(&subject) {
+        let Some(first_match) = verdicts[i] else {
             continue;
-        }
+        };
         out.in_scope += 1;
         let user_numbers: &[&NumberAssignment] = held.get(user.id.as_str()).map_or(&[], |v| v);
         if !user.account_enabled {
@@ -198,15 +245,10 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
                 user: i,
                 persona: None,
                 reason: Reason::Leaver,
-                policies: BTreeMap::new(),
+                policies: leaver_policies.clone(),
                 release: Vec::new(),
                 assign: None,
             };
-            if settings.leavers.reset_policies {
-                for t in &managed_types {
-                    d.policies.insert(t.clone(), None);
-                }
-            }
             if settings.leavers.release_number {
                 d.release = user_numbers.iter().map(|n| n.number).collect();
             }
@@ -215,7 +257,7 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
         }
         let (persona, reason) = match ov.and_then(|o| o.persona.as_ref()) {
             Some(p) => (manifest.persona(&p.value), Reason::Override),
-            None => match engine.first_match(&subject) {
+            None => match first_match {
                 Some(r) => (
                     manifest.persona(&manifest.rules[r].persona.value),
                     Reason::Rule(manifest.rules[r].name.value.clone()),
@@ -234,18 +276,10 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
             user: i,
             persona: Some(persona.name.value.clone()),
             reason,
-            policies: persona
-                .policies
-                .iter()
-                .map(|s| {
-                    let canonical = s.policy.as_ref().map(|name| {
-                        live.policy(&s.policy_type.value, name)
-                            .map(|p| p.name.clone())
-                            .unwrap_or_else(|| name.clone())
-                    });
-                    (s.policy_type.value.clone(), canonical)
-                })
-                .collect(),
+            policies: persona_policies
+                .get(persona.name.value.as_str())
+                .cloned()
+                .unwrap_or_else(|| Arc::new(policies_of(persona, live))),
             release: Vec::new(),
             assign: None,
         };
@@ -321,6 +355,22 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
     out.errors.sort();
     out.warnings.sort();
     out
+}
+
+/// A persona's policies with the tenant's spelling of each policy name.
+fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<String>> {
+    persona
+        .policies
+        .iter()
+        .map(|s| {
+            let canonical = s.policy.as_ref().map(|name| {
+                live.policy(&s.policy_type.value, name)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| name.clone())
+            });
+            (s.policy_type.value.clone(), canonical)
+        })
+        .collect()
 }
 
 /// What a user needs from pass 2.

@@ -150,7 +150,7 @@ pub fn render(
             "\ndesired (persona {}):",
             d.persona.as_deref().unwrap_or("-")
         );
-        for (t, p) in &d.policies {
+        for (t, p) in d.policies.iter() {
             let live_v = user.policies.get(t).map(String::as_str).unwrap_or("Global");
             let want = p.as_deref().unwrap_or("Global");
             let mark = if live_v.eq_ignore_ascii_case(want) {

@@ -130,7 +130,7 @@ fn user_ref(live: &LiveState, i: usize) -> UserRef {
 
 fn actions(d: &desired::DesiredUser, user: &crate::live::User) -> Vec<Action> {
     let mut out = Vec::new();
-    for (ty, want) in &d.policies {
+    for (ty, want) in d.policies.iter() {
         let have = user.policies.get(ty);
         match (have, want) {
             (Some(h), Some(w)) if h.eq_ignore_ascii_case(w) => {}
