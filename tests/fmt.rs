@@ -313,11 +313,8 @@ fn a_file_that_does_not_parse_stops_everything() {
     }
 }
 
-/// The example config the documentation points at must already be in the
-/// canonical form. Ignored until the example is formatted (see the fmt
-/// report): it currently differs in TOML array layout and regex quoting.
+/// The example config the documentation points at is in canonical form.
 #[test]
-#[ignore = "examples/tenant-config is not yet in canonical form"]
 fn the_example_config_is_formatted() {
     roster()
         .args(["fmt", "--check", "-C"])
