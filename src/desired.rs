@@ -219,13 +219,12 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
         .iter()
         .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
         .collect();
-    let leaver_policies: Arc<BTreeMap<String, Option<String>>> = Arc::new(
-        if settings.leavers.reset_policies {
+    let leaver_policies: Arc<BTreeMap<String, Option<String>>> =
+        Arc::new(if settings.leavers.reset_policies {
             managed_types.iter().map(|t| (t.clone(), None)).collect()
         } else {
             BTreeMap::new()
-        },
-    );
+        });
     let verdicts = engine.classify(live);
 
     // Pass 1: persona, policies, and which numbers go or are wanted.

@@ -703,7 +703,7 @@ proptest! {
         std::fs::write(&path, s.snapshot_json(&c.live, false)).unwrap();
         let mut provider = FileProvider::new(&path);
         let live = provider.fetch().unwrap();
-        prop_assert_eq!(&live, &c.live);
+        prop_assert_eq!(&*live, &c.live);
         let report = roster::apply::execute(&c.plan, &mut provider, 2, &mut |_, _| {}).unwrap();
         prop_assert_eq!(report.failed, 0, "{:?}", report.users);
         prop_assert_eq!(report.skipped, 0);
@@ -731,8 +731,8 @@ fn apply_in_memory(s: &Scenario, plan: &Plan) -> (LiveState, roster::apply::Repo
         fn kind(&self) -> &'static str {
             "memory"
         }
-        fn fetch(&mut self) -> Result<LiveState, roster::provider::ProviderError> {
-            Ok(self.0.clone())
+        fn fetch(&mut self) -> Result<std::sync::Arc<LiveState>, roster::provider::ProviderError> {
+            Ok(std::sync::Arc::new(self.0.clone()))
         }
         fn execute(
             &mut self,

@@ -7,9 +7,9 @@
 //! beside it and renames it over the old one, keeping unknown fields.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::{Outcome, Provider, ProviderError};
 use crate::apply::schedule::Write;
