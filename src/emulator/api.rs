@@ -241,24 +241,27 @@ fn page(req: &Request<'_>, items: Vec<Value>, size: usize, context: &str) -> Res
         "value": value,
     });
     if end < items.len() {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in req
-            .query
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skiptoken"))
-        {
-            ser.append_pair(k, v);
-        }
-        ser.append_pair("$skiptoken", &encode_skip(end));
-        body["@odata.nextLink"] = Value::String(format!(
-            "{}/{}{}?{}",
-            req.base,
-            req.version,
-            req.path,
-            ser.finish()
-        ));
+        body["@odata.nextLink"] =
+            Value::String(next_link(req, &[("$skiptoken", encode_skip(end))]));
     }
     Response::json(200, body)
+}
+
+/// The request's own URL with every original query option, the paging
+/// options in `set` replaced (as Graph's `@odata.nextLink` carries them).
+fn next_link(req: &Request<'_>, set: &[(&str, String)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in req
+        .query
+        .iter()
+        .filter(|(k, _)| !set.iter().any(|(s, _)| k.eq_ignore_ascii_case(s)))
+    {
+        ser.append_pair(k, v);
+    }
+    for (k, v) in set {
+        ser.append_pair(k, v);
+    }
+    format!("{}/{}{}?{}", req.base, req.version, req.path, ser.finish())
 }
 
 fn single(opts: &ApiOptions, v: Value) -> Response {
@@ -782,22 +785,9 @@ fn list_numbers(t: &Tenant, req: &Request<'_>) -> Response {
         "value": items.get(skip..end).map(<[Value]>::to_vec).unwrap_or_default(),
     });
     if end < items.len() {
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
-        for (k, v) in req
-            .query
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skip") && !k.eq_ignore_ascii_case("$top"))
-        {
-            ser.append_pair(k, v);
-        }
-        ser.append_pair("$top", &size.to_string());
-        ser.append_pair("$skip", &end.to_string());
-        body["@odata.nextLink"] = Value::String(format!(
-            "{}/{}{}?{}",
-            req.base,
-            req.version,
-            req.path,
-            ser.finish()
+        body["@odata.nextLink"] = Value::String(next_link(
+            req,
+            &[("$top", size.to_string()), ("$skip", end.to_string())],
         ));
     }
     Response::json(200, body)

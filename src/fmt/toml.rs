@@ -88,18 +88,7 @@ impl Ctx {
     fn keys(self) -> &'static [&'static str] {
         match self {
             Ctx::Tenant => &["name", "provider", "scope", "leavers", "safety", "paused"],
-            Ctx::Provider => &[
-                "kind",
-                "path",
-                "tenant-id",
-                "client-id",
-                "client-secret-env",
-                "client-secret-file",
-                "certificate-file",
-                "private-key-file",
-                "endpoint",
-                "authority",
-            ],
+            Ctx::Provider => crate::manifest::PROVIDER_PROPERTIES,
             Ctx::Leavers => &["release-number", "reset-policies"],
             Ctx::Safety => &["max-changed-users", "max-changed-percent"],
             Ctx::Range => &["type", "location", "blocks", "reserve"],

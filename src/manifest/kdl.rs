@@ -232,6 +232,24 @@ impl Ctx<'_> {
         }
     }
 
+    /// The children of a node that takes each child once; a repeated one is
+    /// reported and skipped. Yields (name, name span, child).
+    fn unique_children<'n>(&mut self, node: &'n KdlNode) -> Vec<(&'n str, Span, &'n KdlNode)> {
+        let mut seen: BTreeMap<&str, Span> = BTreeMap::new();
+        let mut out = Vec::new();
+        for child in self.children(node) {
+            let key = child.name().value();
+            let span = self.name_span(child);
+            if let Some(first) = seen.get(key) {
+                lower::duplicate_key(self.diags, span, key, *first);
+                continue;
+            }
+            seen.insert(key, span);
+            out.push((key, span, child));
+        }
+        out
+    }
+
     fn children<'n>(&self, node: &'n KdlNode) -> &'n [KdlNode] {
         node.children().map(|d| d.nodes()).unwrap_or(&[])
     }
@@ -365,15 +383,7 @@ impl Ctx<'_> {
             span: self.head_span(node),
             ..Tenant::default()
         };
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-        for child in self.children(node) {
-            let key = child.name().value();
-            let span = self.name_span(child);
-            if let Some(first) = seen.get(key) {
-                lower::duplicate_key(self.diags, span, key, *first);
-                continue;
-            }
-            seen.insert(key.to_string(), span);
+        for (key, span, child) in self.unique_children(node) {
             match key {
                 "provider" => t.provider = self.provider(child),
                 "scope" => {
@@ -462,17 +472,7 @@ impl Ctx<'_> {
                 Some(Spanned::new(ProviderConfig::File { path }, span))
             }
             "graph" => {
-                let keys = [
-                    "tenant-id",
-                    "client-id",
-                    "client-secret-env",
-                    "client-secret-file",
-                    "certificate-file",
-                    "private-key-file",
-                    "endpoint",
-                    "authority",
-                ];
-                let p = self.props(node, &keys);
+                let p = self.props(node, GRAPH_PROVIDER_PROPERTIES);
                 let get = |cx: &mut Self, k: &str| -> Option<String> {
                     p.get(k)
                         .and_then(|e| cx.string(e, &format!("`{k}`")).map(|s| s.value))
@@ -617,15 +617,7 @@ impl Ctx<'_> {
             number: NumberPolicy::Unmanaged,
             span: self.node_span(node),
         };
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-        for child in self.children(node) {
-            let key = child.name().value();
-            let span = self.name_span(child);
-            if let Some(first) = seen.get(key) {
-                lower::duplicate_key(self.diags, span, key, *first);
-                continue;
-            }
-            seen.insert(key.to_string(), span);
+        for (key, span, child) in self.unique_children(node) {
             match key {
                 "description" => persona.description = self.description(child),
                 "policies" => {
@@ -750,15 +742,7 @@ impl Ctx<'_> {
         };
         let mut description = None;
         let mut when = Vec::new();
-        let mut seen: BTreeMap<String, Span> = BTreeMap::new();
-        for child in self.children(node) {
-            let key = child.name().value();
-            let cspan = self.name_span(child);
-            if let Some(first) = seen.get(key) {
-                lower::duplicate_key(self.diags, cspan, key, *first);
-                continue;
-            }
-            seen.insert(key.to_string(), cspan);
+        for (key, cspan, child) in self.unique_children(node) {
             match key {
                 "description" => description = self.description(child),
                 "when" => {

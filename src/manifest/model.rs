@@ -75,6 +75,25 @@ pub enum ProviderConfig {
     Graph(GraphConfig),
 }
 
+/// Properties of `provider`, in the order the manifest language writes them:
+/// `kind` (TOML only; KDL gives it as the argument), `path` (file), then the
+/// Graph ones.
+pub const PROVIDER_PROPERTIES: &[&str] = &[
+    "kind",
+    "path",
+    "tenant-id",
+    "client-id",
+    "client-secret-env",
+    "client-secret-file",
+    "certificate-file",
+    "private-key-file",
+    "endpoint",
+    "authority",
+];
+
+/// The properties of `provider "graph"`.
+pub const GRAPH_PROVIDER_PROPERTIES: &[&str] = PROVIDER_PROPERTIES.split_at(2).1;
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GraphConfig {
     pub tenant_id: String,

@@ -354,22 +354,10 @@ impl Ctx<'_> {
     fn provider(&mut self, v: &Value<'_>) -> Option<Spanned<ProviderConfig>> {
         let span = self.vspan(v);
         let t = self.table(v, "`provider`")?;
-        let allowed = [
-            "kind",
-            "path",
-            "tenant-id",
-            "client-id",
-            "client-secret-env",
-            "client-secret-file",
-            "certificate-file",
-            "private-key-file",
-            "endpoint",
-            "authority",
-        ];
         let mut kind = None;
         let mut g = GraphConfig::default();
         let mut path = None;
-        for (k, _, v) in self.fields(t, "`provider`", &allowed) {
+        for (k, _, v) in self.fields(t, "`provider`", PROVIDER_PROPERTIES) {
             let Some(s) = self.string(v, &format!("`{k}`")) else {
                 continue;
             };
