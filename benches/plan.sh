@@ -91,7 +91,7 @@ printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
-    stamp="seed=$SEED drift=$DRIFT synth=$(sha256sum examples/synth.rs | cut -c1-16)"
+    stamp="seed=$SEED drift=$DRIFT synth=$(cat examples/synth/*.rs | sha256sum | cut -c1-16)"
     if [ ! -f "$dir/tenant.json" ] || [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
         echo "generating $n users into $dir..." >&2
         rm -rf "$dir"
