@@ -13,6 +13,11 @@
 //! measured separately (not part of the total).
 
 use std::path::PathBuf;
+
+// The same allocator as the `roster` binary, so the stages add up to it.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use roster::plan::render::{Format, render};

@@ -72,7 +72,15 @@ impl User {
     }
 
     pub fn set_attr(&mut self, name: &str, value: Option<String>) {
-        if let Some(id) = crate::catalog::attribute(name)
+        // `extensionAttributeN` by its number: the common case, and the one
+        // a large tenant has fifteen of per user.
+        let id = name
+            .strip_prefix("extensionAttribute")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=15).contains(n))
+            .map(|n| crate::catalog::FIRST_EXTENSION_ATTRIBUTE + n - 1)
+            .or_else(|| crate::catalog::attribute(name));
+        if let Some(id) = id
             && id < USER_ATTRIBUTE_COUNT
         {
             self.attrs[id] = value.map(String::into_boxed_str);

@@ -310,8 +310,10 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     }
     drop(upns);
 
-    // Direct assignments per user, checked against the users.
+    // Direct assignments per user, checked against the users. A tenant
+    // spells each type in few ways: look each spelling up once.
     let mut assigned: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
+    let mut types: HashMap<String, String> = HashMap::new();
     for (i, a) in policy_assignments.into_iter().enumerate() {
         let Some(&ui) = index.get(a.user_id.as_str()) else {
             return Err(invalid(
@@ -321,7 +323,14 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
                 "remove the assignment or add the user to `users`",
             ));
         };
-        let ty = canonical_type(&a.policy_type);
+        let ty = match types.get(&a.policy_type) {
+            Some(t) => t.clone(),
+            None => {
+                let t = canonical_type(&a.policy_type);
+                types.insert(a.policy_type.clone(), t.clone());
+                t
+            }
+        };
         if assigned[ui].iter().any(|(t, _)| *t == ty) {
             return Err(invalid(
                 file,
@@ -400,29 +409,7 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     }
     drop(index);
 
-    // Users, moving their strings; attribute ids looked up once.
-    let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
-        .iter()
-        .map(|a| crate::catalog::attribute(a))
-        .collect();
-    let mut users = Vec::with_capacity(n);
-    for (mut u, policies) in snap_users.into_iter().zip(assigned) {
-        let values = u.take_attributes();
-        let ext = u.on_premises_extension_attributes.take();
-        let mut user = User::new(u.id, u.user_principal_name);
-        user.display_name = u.display_name;
-        user.account_enabled = u.account_enabled;
-        for (id, value) in ids.iter().zip(values) {
-            if let (Some(id), Some(v)) = (id, value) {
-                user.attrs[*id] = Some(v.into_boxed_str());
-            }
-        }
-        for (k, v) in ext.into_iter().flatten() {
-            user.set_attr(&k, v);
-        }
-        user.policies = policies.into_iter().collect();
-        users.push(user);
-    }
+    let users = users_from(snap_users, assigned);
     let mut live = LiveState {
         tenant_id,
         users,
@@ -459,6 +446,55 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     }
     live.finish();
     Ok(live)
+}
+
+/// Turn snapshot users (and their direct assignments) into live users,
+/// moving their strings; the users are split over the machine's cores.
+fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -> Vec<User> {
+    let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
+        .iter()
+        .map(|a| crate::catalog::attribute(a))
+        .collect();
+    let convert = |(mut u, policies): (SnapUser, Vec<(String, String)>)| {
+        let values = u.take_attributes();
+        let ext = u.on_premises_extension_attributes.take();
+        let mut user = User::new(u.id, u.user_principal_name);
+        user.display_name = u.display_name;
+        user.account_enabled = u.account_enabled;
+        for (id, value) in ids.iter().zip(values) {
+            if let (Some(id), Some(v)) = (id, value) {
+                user.attrs[*id] = Some(v.into_boxed_str());
+            }
+        }
+        for (k, v) in ext.into_iter().flatten() {
+            user.set_attr(&k, v);
+        }
+        user.policies = policies.into_iter().collect();
+        user
+    };
+    let n = snap_users.len();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .clamp(1, 8)
+        .min(n / 4096 + 1);
+    if threads <= 1 {
+        return snap_users.into_iter().zip(assigned).map(convert).collect();
+    }
+    let chunk = n.div_ceil(threads);
+    let mut pairs = snap_users.into_iter().zip(assigned);
+    let parts: Vec<Vec<(SnapUser, Vec<(String, String)>)>> = (0..threads)
+        .map(|_| pairs.by_ref().take(chunk).collect())
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().map(convert).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("converting users does not panic"))
+            .collect()
+    })
 }
 
 /// The catalog spelling of a policy type; unknown types are kept as written.
