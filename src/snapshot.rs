@@ -450,12 +450,15 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
 
 /// Turn snapshot users (and their direct assignments) into live users,
 /// moving their strings; the users are split over the machine's cores.
+/// A snapshot user with its direct assignments (type, policy name).
+type Assigned = (SnapUser, Vec<(String, String)>);
+
 fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -> Vec<User> {
     let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
         .iter()
         .map(|a| crate::catalog::attribute(a))
         .collect();
-    let convert = |(mut u, policies): (SnapUser, Vec<(String, String)>)| {
+    let convert = |(mut u, policies): Assigned| {
         let values = u.take_attributes();
         let ext = u.on_premises_extension_attributes.take();
         let mut user = User::new(u.id, u.user_principal_name);
@@ -482,7 +485,7 @@ fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -
     }
     let chunk = n.div_ceil(threads);
     let mut pairs = snap_users.into_iter().zip(assigned);
-    let parts: Vec<Vec<(SnapUser, Vec<(String, String)>)>> = (0..threads)
+    let parts: Vec<Vec<Assigned>> = (0..threads)
         .map(|_| pairs.by_ref().take(chunk).collect())
         .collect();
     std::thread::scope(|scope| {
