@@ -448,11 +448,11 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     Ok(live)
 }
 
-/// Turn snapshot users (and their direct assignments) into live users,
-/// moving their strings; the users are split over the machine's cores.
 /// A snapshot user with its direct assignments (type, policy name).
 type Assigned = (SnapUser, Vec<(String, String)>);
 
+/// Turn snapshot users (and their direct assignments) into live users,
+/// moving their strings; the users are split over the machine's cores.
 fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -> Vec<User> {
     let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
         .iter()
