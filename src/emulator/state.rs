@@ -138,6 +138,14 @@ impl Tenant {
         })
     }
 
+    /// The id of a policy instance (empty when the tenant has none by that name).
+    fn policy_id(&self, policy_type: &str, name: &str) -> String {
+        self.live
+            .policy(policy_type, name)
+            .map(|p| p.id.clone())
+            .unwrap_or_default()
+    }
+
     pub fn user_configuration(&self, i: usize) -> Value {
         let u = &self.live.users[i];
         let mut effective = Vec::new();
@@ -163,22 +171,14 @@ impl Tenant {
         types.sort();
         for t in types {
             let name = &u.policies[t];
-            let id = self
-                .live
-                .policy(t, name)
-                .map(|p| p.id.clone())
-                .unwrap_or_default();
+            let id = self.policy_id(t, name);
             effective.push(json!({
                 "policyType": t,
                 "policyAssignment": { "displayName": name, "assignmentType": "direct", "policyId": id }
             }));
         }
         for (t, (_, name, group)) in by_group {
-            let id = self
-                .live
-                .policy(t, name)
-                .map(|p| p.id.clone())
-                .unwrap_or_default();
+            let id = self.policy_id(t, name);
             effective.push(json!({
                 "policyType": t,
                 "policyAssignment": { "displayName": name, "assignmentType": "group", "policyId": id, "groupId": group }
