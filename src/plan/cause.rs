@@ -49,25 +49,7 @@ mod tests {
     }
 
     fn plan(changes: Vec<Change>) -> Plan {
-        Plan {
-            format_version: 1,
-            roster_version: "0".into(),
-            created_at: String::new(),
-            config: ConfigInfo {
-                digest: String::new(),
-                git: None,
-            },
-            tenant: TenantInfo {
-                name: "t".into(),
-                provider: "file".into(),
-            },
-            limit: Limit::default(),
-            summary: Summary::default(),
-            changes,
-            unmatched: vec![],
-            warnings: vec![],
-            errors: vec![],
-        }
+        test_plan(changes)
     }
 
     #[test]

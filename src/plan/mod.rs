@@ -236,3 +236,27 @@ pub fn schema() -> String {
     s.push('\n');
     s
 }
+
+/// An empty plan for unit tests of the plan's parts.
+#[cfg(test)]
+pub(crate) fn test_plan(changes: Vec<Change>) -> Plan {
+    Plan {
+        format_version: FORMAT_VERSION,
+        roster_version: "0".into(),
+        created_at: String::new(),
+        config: ConfigInfo {
+            digest: String::new(),
+            git: None,
+        },
+        tenant: TenantInfo {
+            name: "t".into(),
+            provider: "file".into(),
+        },
+        limit: Limit::default(),
+        summary: Summary::default(),
+        changes,
+        unmatched: Vec::new(),
+        warnings: Vec::new(),
+        errors: Vec::new(),
+    }
+}

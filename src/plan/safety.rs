@@ -63,25 +63,7 @@ mod tests {
     use crate::plan::*;
 
     fn plan(in_scope: usize, changed: usize) -> Plan {
-        let mut p = Plan {
-            format_version: 1,
-            roster_version: "0".into(),
-            created_at: String::new(),
-            config: ConfigInfo {
-                digest: String::new(),
-                git: None,
-            },
-            tenant: TenantInfo {
-                name: "t".into(),
-                provider: "file".into(),
-            },
-            limit: Limit::default(),
-            summary: Summary::default(),
-            changes: Vec::new(),
-            unmatched: Vec::new(),
-            warnings: Vec::new(),
-            errors: Vec::new(),
-        };
+        let mut p = test_plan(Vec::new());
         p.summary.users_in_scope = in_scope;
         p.summary.users_changed = changed;
         p
