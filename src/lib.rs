@@ -16,6 +16,7 @@ pub mod catalog;
 pub mod cli;
 pub mod desired;
 pub mod emulator;
+pub mod files;
 pub mod fmt;
 pub mod gitops;
 pub mod live;

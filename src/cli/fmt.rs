@@ -110,7 +110,7 @@ fn check(changes: &[Change]) -> Result<u8> {
 fn write(changes: &[Change]) -> Result<u8> {
     for c in changes {
         // The temporary file is created private; give it the manifest's mode.
-        crate::provider::file::write_atomic(&c.path, c.after.as_bytes(), |_| Ok(()))
+        crate::files::write_atomic(&c.path, c.after.as_bytes(), |_| Ok(()))
             .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", c.rel)))?;
         eprintln!("{}", c.rel);
     }

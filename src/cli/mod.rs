@@ -395,6 +395,6 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
 
 /// Write a file atomically (plans, reports, schemas).
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
-    crate::provider::file::write_atomic(path, text.as_bytes(), |_| Ok(()))
+    crate::files::write_atomic(path, text.as_bytes(), |_| Ok(()))
         .map_err(|e| Failure::new(format!("cannot write `{}`: {e}", path.display())))
 }

@@ -118,7 +118,7 @@ impl Tenant {
         let Some(path) = &self.state_file else {
             return Ok(());
         };
-        crate::provider::file::write_atomic(path, self.snapshot_text().as_bytes(), |_| Ok(()))
+        crate::files::write_atomic(path, self.snapshot_text().as_bytes(), |_| Ok(()))
             .map_err(|e| format!("cannot persist state to `{}`: {e}", path.display()))
     }
 
