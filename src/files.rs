@@ -1,5 +1,6 @@
-//! Files at the edge: the one place roster writes a file it owns (plans,
-//! reports, tenant snapshots, emulator state, formatted manifests).
+//! Files at the edge: writing a file roster owns (plans, reports, tenant
+//! snapshots, emulator state, formatted manifests) atomically, and reading
+//! a tenant snapshot file.
 //!
 //! Everything here is I/O; the pure core (manifest, rules, numbers,
 //! desired, plan) never calls it.
@@ -74,6 +75,21 @@ fn resolve_links(path: &Path) -> std::io::Result<std::path::PathBuf> {
         "too many levels of symbolic links at `{}`",
         path.display()
     )))
+}
+
+/// Read and check a tenant snapshot file.
+pub fn read_snapshot(
+    path: &Path,
+) -> Result<(crate::snapshot::Snapshot, crate::live::LiveState), crate::snapshot::SnapshotError> {
+    use crate::snapshot::{SnapshotError, parse, to_live};
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| SnapshotError::Io {
+        file: file.clone(),
+        source,
+    })?;
+    let snap = parse(&file, &text)?;
+    let live = to_live(&file, &snap)?;
+    Ok((snap, live))
 }
 
 #[cfg(test)]

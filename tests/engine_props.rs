@@ -557,6 +557,14 @@ fn config() -> ProptestConfig {
 proptest! {
     #![proptest_config(config())]
 
+    /// `explain` shows, for every user, the verdict and persona the plan
+    /// acts on.
+    #[test]
+    fn explain_agrees_with_the_plan(s in scenario()) {
+        let c = build(&s);
+        crate::common::assert_explain_agrees_with_plan(&c.manifest, &c.live);
+    }
+
     /// (a) Within a plan no number goes to two users, and no number given
     /// is held by anyone who is not releasing it in the same plan.
     #[test]

@@ -539,9 +539,13 @@ fn first_matching_rule_wins_in_order() {
     assert_eq!(
         reasons,
         vec![
-            Reason::Rule("London sales".into()),
-            Reason::Rule("UK".into()),
-            Reason::Rule("Everyone".into()),
+            Reason::Rule {
+                name: "London sales".into()
+            },
+            Reason::Rule { name: "UK".into() },
+            Reason::Rule {
+                name: "Everyone".into()
+            },
         ]
     );
     assert!(state.unmatched.is_empty());
@@ -833,7 +837,13 @@ user "bob@x.com" persona="exec"
     for (upn, persona, reason) in [
         ("amy@x.com", "exec", Reason::Override),
         ("bob@x.com", "exec", Reason::Override),
-        ("cat@x.com", "sales", Reason::Rule("Sales".into())),
+        (
+            "cat@x.com",
+            "sales",
+            Reason::Rule {
+                name: "Sales".into(),
+            },
+        ),
     ] {
         let d = state
             .users

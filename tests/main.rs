@@ -9,6 +9,7 @@ mod common;
 mod engine_allocation;
 mod engine_props;
 mod engine_rules;
+mod explain;
 mod fmt;
 mod gitops;
 mod manifest_equivalence;

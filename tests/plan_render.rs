@@ -31,7 +31,7 @@ pub fn every_action_plan() -> Plan {
         "{}",
         loaded.diagnostics.render(&loaded.sources, false)
     );
-    let (_, live) = roster::snapshot::read(&dir.join("tenant.json")).unwrap();
+    let (_, live) = roster::files::read_snapshot(&dir.join("tenant.json")).unwrap();
     let desired = roster::desired::compute(&loaded.manifest, &live);
     plan::diff(&desired, &live, meta(loaded.digest()))
 }
@@ -231,12 +231,12 @@ fn many_errors_warnings_and_unmatched_users_stay_within_budget() {
     let mut p = large_plan(100);
     for i in 0..5_000 {
         p.errors.push(roster::plan::Issue {
-            code: "range-exhausted".into(),
+            code: roster::issue::IssueCode::RangeExhausted,
             user: Some(format!("user{i:05}@contoso.com")),
             message: format!("no free number for `user{i:05}@contoso.com` in range `london`"),
         });
         p.warnings.push(roster::plan::Issue {
-            code: "unknown-user-override".into(),
+            code: roster::issue::IssueCode::UnknownUserOverride,
             user: Some(format!("ghost{i:05}@contoso.com")),
             message: format!(
                 "user override `ghost{i:05}@contoso.com` names a user that does not exist in the tenant"

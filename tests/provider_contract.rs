@@ -239,7 +239,7 @@ fn file_and_emulator_converge_to_the_same_state() {
     assert_eq!(file_plan.changes, graph_plan.changes);
     assert_eq!(file_plan.unmatched, graph_plan.unmatched);
     // And the same end state.
-    let after_file = roster::snapshot::read(&file_path).unwrap().1;
+    let after_file = roster::files::read_snapshot(&file_path).unwrap().1;
     let after_emu = emu.live();
     assert_eq!(comparable(&after_file), comparable(&after_emu));
     assert_numbers_sane(&after_emu);
@@ -369,7 +369,7 @@ fn paging_reads_every_page() {
     let mut graph = emu.provider(SECRET, Wanted::from_manifest(&loaded.manifest));
     let live = graph.fetch().unwrap();
     assert_eq!(live.users.len(), 2_100);
-    let file_live = roster::snapshot::read(&seed).unwrap().1;
+    let file_live = roster::files::read_snapshot(&seed).unwrap().1;
     assert_eq!(comparable(&live), comparable(&file_live));
     assert_eq!(emu.count("GET /users", Some(200)), 3, "999 users a page");
     assert_eq!(

@@ -226,7 +226,7 @@ fn large_plan(users: usize, cause: impl Fn(usize) -> Option<Cause>) -> Plan {
         changes: (0..users).map(|i| change(i, cause(i))).collect(),
         unmatched: (0..500).map(|i| user(100_000 + i)).collect(),
         warnings: vec![Issue {
-            code: "unknown-user-override".into(),
+            code: roster::issue::IssueCode::UnknownUserOverride,
             user: Some("ghost@northwind.example".into()),
             message: "the user override `ghost@northwind.example` names no user of the tenant"
                 .into(),
@@ -333,7 +333,7 @@ fn plan_with_many_errors_still_fits() {
     let mut plan = large_plan(5_000, |_| None);
     plan.errors = (0..3_000)
         .map(|i| Issue {
-            code: "range-exhausted".into(),
+            code: roster::issue::IssueCode::RangeExhausted,
             user: Some(format!("user{i:05}@northwind.example")),
             message: format!(
                 "no free number for user{i:05}@northwind.example in the ranges of persona `uk-sales`: `london`"

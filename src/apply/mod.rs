@@ -1,63 +1,22 @@
-//! Applying a plan: refuse what is stale, then run the schedule through a
-//! provider stage by stage, and report per user.
+//! Applying a plan: [`gate`] refuses what must not be applied; [`execute`]
+//! runs the schedule through a provider stage by stage, and reports per
+//! user.
 //!
 //! A user whose number release failed is not given a new number (it would
 //! hold two); every other write goes on when one fails.
 
+pub mod gate;
 pub mod schedule;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+pub use gate::{Refusal, stale_users};
+
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
-use crate::live::LiveState;
-use crate::numbers::E164;
-use crate::plan::fingerprint::fingerprint;
-use crate::plan::{Action, Plan};
+use crate::plan::Plan;
 use crate::provider::{Outcome, Provider, ProviderError};
 use schedule::Write;
-
-/// Users (by UPN) for whom the plan no longer holds: their live state no
-/// longer matches the plan's fingerprint, or a number the plan gives them
-/// has since been taken by someone the plan does not release it from.
-pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
-    let held = live.numbers_by_holder();
-    let by_id: HashMap<&str, &crate::live::User> =
-        live.users.iter().map(|u| (u.id.as_str(), u)).collect();
-    let released: HashSet<E164> = plan
-        .changes
-        .iter()
-        .flat_map(|c| &c.actions)
-        .filter_map(|a| match a {
-            Action::ReleaseNumber { number } => E164::parse_lenient(number).ok(),
-            _ => None,
-        })
-        .collect();
-    let taken = |c: &crate::plan::Change| {
-        c.actions.iter().any(|a| match a {
-            Action::AssignNumber { number, .. } => E164::parse_lenient(number)
-                .ok()
-                .and_then(|n| live.numbers.get(&n))
-                .is_some_and(|a| {
-                    a.is_held()
-                        && a.target.as_deref() != Some(c.user.id.as_str())
-                        && !released.contains(&a.number)
-                }),
-            _ => false,
-        })
-    };
-    plan.changes
-        .iter()
-        .filter(|c| match by_id.get(c.user.id.as_str()) {
-            Some(u) => {
-                let numbers = held.get(u.id.as_str()).map_or(&[][..], |v| v.as_slice());
-                fingerprint(u, numbers) != c.live_fingerprint || taken(c)
-            }
-            None => true,
-        })
-        .map(|c| c.user.upn.clone())
-        .collect()
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -12,7 +12,7 @@ use crate::gitops::Git;
 use crate::live::LiveState;
 use crate::manifest::{self, Loaded};
 use crate::plan::render::{Format, render};
-use crate::plan::{self, Meta, Plan, TenantInfo, safety};
+use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
 /// RFC 3339 UTC time, to the second.
@@ -152,47 +152,18 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
                 ));
             }
             let plan = read_plan(path)?;
-            let digest = loaded.digest();
-            if plan.config.digest != digest {
-                return Err(Failure::new(format!(
-                    "refusing to apply `{}`: the manifests changed since the plan was made (plan {}, now {})\nhint: run `roster plan --out FILE` again and review it",
+            let refused = |r: apply::Refusal| {
+                Failure::new(format!(
+                    "refusing to apply `{}`: {r}\nhint: {}",
                     path.display(),
-                    short(&plan.config.digest),
-                    short(&digest)
-                )));
-            }
+                    r.hint()
+                ))
+            };
             let settings = loaded.manifest.settings();
-            if plan.tenant.name != settings.name || plan.tenant.provider != provider.kind() {
-                return Err(Failure::new(format!(
-                    "refusing to apply `{}`: it was made for tenant `{}` ({} provider), but this config is tenant `{}` ({} provider)\nhint: apply the plan with the config it was made from",
-                    path.display(),
-                    plan.tenant.name,
-                    plan.tenant.provider,
-                    settings.name,
-                    provider.kind()
-                )));
-            }
+            apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
+                .map_err(refused)?;
             let live = provider.fetch()?;
-            let stale = apply::stale_users(&plan, &live);
-            if !stale.is_empty() {
-                let names = stale
-                    .iter()
-                    .take(20)
-                    .map(|u| format!("`{u}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let more = if stale.len() > 20 {
-                    format!(" and {} more", stale.len() - 20)
-                } else {
-                    String::new()
-                };
-                return Err(Failure::new(format!(
-                    "refusing to apply `{}`: the live state of {} user{} changed since the plan was made (their assignments or numbers, or a number the plan gives them was taken): {names}{more}\nhint: run `roster plan --out FILE` again and review it",
-                    path.display(),
-                    stale.len(),
-                    if stale.len() == 1 { "" } else { "s" }
-                )));
-            }
+            apply::gate::check_live(&plan, &live).map_err(refused)?;
             plan
         }
         None => {
@@ -201,23 +172,19 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             plan
         }
     };
-    if plan.has_errors() {
-        return Err(Failure::new(format!(
-            "refusing to apply: the plan has {} error{}; fix them and plan again",
-            plan.errors.len(),
-            if plan.errors.len() == 1 { "" } else { "s" }
-        )));
-    }
-    if !plan.has_changes() {
+    if !plan.has_errors() && !plan.has_changes() {
         eprintln!("Nothing to apply.");
         return Ok(0);
     }
-    if let Err(v) = safety::check(&plan, &loaded.manifest.settings().safety) {
-        if args.force {
-            eprintln!("warning: over the safety limits, applying because of --force: {v}");
-        } else {
+    match apply::gate::check_ready(&plan, &loaded.manifest.settings().safety, args.force) {
+        Ok(None) => {}
+        Ok(Some(v)) => {
+            eprintln!("warning: over the safety limits, applying because of --force: {v}")
+        }
+        Err(r) => {
             return Err(Failure::new(format!(
-                "refusing to apply an unsafe plan: {v}\nhint: review the plan; if it is right, apply with `--force`, or raise `safety` in the tenant settings"
+                "refusing to apply: {r}\nhint: {}",
+                r.hint()
             )));
         }
     }
@@ -256,11 +223,6 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         report.applied, report.failed, report.skipped
     );
     Ok(if report.ok() { 0 } else { 1 })
-}
-
-fn short(digest: &str) -> &str {
-    let d = digest.strip_prefix("sha256:").unwrap_or(digest);
-    &d[..d.len().min(12)]
 }
 
 /// Ask `yes` on a terminal; elsewhere `--auto-approve` is required.

@@ -12,7 +12,6 @@ use clap::Args;
 use super::plan::{load_config, make_plan, now};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
-use crate::plan::safety;
 
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
@@ -93,27 +92,16 @@ fn round(g: &Global, batch: usize) -> Result<Round> {
     let settings = loaded.manifest.settings().into_owned();
     let mut provider = open_provider(g, &loaded)?;
     let plan = make_plan(&loaded, provider.as_mut(), &[], git)?;
-    if plan.has_errors() {
-        let first = plan
-            .errors
-            .first()
-            .map(|e| e.message.clone())
-            .unwrap_or_default();
-        return Ok(Round::Refused(format!(
-            "the plan has {} errors (first: {first})",
-            plan.errors.len()
-        )));
-    }
-    if !plan.has_changes() {
+    if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);
     }
-    if settings.paused {
+    if settings.paused && !plan.has_errors() {
         return Ok(Round::Paused {
             pending: plan.changes.len(),
         });
     }
-    if let Err(v) = safety::check(&plan, &settings.safety) {
-        return Ok(Round::Refused(format!("over the safety limits: {v}")));
+    if let Err(r) = apply::gate::check_ready(&plan, &settings.safety, false) {
+        return Ok(Round::Refused(r.to_string()));
     }
     let report = apply::execute(&plan, provider.as_mut(), batch, &mut |_, _| {})
         .map_err(|e| Failure::new(e.to_string()))?;

@@ -41,11 +41,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         changes.push(Change {
             user: user_ref(live, d.user),
             persona: d.persona.clone(),
-            reason: match &d.reason {
-                desired::Reason::Rule(name) => Reason::Rule { name: name.clone() },
-                desired::Reason::Override => Reason::Override,
-                desired::Reason::Leaver => Reason::Leaver,
-            },
+            reason: d.reason.clone(),
             cause: None,
             live_fingerprint: fingerprint(user, numbers),
             actions,
@@ -60,11 +56,6 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         .map(|&i| user_ref(live, i))
         .collect();
     unmatched.sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
-    let issue = |i: &desired::Issue| Issue {
-        code: i.code.to_string(),
-        user: i.user.clone(),
-        message: i.message.clone(),
-    };
     // Issues name users by UPN; a limit may name them by object id, so
     // resolve the limit to the UPNs it covers.
     let limit_upns: BTreeSet<String> = live
@@ -73,24 +64,24 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         .filter(|u| in_limit(&u.upn, &u.id))
         .map(|u| u.upn.trim().to_lowercase())
         .collect();
-    let keep = |i: &&desired::Issue| match &i.user {
+    let keep = |i: &&Issue| match &i.user {
         Some(u) if !limit.is_empty() => limit_upns.contains(&u.trim().to_lowercase()),
         _ => true,
     };
-    let mut warnings: Vec<Issue> = desired.warnings.iter().filter(keep).map(issue).collect();
+    let mut warnings: Vec<Issue> = desired.warnings.iter().filter(keep).cloned().collect();
     for l in &limit {
         if !live
             .users
             .iter()
             .any(|u| u.upn.trim().eq_ignore_ascii_case(l) || u.id.eq_ignore_ascii_case(l))
         {
-            warnings.push(Issue {
-                code: "unknown-limit-user".into(),
-                user: Some(l.clone()),
-                message: format!(
+            warnings.push(Issue::user(
+                IssueCode::UnknownLimitUser,
+                l.clone(),
+                format!(
                     "`--user {l}` names no user in the tenant (give a user principal name or an object id)"
                 ),
-            });
+            ));
         }
     }
     warnings.sort();
@@ -113,7 +104,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         changes,
         unmatched,
         warnings,
-        errors: desired.errors.iter().filter(keep).map(issue).collect(),
+        errors: desired.errors.iter().filter(keep).cloned().collect(),
     };
     plan.recount();
     plan

@@ -11,6 +11,8 @@ pub mod safety;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::desired::Reason;
+pub use crate::issue::{Issue, IssueCode};
 pub use cause::mark_causes;
 pub use diff::{Meta, diff};
 
@@ -100,14 +102,6 @@ pub struct Change {
     pub actions: Vec<Action>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum Reason {
-    Rule { name: String },
-    Override,
-    Leaver,
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {
@@ -154,14 +148,6 @@ impl Action {
             Action::AssignNumber { number, .. } => (2, number),
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-pub struct Issue {
-    pub code: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    pub message: String,
 }
 
 impl Plan {

@@ -360,7 +360,7 @@ pub async fn fetch(
         .filter(|a| ids.contains(a.user_id.as_str()))
         .collect();
     Ok(Snapshot {
-        format_version: snapshot::FORMAT_VERSION,
+        format_version: snapshot::SNAPSHOT_FORMAT_VERSION,
         tenant_id: String::new(),
         users,
         groups,

@@ -1,8 +1,11 @@
-//! E.164 telephone numbers and the number types of Teams.
+//! E.164 telephone numbers, the number types of Teams, and lowest-free
+//! allocation over ranges ([`allocate`]).
 //!
 //! A number is kept as its digits in a `u64` plus its length, so ranges of
 //! millions of numbers cost nothing to hold and comparing two numbers of the
 //! same length is comparing integers. Pure: no I/O.
+
+pub mod allocate;
 
 use std::fmt;
 

@@ -1,0 +1,205 @@
+//! The one gate every plan passes before `apply` (and `reconcile`'s apply)
+//! may write: a typed [`Refusal`] for each reason a plan must not be
+//! applied. Pure: the caller fetches, this module only decides.
+//!
+//! A saved plan must come from this config and tenant ([`check_origin`]),
+//! its users must still be as they were when it was made ([`check_live`]),
+//! and any plan must be free of errors and within the safety limits unless
+//! forced ([`check_ready`]).
+
+use std::collections::{HashMap, HashSet};
+
+use crate::live::{LiveState, User};
+use crate::manifest::Safety;
+use crate::numbers::E164;
+use crate::plan::fingerprint::fingerprint;
+use crate::plan::safety::{self, Violation};
+use crate::plan::{Action, Change, Plan};
+
+/// Why a plan is not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The manifests are not the ones the plan was made from.
+    ManifestsChanged { planned: String, now: String },
+    /// The plan was made for another tenant or provider.
+    OtherTenant {
+        planned_tenant: String,
+        planned_provider: String,
+        tenant: String,
+        provider: String,
+    },
+    /// These users (UPNs) changed since the plan was made: their
+    /// assignments or numbers, or a number the plan gives them was taken.
+    Stale { users: Vec<String> },
+    /// The plan has errors.
+    Errors { count: usize, first: String },
+    /// The plan changes more users than the safety limits allow.
+    Unsafe(Violation),
+}
+
+impl Refusal {
+    /// What the user can do about it.
+    pub fn hint(&self) -> &'static str {
+        match self {
+            Refusal::ManifestsChanged { .. } | Refusal::Stale { .. } => {
+                "run `roster plan --out FILE` again and review it"
+            }
+            Refusal::OtherTenant { .. } => "apply the plan with the config it was made from",
+            Refusal::Errors { .. } => "fix them and plan again",
+            Refusal::Unsafe(_) => {
+                "review the plan; if it is right, apply with `--force`, or raise `safety` in the tenant settings"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::ManifestsChanged { planned, now } => write!(
+                f,
+                "the manifests changed since the plan was made (plan {}, now {})",
+                short(planned),
+                short(now)
+            ),
+            Refusal::OtherTenant {
+                planned_tenant,
+                planned_provider,
+                tenant,
+                provider,
+            } => write!(
+                f,
+                "it was made for tenant `{planned_tenant}` ({planned_provider} provider), but this config is tenant `{tenant}` ({provider} provider)"
+            ),
+            Refusal::Stale { users } => write!(
+                f,
+                "the live state of {} user{} changed since the plan was made (their assignments or numbers, or a number the plan gives them was taken): {}",
+                users.len(),
+                if users.len() == 1 { "" } else { "s" },
+                list(users)
+            ),
+            Refusal::Errors { count, first } => write!(
+                f,
+                "the plan has {count} error{} (first: {first})",
+                if *count == 1 { "" } else { "s" }
+            ),
+            Refusal::Unsafe(v) => write!(f, "over the safety limits: {v}"),
+        }
+    }
+}
+
+/// Up to 20 names in backticks, then how many more.
+fn list(names: &[String]) -> String {
+    let shown = names
+        .iter()
+        .take(20)
+        .map(|u| format!("`{u}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 20 {
+        format!("{shown} and {} more", names.len() - 20)
+    } else {
+        shown
+    }
+}
+
+fn short(digest: &str) -> &str {
+    let d = digest.strip_prefix("sha256:").unwrap_or(digest);
+    &d[..d.len().min(12)]
+}
+
+/// A saved plan must have been made from these manifests (`digest`), for
+/// this tenant and provider.
+pub fn check_origin(
+    plan: &Plan,
+    digest: &str,
+    tenant: &str,
+    provider: &str,
+) -> Result<(), Refusal> {
+    if plan.config.digest != digest {
+        return Err(Refusal::ManifestsChanged {
+            planned: plan.config.digest.clone(),
+            now: digest.to_string(),
+        });
+    }
+    if plan.tenant.name != tenant || plan.tenant.provider != provider {
+        return Err(Refusal::OtherTenant {
+            planned_tenant: plan.tenant.name.clone(),
+            planned_provider: plan.tenant.provider.clone(),
+            tenant: tenant.to_string(),
+            provider: provider.to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// A saved plan's users must still be as they were when it was made.
+pub fn check_live(plan: &Plan, live: &LiveState) -> Result<(), Refusal> {
+    let users = stale_users(plan, live);
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::Stale { users })
+    }
+}
+
+/// Any plan, saved or fresh: no errors, and within the safety limits. Over
+/// the limits with `force`, the violation comes back as a warning.
+pub fn check_ready(
+    plan: &Plan,
+    limits: &Safety,
+    force: bool,
+) -> Result<Option<Violation>, Refusal> {
+    if let Some(first) = plan.errors.first() {
+        return Err(Refusal::Errors {
+            count: plan.errors.len(),
+            first: first.message.clone(),
+        });
+    }
+    match safety::check(plan, limits) {
+        Ok(()) => Ok(None),
+        Err(v) if force => Ok(Some(v)),
+        Err(v) => Err(Refusal::Unsafe(v)),
+    }
+}
+
+/// Users (by UPN) for whom the plan no longer holds: their live state no
+/// longer matches the plan's fingerprint, or a number the plan gives them
+/// has since been taken by someone the plan does not release it from.
+pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
+    let held = live.numbers_by_holder();
+    let by_id: HashMap<&str, &User> = live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+    let released: HashSet<E164> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.actions)
+        .filter_map(|a| match a {
+            Action::ReleaseNumber { number } => E164::parse_lenient(number).ok(),
+            _ => None,
+        })
+        .collect();
+    let taken = |c: &Change| {
+        c.actions.iter().any(|a| match a {
+            Action::AssignNumber { number, .. } => E164::parse_lenient(number)
+                .ok()
+                .and_then(|n| live.numbers.get(&n))
+                .is_some_and(|a| {
+                    a.is_held()
+                        && a.target.as_deref() != Some(c.user.id.as_str())
+                        && !released.contains(&a.number)
+                }),
+            _ => false,
+        })
+    };
+    plan.changes
+        .iter()
+        .filter(|c| match by_id.get(c.user.id.as_str()) {
+            Some(u) => {
+                let numbers = held.get(u.id.as_str()).map_or(&[][..], |v| v.as_slice());
+                fingerprint(u, numbers) != c.live_fingerprint || taken(c)
+            }
+            None => true,
+        })
+        .map(|c| c.user.upn.clone())
+        .collect()
+}

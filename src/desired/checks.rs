@@ -1,0 +1,91 @@
+//! Checks of the manifests against the tenant that are not about one user:
+//! policies that do not exist, groups no condition can find, overrides for
+//! users that do not exist. They become the plan's tenant-wide warnings and
+//! errors. Pure: no I/O.
+
+use std::collections::HashSet;
+
+use super::DesiredState;
+use crate::issue::{Issue, IssueCode};
+use crate::live::LiveState;
+use crate::manifest::Manifest;
+use crate::rules;
+
+/// A user override that names no user of the tenant (by UPN or object id)
+/// is a warning: it may be a typo, or a user who has left.
+pub(super) fn check_overrides(manifest: &Manifest, live: &LiveState, out: &mut DesiredState) {
+    if manifest.users.is_empty() {
+        return;
+    }
+    // Every user's lower-cased UPN and object id, as overrides match them.
+    let known: HashSet<String> = live
+        .users
+        .iter()
+        .flat_map(|u| [u.upn.trim().to_lowercase(), u.id.trim().to_lowercase()])
+        .collect();
+    for u in &manifest.users {
+        if !known.contains(&u.upn.value.trim().to_lowercase()) {
+            out.warnings.push(Issue::user(
+                IssueCode::UnknownUserOverride,
+                u.upn.value.clone(),
+                format!(
+                    "user override `{}` names a user that does not exist in the tenant",
+                    u.upn.value
+                ),
+            ));
+        }
+    }
+}
+
+/// A `memberOf` value that names no group never holds: warn, naming where.
+pub(super) fn check_groups(manifest: &Manifest, live: &LiveState, out: &mut DesiredState) {
+    let mut places: Vec<(String, Vec<String>)> = Vec::new();
+    if let Some(scope) = &manifest.settings().scope {
+        let mut unknown = Vec::new();
+        rules::unknown_groups(std::slice::from_ref(scope), live, &mut unknown);
+        places.push(("the tenant `scope`".into(), unknown));
+    }
+    for r in &manifest.rules {
+        let mut unknown = Vec::new();
+        rules::unknown_groups(&r.when, live, &mut unknown);
+        places.push((format!("rule `{}`", r.name.value), unknown));
+    }
+    for (place, unknown) in places {
+        for g in unknown {
+            out.warnings.push(Issue::tenant(
+                IssueCode::UnknownGroup,
+                format!(
+                    "{place} tests `memberOf \"{g}\"`, but no group of the tenant has that display name or object id; the condition never holds"
+                ),
+            ));
+        }
+    }
+}
+
+/// Every policy name a persona uses must exist in the tenant for its type.
+pub(super) fn check_policies(manifest: &Manifest, live: &LiveState, out: &mut DesiredState) {
+    for p in &manifest.personas {
+        for s in &p.policies {
+            let Some(name) = &s.policy else { continue };
+            if live.policy(&s.policy_type.value, name).is_none() {
+                let existing: Vec<String> = live
+                    .policies
+                    .get(&s.policy_type.value)
+                    .map(|m| m.values().map(|p| format!("`{}`", p.name)).collect())
+                    .unwrap_or_default();
+                let known = if existing.is_empty() {
+                    "no policy of this type exists in the tenant besides `Global`".to_string()
+                } else {
+                    format!("policies that exist: {}", existing.join(", "))
+                };
+                out.errors.push(Issue::tenant(
+                    IssueCode::UnknownPolicy,
+                    format!(
+                        "persona `{}` sets {} `{}`, which does not exist in the tenant; {known}",
+                        p.name.value, s.policy_type.value, name
+                    ),
+                ));
+            }
+        }
+    }
+}

@@ -1,0 +1,196 @@
+//! Desired state: what every user in scope should have, computed from the
+//! manifests and the live tenant.
+//!
+//! [`decide`] holds the one order of precedence for a user (`ignore`, scope,
+//! leaver, override, first matching rule), shared with `roster explain`;
+//! [`numbering`] decides numbers (pins, sticky numbers, lowest free);
+//! [`checks`] finds the tenant-wide problems. Pure and deterministic: no
+//! I/O, no clock; O(n log n) overall.
+
+mod checks;
+pub mod decide;
+mod numbering;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::issue::Issue;
+use crate::live::{LiveState, NumberAssignment};
+use crate::manifest::{Manifest, Persona};
+use crate::numbers::{E164, NumberType};
+
+pub use decide::{Decision, Engine, RuleTrail, Trail, Verdict};
+
+/// Why a user has its persona (or its leaver treatment); the plan format
+/// writes it as `{"kind": "rule", "name": …}`, `{"kind": "override"}` or
+/// `{"kind": "leaver"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Reason {
+    /// The rule of this name matched first.
+    Rule {
+        name: String,
+    },
+    Override,
+    Leaver,
+}
+
+/// A new number for a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNumber {
+    pub number: E164,
+    pub number_type: NumberType,
+    /// The range it was drawn from (`None` for a pin outside every range).
+    pub range: Option<String>,
+    pub location_id: Option<String>,
+}
+
+/// The decision for one user in scope that roster manages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DesiredUser {
+    /// Index into [`LiveState::users`].
+    pub user: usize,
+    pub persona: Option<String>,
+    pub reason: Reason,
+    /// Managed policy types: `Some(name)` for a direct assignment, `None` for
+    /// none (`Global`, or a leaver's reset). Shared by every user of a
+    /// persona.
+    pub policies: Arc<BTreeMap<String, Option<String>>>,
+    /// Numbers the user holds that must go.
+    pub release: Vec<E164>,
+    /// A number the user must be given.
+    pub assign: Option<NewNumber>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DesiredState {
+    pub users: Vec<DesiredUser>,
+    /// Indexes of users in scope that no rule matched.
+    pub unmatched: Vec<usize>,
+    pub in_scope: usize,
+    pub warnings: Vec<Issue>,
+    pub errors: Vec<Issue>,
+}
+
+pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
+    let engine = Engine::new(manifest, live);
+    let settings = manifest.settings();
+    let mut out = DesiredState::default();
+    checks::check_policies(manifest, live, &mut out);
+    checks::check_overrides(manifest, live, &mut out);
+    checks::check_groups(manifest, live, &mut out);
+    // Policy types some persona manages: what a leaver reset removes.
+    let managed_types: BTreeSet<&str> = manifest
+        .personas
+        .iter()
+        .flat_map(|p| p.policies.iter().map(|s| s.policy_type.value.as_str()))
+        .collect();
+    let held = live.numbers_by_holder();
+    // Every persona's policies, with the tenant's spelling of each name,
+    // resolved once (not once per user).
+    let persona_policies: HashMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
+        .personas
+        .iter()
+        .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
+        .collect();
+    let leaver_policies: Arc<BTreeMap<String, Option<String>>> =
+        Arc::new(if settings.leavers.reset_policies {
+            managed_types
+                .iter()
+                .map(|t| (t.to_string(), None))
+                .collect()
+        } else {
+            BTreeMap::new()
+        });
+    let decisions = engine.decide_all(live);
+
+    // Pass 1: persona, policies, and which numbers go or are wanted.
+    let mut wants: Vec<(usize, numbering::Want)> = Vec::new();
+    for (i, decision) in decisions.iter().enumerate() {
+        if !decision.verdict.in_scope() {
+            continue;
+        }
+        out.in_scope += 1;
+        let user = &live.users[i];
+        let user_numbers: &[&NumberAssignment] = held.get(user.id.as_str()).map_or(&[], |v| v);
+        let reason = match decision.verdict {
+            Verdict::Leaver => {
+                let mut d = DesiredUser {
+                    user: i,
+                    persona: None,
+                    reason: Reason::Leaver,
+                    policies: leaver_policies.clone(),
+                    release: Vec::new(),
+                    assign: None,
+                };
+                if settings.leavers.release_number {
+                    d.release = user_numbers.iter().map(|n| n.number).collect();
+                }
+                out.users.push(d);
+                continue;
+            }
+            Verdict::Unmatched => {
+                out.unmatched.push(i);
+                continue;
+            }
+            Verdict::Override(_) => Reason::Override,
+            Verdict::Rule(r) => Reason::Rule {
+                name: manifest.rules[r].name.value.clone(),
+            },
+            Verdict::Ignored | Verdict::OutOfScope => continue,
+        };
+        let persona = decision
+            .verdict
+            .persona(manifest)
+            .and_then(|p| manifest.persona(p));
+        let Some(persona) = persona else {
+            // Validation reports unknown personas; nothing to do here.
+            continue;
+        };
+        let mut d = DesiredUser {
+            user: i,
+            persona: Some(persona.name.value.clone()),
+            reason,
+            policies: persona_policies
+                .get(persona.name.value.as_str())
+                .cloned()
+                .unwrap_or_else(|| Arc::new(policies_of(persona, live))),
+            release: Vec::new(),
+            assign: None,
+        };
+        let pin = decision
+            .user_override
+            .and_then(|o| o.number.as_ref())
+            .map(|n| n.value);
+        let want = numbering::number_decision(manifest, persona, pin, user_numbers, &mut d);
+        if let Some(w) = want {
+            wants.push((out.users.len(), w));
+        }
+        out.users.push(d);
+    }
+
+    // Pass 2: pins and allocation.
+    numbering::allocate(manifest, live, &mut out, wants);
+    out.errors.sort();
+    out.warnings.sort();
+    out
+}
+
+/// A persona's policies with the tenant's spelling of each policy name.
+fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<String>> {
+    persona
+        .policies
+        .iter()
+        .map(|s| {
+            let canonical = s.policy.as_ref().map(|name| {
+                live.policy(&s.policy_type.value, name)
+                    .map(|p| p.name.clone())
+                    .unwrap_or_else(|| name.clone())
+            });
+            (s.policy_type.value.clone(), canonical)
+        })
+        .collect()
+}

@@ -1,0 +1,249 @@
+//! Numbers for the users the rules gave a persona: which numbers each user
+//! keeps or releases (sticky numbers, pins, forbidden), then pins and
+//! lowest-free allocation in lower-cased UPN order, exactly as the manifest
+//! language's "Number allocation" section says. The allocator itself is
+//! [`crate::numbers::allocate`]. Pure: no I/O.
+
+use std::collections::HashSet;
+
+use super::{DesiredState, DesiredUser, NewNumber};
+use crate::issue::{Issue, IssueCode};
+use crate::live::{LiveState, NumberAssignment, User};
+use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona};
+use crate::numbers::allocate::{Allocator, Candidates, Pool};
+use crate::numbers::{E164, NumberType};
+
+/// Pass 2: give every user in `wants` (index into `out.users`, and what it
+/// wants) its pinned or allocated number, with every number held, reserved,
+/// pinned or released taken; problems become errors of `out`.
+pub(super) fn allocate(
+    manifest: &Manifest,
+    live: &LiveState,
+    out: &mut DesiredState,
+    mut wants: Vec<(usize, Want)>,
+) {
+    // In lower-cased UPN order (the users' order).
+    let released: HashSet<E164> = out
+        .users
+        .iter()
+        .flat_map(|d| d.release.iter().copied())
+        .collect();
+    let mut taken: HashSet<E164> = live
+        .numbers
+        .values()
+        .filter(|n| n.is_held())
+        .map(|n| n.number)
+        .collect();
+    taken.extend(released.iter().copied());
+    taken.extend(
+        manifest
+            .users
+            .iter()
+            .filter_map(|u| u.number.as_ref().map(|n| n.value)),
+    );
+    // Reserved by any range (see `is_reserved`): only a pin may take them.
+    taken.extend(
+        manifest
+            .ranges
+            .iter()
+            .flat_map(|r| r.reserve.iter().map(|n| n.value)),
+    );
+    let mut allocator = Allocator::new(pools(manifest, live));
+    // `LiveState::finish` sorts users this way already; a provider that
+    // forgot to call it must not change who gets which number.
+    wants.sort_by_cached_key(|(di, _)| {
+        let u = &live.users[out.users[*di].user];
+        (u.upn.to_lowercase(), u.id.clone())
+    });
+    for (di, want) in wants {
+        let d = &mut out.users[di];
+        let user = &live.users[d.user];
+        match want {
+            Want::Pin(n) => match pin_problem(manifest, live, user, n, &released) {
+                Some(issue) => out.errors.push(issue),
+                None => d.assign = Some(pinned(manifest, live, n)),
+            },
+            Want::New(ranges) => match allocator.allocate(&ranges, &mut taken) {
+                Some(n) => {
+                    d.assign = Some(NewNumber {
+                        number: n.number,
+                        number_type: n.kind,
+                        range: Some(n.pool),
+                        location_id: n.location_id,
+                    })
+                }
+                None => out.errors.push(Issue::user(
+                    IssueCode::RangeExhausted,
+                    user.upn.clone(),
+                    format!(
+                        "no free number for `{}` in range{} {}",
+                        user.upn,
+                        if ranges.len() == 1 { "" } else { "s" },
+                        ranges
+                            .iter()
+                            .map(|r| format!("`{r}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+/// The manifest's ranges as the allocator sees them: Direct Routing ranges
+/// by their blocks; Calling Plan and Operator Connect ranges by the
+/// unassigned inventory numbers inside their blocks that may go to users.
+fn pools(manifest: &Manifest, live: &LiveState) -> Vec<Pool> {
+    manifest
+        .ranges
+        .iter()
+        .map(|r| {
+            let mut blocks: Vec<(E164, E164)> = r
+                .blocks
+                .iter()
+                .filter(|b| b.size() > 0)
+                .map(|b| (b.from, b.to))
+                .collect();
+            blocks.sort();
+            let candidates = if r.kind.needs_inventory() {
+                Candidates::Inventory(
+                    blocks
+                        .iter()
+                        .flat_map(|(from, to)| live.numbers.range(*from..=*to))
+                        .filter(|(_, a)| !a.is_held() && a.can_assign_to_user())
+                        .map(|(n, _)| *n)
+                        .collect(),
+                )
+            } else {
+                Candidates::Blocks(blocks)
+            };
+            Pool {
+                name: r.name.value.clone(),
+                kind: r.kind,
+                location_id: r.location.clone(),
+                candidates,
+            }
+        })
+        .collect()
+}
+
+/// What a user needs from pass 2.
+pub(super) enum Want {
+    Pin(E164),
+    New(Vec<String>),
+}
+
+/// Decide which of the user's numbers go, and whether a number is needed.
+pub(super) fn number_decision(
+    manifest: &Manifest,
+    persona: &Persona,
+    pin: Option<E164>,
+    held: &[&NumberAssignment],
+    d: &mut DesiredUser,
+) -> Option<Want> {
+    let primaries = || held.iter().filter(|n| n.is_primary()).map(|n| n.number);
+    if let Some(pin) = pin {
+        d.release = primaries().filter(|n| *n != pin).collect();
+        let has_primary = primaries().any(|n| n == pin);
+        if !has_primary && held.iter().any(|n| n.number == pin) {
+            // Held in another category (a private line): the pin is the
+            // primary number, so move it there.
+            d.release.push(pin);
+        }
+        return (!has_primary).then_some(Want::Pin(pin));
+    }
+    match &persona.number {
+        NumberPolicy::Unmanaged => None,
+        NumberPolicy::Forbidden => {
+            d.release = held.iter().map(|n| n.number).collect();
+            None
+        }
+        NumberPolicy::Ranges(names) => {
+            let ranges: Vec<&NumberRange> = names
+                .iter()
+                .filter_map(|n| manifest.range(&n.value))
+                .collect();
+            let keep = primaries()
+                .find(|n| ranges.iter().any(|r| r.contains(*n)) && !is_reserved(manifest, *n));
+            d.release = primaries().filter(|n| Some(*n) != keep).collect();
+            keep.is_none()
+                .then(|| Want::New(names.iter().map(|n| n.value.clone()).collect()))
+        }
+    }
+}
+
+/// Why a pinned number cannot be given to `user` in this plan, if it cannot:
+/// another target holds it (and does not release it in this plan), or it is
+/// a Calling Plan / Operator Connect number the tenant has not acquired for
+/// user assignment (apply would fail on it).
+fn pin_problem(
+    manifest: &Manifest,
+    live: &LiveState,
+    user: &User,
+    n: E164,
+    released: &HashSet<E164>,
+) -> Option<Issue> {
+    let entry = live.numbers.get(&n);
+    let other = entry.filter(|a| a.is_held() && a.target.as_deref() != Some(user.id.as_str()));
+    if let Some(a) = other
+        && !released.contains(&n)
+    {
+        let who = match &a.target {
+            Some(t) => live
+                .users
+                .iter()
+                .find(|u| &u.id == t)
+                .map_or_else(|| t.clone(), |u| u.upn.clone()),
+            None => format!("a target of status `{}`", a.status),
+        };
+        return Some(Issue::user(
+            IssueCode::PinnedNumberTaken,
+            user.upn.clone(),
+            format!(
+                "`{n}` is pinned to `{}` but `{who}` holds it; release it from `{who}` first or pin another number",
+                user.upn
+            ),
+        ));
+    }
+    let kind = pinned(manifest, live, n).number_type;
+    if kind.needs_inventory() && !entry.is_some_and(|a| a.can_assign_to_user()) {
+        let why = if entry.is_none() {
+            "is not in the tenant's phone number inventory"
+        } else {
+            "lacks the `userAssignment` capability"
+        };
+        return Some(Issue::user(
+            IssueCode::PinnedNumberUnavailable,
+            user.upn.clone(),
+            format!(
+                "`{n}` is pinned to `{}` but, as a {} number, it {why}; acquire it for user assignment first or pin another number",
+                user.upn,
+                kind.graph_name()
+            ),
+        ));
+    }
+    None
+}
+
+/// Reserved by any range: a `reserve` line means "never by rules", even when
+/// the number lies in another range's block (validation warns about that).
+fn is_reserved(manifest: &Manifest, n: E164) -> bool {
+    manifest.ranges.iter().any(|r| r.is_reserved(n))
+}
+
+fn pinned(manifest: &Manifest, live: &LiveState, n: E164) -> NewNumber {
+    let range = manifest.ranges.iter().find(|r| r.contains(n));
+    let number_type = live
+        .numbers
+        .get(&n)
+        .and_then(|a| a.number_type)
+        .or(range.map(|r| r.kind))
+        .unwrap_or(NumberType::DirectRouting);
+    NewNumber {
+        number: n,
+        number_type,
+        range: range.map(|r| r.name.value.clone()),
+        location_id: range.and_then(|r| r.location.clone()),
+    }
+}
