@@ -13,7 +13,9 @@ use std::path::Path;
 /// torn one. `before_rename` runs on the synced temporary file (tests use it
 /// to fail on purpose); when anything fails, `path` is untouched and the
 /// temporary file is removed. The file keeps its permissions; a new file
-/// gets the usual `rw-r--r--` (the temporary file starts private).
+/// gets `rw-rw-rw-` less the process's umask, as `open(2)` would give it
+/// (the temporary file starts private). Temporary files that an earlier
+/// roster left behind when it was killed are removed first.
 pub fn write_atomic(
     path: &Path,
     bytes: &[u8],
@@ -34,9 +36,10 @@ pub fn write_atomic(
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    remove_stale_temporaries(dir);
     let mut tmp = tempfile::Builder::new()
-        .prefix(".roster-")
-        .suffix(".tmp")
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .suffix(TMP_SUFFIX)
         .tempfile_in(dir)?;
     tmp.write_all(bytes)?;
     match std::fs::metadata(path) {
@@ -46,7 +49,7 @@ pub fn write_atomic(
             {
                 use std::os::unix::fs::PermissionsExt;
                 tmp.as_file()
-                    .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+                    .set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))?;
             }
         }
     }
@@ -54,6 +57,128 @@ pub fn write_atomic(
     before_rename(tmp.as_file())?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+const TMP_PREFIX: &str = ".roster-";
+const TMP_SUFFIX: &str = ".tmp";
+
+/// Remove the temporary files of writes that never finished: those named
+/// with the id of a process that no longer runs (`.roster-PID-….tmp`), and
+/// older ones without an id once they are an hour old. A temporary file of
+/// a write still under way in another process is left alone. Best effort:
+/// a file that cannot be removed is passed over.
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some(middle) = name
+            .strip_prefix(TMP_PREFIX)
+            .and_then(|n| n.strip_suffix(TMP_SUFFIX))
+        else {
+            continue;
+        };
+        let pid = middle
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok());
+        let stale = match pid {
+            Some(pid) => pid != std::process::id() && !process_exists(pid),
+            None => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600)),
+        };
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether a process with this id runs on this machine.
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks existence and permission without sending anything.
+    // SAFETY: kill(2) with signal 0 has no effect on the target.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    true
+}
+
+/// The process's file mode creation mask.
+#[cfg(unix)]
+fn umask() -> u32 {
+    // Linux shows it without changing it; elsewhere set it and put it back.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status")
+        && let Some(line) = status.lines().find(|l| l.starts_with("Umask:"))
+        && let Ok(mask) = u32::from_str_radix(line["Umask:".len()..].trim(), 8)
+    {
+        return mask;
+    }
+    // SAFETY: umask(2) cannot fail; the old mask is restored at once.
+    unsafe {
+        let old = libc::umask(0o022);
+        libc::umask(old);
+        old as u32
+    }
+}
+
+/// Whether `a` and `b` name the same existing file (through links, `..`,
+/// hard links and all).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => false,
+        }
+    }
+}
+
+/// Check, without changing anything, that [`write_atomic`] could write
+/// `path` now: its folder exists and takes new files, and an existing
+/// target can be replaced. Used before a tenant is changed, so a report
+/// that cannot be written is found before, not after.
+pub fn check_writable(path: &Path) -> std::io::Result<()> {
+    let target = resolve_links(path)?;
+    if let Ok(m) = std::fs::metadata(&target) {
+        if m.is_dir() {
+            return Err(std::io::Error::other("it is a directory"));
+        }
+        if !m.is_file() {
+            return std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .map(drop);
+        }
+    }
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    tempfile::Builder::new()
+        .prefix(&format!("{TMP_PREFIX}{}-", std::process::id()))
+        .suffix(TMP_SUFFIX)
+        .tempfile_in(dir)
+        .map(drop)
 }
 
 /// The path a chain of symlinks ends at (which may not exist yet).
@@ -137,7 +262,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn permissions_are_kept_and_new_files_are_readable() {
+    fn permissions_are_kept_and_new_files_follow_the_umask() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let old = dir.path().join("old.json");
@@ -148,6 +273,61 @@ mod tests {
         assert_eq!(mode(&old), 0o640);
         let new = dir.path().join("new.json");
         write_atomic(&new, b"z", |_| Ok(())).unwrap();
-        assert_eq!(mode(&new), 0o644);
+        assert_eq!(mode(&new), 0o666 & !umask());
+    }
+
+    #[test]
+    fn temporaries_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = |name: &str| dir.path().join(name);
+        // A pid far above any pid_max: no such process.
+        std::fs::write(tmp(".roster-4194999-abc.tmp"), "torn").unwrap();
+        // This very process: a write under way.
+        let mine = format!(".roster-{}-def.tmp", std::process::id());
+        std::fs::write(tmp(&mine), "busy").unwrap();
+        // An old-style name without a pid, fresh: kept (it may be in use).
+        std::fs::write(tmp(".roster-XyZ123.tmp"), "fresh").unwrap();
+        std::fs::write(tmp("other.tmp"), "not ours").unwrap();
+        write_atomic(&tmp("plan.json"), b"{}", |_| Ok(())).unwrap();
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        let mut want = vec![
+            ".roster-XyZ123.tmp".to_string(),
+            mine,
+            "other.tmp".into(),
+            "plan.json".into(),
+        ];
+        want.sort();
+        assert_eq!(names, want);
+    }
+
+    #[test]
+    fn same_file_sees_through_links_and_dots() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.json");
+        std::fs::write(&a, "x").unwrap();
+        let dotted = dir.path().join("sub/../a.json");
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        assert!(same_file(&a, &dotted));
+        #[cfg(unix)]
+        {
+            let link = dir.path().join("link.json");
+            std::os::unix::fs::symlink(&a, &link).unwrap();
+            assert!(same_file(&a, &link));
+        }
+        assert!(!same_file(&a, &dir.path().join("missing.json")));
+    }
+
+    #[test]
+    fn check_writable_finds_missing_folders_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_writable(&dir.path().join("r.json")).is_ok());
+        assert!(check_writable(&dir.path().join("no/such/r.json")).is_err());
+        assert!(check_writable(dir.path()).is_err());
+        // Nothing is left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }

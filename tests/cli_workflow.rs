@@ -3,92 +3,9 @@
 //! codes, saved plans, stale and unsafe plans, reports, limits, and what
 //! the file provider keeps.
 
-use std::path::{Path, PathBuf};
-
 use serde_json::Value;
 
-use crate::common::{fixture, roster};
-
-/// A temporary copy of the workflow config and its snapshot.
-struct Work {
-    dir: tempfile::TempDir,
-}
-
-impl Work {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["roster.kdl", "tenant.json"] {
-            std::fs::copy(fixture("workflow").join(name), dir.path().join(name)).unwrap();
-        }
-        Work { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn config(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn tenant(&self) -> String {
-        std::fs::read_to_string(self.path("tenant.json")).unwrap()
-    }
-
-    fn tenant_json(&self) -> Value {
-        serde_json::from_str(&self.tenant()).unwrap()
-    }
-
-    fn set_tenant(&self, v: &Value) {
-        std::fs::write(
-            self.path("tenant.json"),
-            serde_json::to_string_pretty(v).unwrap(),
-        )
-        .unwrap();
-    }
-
-    fn edit_config(&self, from: &str, to: &str) {
-        let p = self.path("roster.kdl");
-        let text = std::fs::read_to_string(&p).unwrap();
-        assert!(text.contains(from), "`{from}` not in the config");
-        std::fs::write(&p, text.replace(from, to)).unwrap();
-    }
-
-    /// `roster -C DIR ARGS…`, stdin not a terminal.
-    fn run(&self, args: &[&str]) -> Output {
-        let out = roster()
-            .arg("-C")
-            .arg(self.config())
-            .args(args)
-            .write_stdin("")
-            .output()
-            .unwrap();
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
-    fn save_plan(&self, name: &str) -> (Output, PathBuf) {
-        let path = self.path(name);
-        let out = self.run(&["plan", "--out", path.to_str().unwrap()]);
-        (out, path)
-    }
-}
-
-#[derive(Debug)]
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Output {
-    fn all(&self) -> String {
-        format!("{}{}", self.stdout, self.stderr)
-    }
-}
+use crate::common::work::Work;
 
 /// A plan's JSON with `created_at` blanked.
 fn without_time(json: &str) -> String {

@@ -393,6 +393,56 @@ fn resolve(base: &Path, path: &str) -> PathBuf {
     }
 }
 
+/// The tenant snapshot file this run treats as the live tenant, if any.
+pub fn snapshot_path(g: &Global, loaded: &Loaded) -> Option<PathBuf> {
+    if let Some(path) = &g.tenant {
+        return Some(path.clone());
+    }
+    match loaded
+        .manifest
+        .settings()
+        .provider
+        .as_ref()
+        .map(|p| &p.value)
+    {
+        Some(ProviderConfig::File { path }) => Some(resolve(&g.config, path)),
+        _ => None,
+    }
+}
+
+/// Refuse to write an output (`what`: `--out`, `--report`) over the live
+/// tenant snapshot or a manifest of the config directory: a typo there
+/// would destroy the tenant's state or the config. Also checks, before
+/// anything is changed, that the file can be written at all.
+pub fn guard_output(g: &Global, loaded: &Loaded, path: &Path, what: &str) -> Result<()> {
+    if let Some(snapshot) = snapshot_path(g, loaded)
+        && crate::files::same_file(path, &snapshot)
+    {
+        return Err(Failure::new(format!(
+            "refusing to write {what} `{}`: it is the live tenant snapshot\nhint: write it to another file",
+            path.display()
+        )));
+    }
+    if let Some(f) = loaded
+        .sources
+        .files
+        .iter()
+        .find(|f| crate::files::same_file(path, &g.config.join(&f.path)))
+    {
+        return Err(Failure::new(format!(
+            "refusing to write {what} `{}`: it is the manifest `{}` of the config directory\nhint: write it outside the manifests (for example `plan.json` beside them)",
+            path.display(),
+            f.path
+        )));
+    }
+    crate::files::check_writable(path).map_err(|e| {
+        Failure::new(format!(
+            "cannot write {what} `{}`: {e}\nhint: name a file in a folder that exists and that you may write",
+            path.display()
+        ))
+    })
+}
+
 /// Write a file atomically (plans, reports, schemas).
 pub fn write_file(path: &Path, text: &str) -> Result<()> {
     crate::files::write_atomic(path, text.as_bytes(), |_| Ok(()))

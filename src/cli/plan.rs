@@ -4,8 +4,8 @@ use std::io::{BufRead, IsTerminal, Write as _};
 use std::path::Path;
 
 use super::{
-    ApplyArgs, Failure, Global, PlanArgs, Result, checked, load_valid, open_provider, stdout_color,
-    write_file,
+    ApplyArgs, Failure, Global, PlanArgs, Result, checked, guard_output, load_valid, open_provider,
+    stdout_color, write_file,
 };
 use crate::apply;
 use crate::gitops::Git;
@@ -89,6 +89,9 @@ pub fn load_config(g: &Global, rev: Option<&str>) -> Result<(Loaded, Option<plan
 
 pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     let (loaded, git) = load_config(g, args.reference.as_deref())?;
+    if let Some(out) = &args.out {
+        guard_output(g, &loaded, out, "the plan")?;
+    }
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
     let mut plan = plan_live(&loaded, &live, provider.kind(), &args.users, git);
@@ -143,6 +146,9 @@ fn read_plan(path: &Path) -> Result<Plan> {
 
 pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     let (loaded, git) = load_config(g, None)?;
+    if let Some(report) = &args.report {
+        guard_output(g, &loaded, report, "the report")?;
+    }
     let mut provider = open_provider(g, &loaded)?;
     let plan = match &args.plan {
         Some(path) => {
