@@ -4,8 +4,6 @@
 //! A user whose number release failed is not given a new number (it would
 //! hold two); every other write goes on when one fails.
 
-pub mod schedule;
-
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
@@ -13,9 +11,9 @@ use serde::Serialize;
 use crate::live::LiveState;
 use crate::numbers::E164;
 use crate::plan::fingerprint::fingerprint;
+use crate::plan::schedule::{self, Step};
 use crate::plan::{Action, Plan};
 use crate::provider::{Outcome, Provider, ProviderError};
-use schedule::Write;
 
 /// Users (by UPN) for whom the plan no longer holds: their live state no
 /// longer matches the plan's fingerprint, or a number the plan gives them
@@ -29,20 +27,17 @@ pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
         .iter()
         .flat_map(|c| &c.actions)
         .filter_map(|a| match a {
-            Action::ReleaseNumber { number } => E164::parse_lenient(number).ok(),
+            Action::ReleaseNumber { number } => Some(*number),
             _ => None,
         })
         .collect();
     let taken = |c: &crate::plan::Change| {
         c.actions.iter().any(|a| match a {
-            Action::AssignNumber { number, .. } => E164::parse_lenient(number)
-                .ok()
-                .and_then(|n| live.numbers.get(&n))
-                .is_some_and(|a| {
-                    a.is_held()
-                        && a.target.as_deref() != Some(c.user.id.as_str())
-                        && !released.contains(&a.number)
-                }),
+            Action::AssignNumber { number, .. } => live.numbers.get(number).is_some_and(|a| {
+                a.is_held()
+                    && a.target.as_deref() != Some(c.user.id.as_str())
+                    && !released.contains(&a.number)
+            }),
             _ => false,
         })
     };
@@ -126,11 +121,11 @@ pub fn execute(
     done += sched.policies.len();
     progress(done, total);
 
-    let assignments: Vec<Write> = sched
+    let assignments: Vec<Step> = sched
         .assignments
         .into_iter()
         .filter(|w| match w {
-            Write::AssignNumber { user_id, .. } if failed_release.contains(user_id) => {
+            Step::AssignNumber { user_id, .. } if failed_release.contains(user_id) => {
                 skipped.insert(user_id.clone());
                 false
             }

@@ -14,8 +14,8 @@ pub use auth::{Credential, Secret};
 pub use read::Wanted;
 
 use super::{Outcome, Provider, ProviderError};
-use crate::apply::schedule::Write;
 use crate::live::LiveState;
+use crate::plan::schedule::Step;
 
 pub const DEFAULT_ENDPOINT: &str = "https://graph.microsoft.com";
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -222,7 +222,7 @@ impl Provider for GraphProvider {
         Ok(live)
     }
 
-    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
+    fn execute(&mut self, writes: &[Step]) -> Vec<Outcome> {
         if writes.is_empty() {
             return Vec::new();
         }
@@ -234,7 +234,7 @@ impl Provider for GraphProvider {
                     let msg = e.to_string();
                     return writes
                         .iter()
-                        .flat_map(Write::user_ids)
+                        .flat_map(Step::user_ids)
                         .map(|u| Outcome::failed(&u, msg.clone()))
                         .collect();
                 }
