@@ -359,12 +359,12 @@ fn path_below_version(url: &str) -> String {
         .strip_prefix("/v1.0")
         .or_else(|| path.strip_prefix("/beta"))
         .unwrap_or(&path);
-    crate::emulator::api::normalize_path(rest)
+    super::routes::normalize_path(rest)
 }
 
 /// The least-privileged application permission a route needs.
 pub fn permission_for(method: &Method, url: &str) -> String {
-    crate::emulator::api::route(method.as_str(), &path_below_version(url))
+    super::routes::route(method.as_str(), &path_below_version(url))
         .and_then(|(_, perms)| perms.first().map(|p| p.to_string()))
         .unwrap_or_else(|| "(see the README's permission table)".into())
 }

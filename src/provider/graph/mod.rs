@@ -5,6 +5,7 @@
 mod auth;
 mod http;
 pub mod read;
+pub mod routes;
 mod write;
 
 use std::sync::Arc;
