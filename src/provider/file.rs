@@ -89,8 +89,10 @@ impl Provider for FileProvider {
         let (Some(original), Some(live)) = (&self.original, &self.live) else {
             return Ok(());
         };
-        let text =
-            snapshot::patch(original, live).map_err(|e| ProviderError::Other(e.to_string()))?;
+        let text = snapshot::patch(original, live).map_err(|source| ProviderError::Patch {
+            file: self.path.display().to_string(),
+            source,
+        })?;
         crate::files::write_atomic(&self.path, text.as_bytes(), |_| Ok(())).map_err(|source| {
             ProviderError::Write {
                 file: self.path.display().to_string(),

@@ -49,8 +49,17 @@ pub enum ProviderError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Other(String),
+    /// The tenant snapshot could not be re-serialised with the changes.
+    #[error("{source}")]
+    Patch {
+        file: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Reading or writing through Microsoft Graph failed (typed: auth,
+    /// permission, throttling, transport, API answers).
+    #[error(transparent)]
+    Graph(#[from] graph::GraphError),
 }
 
 pub trait Provider {

@@ -64,8 +64,12 @@ pub struct Connection {
     pub settings: Settings,
 }
 
+/// What went wrong talking to Graph, typed by who refused and why. Every
+/// answer Graph gave carries its `request-id` (for Microsoft support) when
+/// it sent one; the messages name the route, never the host or query.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
+    /// The identity platform refused the credentials.
     #[error(
         "the identity platform refused the credentials ({code}): {description}\nhint: {}",
         auth_hint(code)
@@ -78,6 +82,7 @@ pub enum GraphError {
         route: String,
         code: String,
         message: String,
+        request_id: Option<String>,
     },
     #[error(
         "Graph refused `{route}` (403 {code}): {message}\nhint: grant the app registration the application permission `{permission}` and give admin consent (see the README)"
@@ -87,14 +92,26 @@ pub enum GraphError {
         code: String,
         message: String,
         permission: String,
+        request_id: Option<String>,
     },
-    #[error("Graph answered `{route}` with {status} {code}: {message}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
+    /// Still throttled (429) when the throttle budget ran out.
+    #[error("Graph answered `{route}` with 429 {code}: {message}{}", after_attempts(*attempts))]
+    Throttled {
+        route: String,
+        code: String,
+        message: String,
+        attempts: u32,
+        request_id: Option<String>,
+    },
+    /// Any other answer that is not a success and not retried (or no longer).
+    #[error("Graph answered `{route}` with {status} {code}: {message}{}", after_attempts(*attempts))]
     Api {
         route: String,
         status: u16,
         code: String,
         message: String,
         attempts: u32,
+        request_id: Option<String>,
     },
     #[error("`{route}` timed out")]
     Timeout { route: String },
@@ -108,6 +125,14 @@ pub enum GraphError {
     Config(String),
 }
 
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
+}
+
 fn auth_hint(code: &str) -> &'static str {
     match code {
         "invalid_client" => {
@@ -119,12 +144,6 @@ fn auth_hint(code: &str) -> &'static str {
         "invalid_request" => "check `tenant-id`",
         "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
         _ => "check `tenant-id`, `client-id` and the credential of the provider",
-    }
-}
-
-impl From<GraphError> for ProviderError {
-    fn from(e: GraphError) -> Self {
-        ProviderError::Other(e.to_string())
     }
 }
 
@@ -247,5 +266,55 @@ impl Provider for GraphProvider {
 
     fn commit(&mut self) -> Result<(), ProviderError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttled_reads_as_any_other_answer() {
+        let throttled = GraphError::Throttled {
+            route: "GET /users".into(),
+            code: "TooManyRequests".into(),
+            message: "Please retry again later.".into(),
+            attempts: 3,
+            request_id: Some("r1".into()),
+        };
+        let api = GraphError::Api {
+            route: "GET /users".into(),
+            status: 429,
+            code: "TooManyRequests".into(),
+            message: "Please retry again later.".into(),
+            attempts: 3,
+            request_id: None,
+        };
+        assert_eq!(throttled.to_string(), api.to_string());
+        assert_eq!(
+            api.to_string(),
+            "Graph answered `GET /users` with 429 TooManyRequests: Please retry again later. (after 3 attempts)"
+        );
+    }
+
+    #[test]
+    fn provider_errors_print_the_graph_error_unchanged() {
+        let e = GraphError::Forbidden {
+            route: "GET /users".into(),
+            code: "Authorization_RequestDenied".into(),
+            message: "Insufficient privileges.".into(),
+            permission: "User.Read.All".into(),
+            request_id: None,
+        };
+        let text = e.to_string();
+        let p = ProviderError::from(e);
+        assert!(matches!(
+            p,
+            ProviderError::Graph(GraphError::Forbidden { .. })
+        ));
+        assert_eq!(p.to_string(), text);
+        assert!(
+            text.contains("grant the app registration the application permission `User.Read.All`")
+        );
     }
 }
