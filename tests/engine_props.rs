@@ -576,12 +576,12 @@ proptest! {
             for a in &ch.actions {
                 match a {
                     Action::AssignNumber { number, .. } => {
-                        if let Some(other) = given.insert(number.clone(), ch.user.upn.clone()) {
+                        if let Some(other) = given.insert(number.to_string(), ch.user.upn.clone()) {
                             prop_assert!(false, "{number} given to {other} and {}", ch.user.upn);
                         }
                     }
                     Action::ReleaseNumber { number } => {
-                        released.insert(number.clone());
+                        released.insert(number.to_string());
                     }
                     _ => {}
                 }
@@ -744,7 +744,7 @@ fn apply_in_memory(s: &Scenario, plan: &Plan) -> (LiveState, roster::apply::Repo
         }
         fn execute(
             &mut self,
-            writes: &[roster::apply::schedule::Write],
+            writes: &[roster::plan::schedule::Step],
         ) -> Vec<roster::provider::Outcome> {
             let index = roster::provider::file::user_index(&self.0);
             let mut out = Vec::new();

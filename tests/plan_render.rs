@@ -167,7 +167,7 @@ fn large_plan(n: usize) -> Plan {
                     to: "AllowCalling".into(),
                 },
                 Action::AssignNumber {
-                    number: format!("+4420712{i:05}"),
+                    number: format!("+4420712{i:05}").parse().unwrap(),
                     number_type: roster::numbers::NumberType::DirectRouting,
                     range: Some("london".into()),
                     location_id: Some("loc-london".into()),

@@ -399,7 +399,7 @@ fn a_failed_number_operation_is_reported_and_the_rest_goes_on() {
         .find_map(|c| {
             c.actions.iter().find_map(|a| match a {
                 roster::plan::Action::AssignNumber { number, .. } => {
-                    Some((c.user.id.clone(), number.clone()))
+                    Some((c.user.id.clone(), number.to_string()))
                 }
                 _ => None,
             })

@@ -191,10 +191,10 @@ fn change(i: usize, cause: Option<Cause>) -> Change {
                 from: "Legacy Meetings".into(),
             },
             Action::ReleaseNumber {
-                number: format!("+4416123{i:05}"),
+                number: format!("+4416123{i:05}").parse().unwrap(),
             },
             Action::AssignNumber {
-                number: format!("+4420712{i:05}"),
+                number: format!("+4420712{i:05}").parse().unwrap(),
                 number_type: NumberType::DirectRouting,
                 range: Some("london".into()),
                 location_id: Some("a1b2c3d4-emergency-location-id".into()),

@@ -174,20 +174,17 @@ pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
         .iter()
         .flat_map(|c| &c.actions)
         .filter_map(|a| match a {
-            Action::ReleaseNumber { number } => E164::parse_lenient(number).ok(),
+            Action::ReleaseNumber { number } => Some(*number),
             _ => None,
         })
         .collect();
     let taken = |c: &Change| {
         c.actions.iter().any(|a| match a {
-            Action::AssignNumber { number, .. } => E164::parse_lenient(number)
-                .ok()
-                .and_then(|n| live.numbers.get(&n))
-                .is_some_and(|a| {
-                    a.is_held()
-                        && a.target.as_deref() != Some(c.user.id.as_str())
-                        && !released.contains(&a.number)
-                }),
+            Action::AssignNumber { number, .. } => live.numbers.get(number).is_some_and(|a| {
+                a.is_held()
+                    && a.target.as_deref() != Some(c.user.id.as_str())
+                    && !released.contains(&a.number)
+            }),
             _ => false,
         })
     };

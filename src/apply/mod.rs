@@ -6,7 +6,6 @@
 //! hold two); every other write goes on when one fails.
 
 pub mod gate;
-pub mod schedule;
 
 pub use gate::{Refusal, stale_users};
 
@@ -15,8 +14,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::Serialize;
 
 use crate::plan::Plan;
+use crate::plan::schedule::{self, Step};
 use crate::provider::{Outcome, Provider, ProviderError};
-use schedule::Write;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -85,11 +84,11 @@ pub fn execute(
     done += sched.policies.len();
     progress(done, total);
 
-    let assignments: Vec<Write> = sched
+    let assignments: Vec<Step> = sched
         .assignments
         .into_iter()
         .filter(|w| match w {
-            Write::AssignNumber { user_id, .. } if failed_release.contains(user_id) => {
+            Step::AssignNumber { user_id, .. } if failed_release.contains(user_id) => {
                 skipped.insert(user_id.clone());
                 false
             }

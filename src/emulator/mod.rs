@@ -1,40 +1,43 @@
 //! `roster emulator`: a faithful fake of the Microsoft Graph endpoints
-//! roster uses, seeded from a tenant snapshot (`emulator.md`).
+//! roster uses, seeded from a tenant snapshot (`emulator.md`). This module
+//! owns the server and its options; each resource lives in its own file.
 //!
 //! One fallback handler parses every request (OData paths such as
 //! `operations('id')` and `getPolicyId(type=…,name=…)` do not fit a router),
 //! then runs the same pipeline for top-level and `$batch` sub-requests:
-//! authentication, per-client throttling, injected faults, permissions, and
-//! the route itself ([`api::handle`]). Every request is counted by route and
-//! status for `/_emulator/stats`.
+//! authentication ([`identity`]), per-client throttling and injected faults
+//! ([`faults`]), permissions (the Graph side's [`routes`] table, which the
+//! emulator reads and never defines), and the route itself
+//! ([`api::handle`]). Every request is counted by route and status for
+//! `/_emulator/stats`. The emulator must not be used by the provider: the
+//! dependency runs one way, emulator to provider.
 
 pub mod api;
+mod batch;
+mod faults;
+mod groups;
+mod identity;
+mod numbers;
 pub mod odata;
+mod policies;
 pub mod state;
+mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response as AxumResponse};
-use base64::Engine as _;
 use serde_json::{Value, json};
 
+use crate::provider::graph::routes;
 use api::{ApiOptions, Request, Response};
-use state::Tenant;
-
-/// Every application permission roster's reads and writes need.
-pub const ALL_ROLES: &[&str] = &[
-    "User.Read.All",
-    "GroupMember.Read.All",
-    "TeamsUserConfiguration.Read.All",
-    "TeamsPolicyUserAssign.ReadWrite.All",
-    "TeamsTelephoneNumber.ReadWrite.All",
-];
+pub use identity::ALL_ROLES;
+use state::TenantState;
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -81,21 +84,11 @@ impl Options {
     }
 }
 
-struct Token {
-    client_id: String,
-    expires: Instant,
-}
-
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
 pub struct Emulator {
     opts: Options,
-    tenant: Mutex<Tenant>,
-    tokens: Mutex<HashMap<String, Token>>,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    tenant: Mutex<TenantState>,
+    tokens: Mutex<HashMap<String, identity::Token>>,
+    buckets: Mutex<HashMap<String, faults::Bucket>>,
     rng: Mutex<fastrand::Rng>,
     stats: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -125,7 +118,7 @@ impl Emulator {
                 source,
             }
         })?;
-        let tenant = Tenant::load(text, &file, opts.state_file.clone(), opts.operation_delay)?;
+        let tenant = TenantState::load(text, &file, opts.state_file.clone(), opts.operation_delay)?;
         Ok(Arc::new(Emulator {
             rng: Mutex::new(fastrand::Rng::with_seed(opts.seed)),
             opts,
@@ -279,8 +272,8 @@ impl Emulator {
         body: Option<Value>,
         base: &str,
     ) -> Response {
-        let path = api::normalize_path(raw_path);
-        let Some((route, perms)) = api::route(method, &path) else {
+        let path = routes::normalize_path(raw_path);
+        let Some((route, perms)) = routes::route(method, &path) else {
             let r = Response::error(
                 400,
                 "Request_BadRequest",
@@ -337,332 +330,6 @@ impl Emulator {
             .collect();
         json!({ "total": total, "requests": requests })
     }
-
-    fn authenticate(&self, headers: &HeaderMap) -> Result<String, Response> {
-        let auth = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let Some(token) = auth
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        else {
-            return Err(Response::error(
-                401,
-                "InvalidAuthenticationToken",
-                "Access token is empty.",
-            ));
-        };
-        let tokens = Self::lock(&self.tokens);
-        match tokens.get(token) {
-            Some(t) if t.expires > Instant::now() => Ok(t.client_id.clone()),
-            Some(_) => Err(Response::error(
-                401,
-                "InvalidAuthenticationToken",
-                "Lifetime validation failed, the token is expired.",
-            )),
-            None => Err(Response::error(
-                401,
-                "InvalidAuthenticationToken",
-                "Access token validation failure. Invalid audience.",
-            )),
-        }
-    }
-
-    /// The identity platform's client-credentials token endpoint.
-    fn token(&self, headers: &HeaderMap, body: &[u8]) -> Response {
-        let form: HashMap<String, String> =
-            url::form_urlencoded::parse(body).into_owned().collect();
-        let aad = |error: &str, code: u32, text: &str| {
-            Response::json(
-                400,
-                json!({
-                    "error": error,
-                    "error_description": format!("AADSTS{code}: {text}"),
-                    "error_codes": [code],
-                    "timestamp": odata::now_iso(),
-                    "trace_id": uuid::Uuid::new_v4().to_string(),
-                    "correlation_id": uuid::Uuid::new_v4().to_string(),
-                }),
-            )
-        };
-        if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-            return aad(
-                "unsupported_grant_type",
-                70003,
-                "The app requested an unsupported grant type.",
-            );
-        }
-        if !form.get("scope").is_some_and(|s| s.ends_with("/.default")) {
-            return aad(
-                "invalid_scope",
-                70011,
-                "The provided value for the input parameter 'scope' is not valid.",
-            );
-        }
-        // Credentials in the form, or by HTTP Basic.
-        let basic = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Basic "))
-            .and_then(|b| {
-                base64::engine::general_purpose::STANDARD
-                    .decode(b.trim())
-                    .ok()
-            })
-            .and_then(|b| String::from_utf8(b).ok())
-            .and_then(|s| {
-                s.split_once(':')
-                    .map(|(a, b)| (a.to_string(), b.to_string()))
-            });
-        let client_id = form
-            .get("client_id")
-            .cloned()
-            .or_else(|| basic.as_ref().map(|b| b.0.clone()))
-            .unwrap_or_default();
-        let secret = form
-            .get("client_secret")
-            .cloned()
-            .or_else(|| basic.as_ref().map(|b| b.1.clone()));
-        let assertion = form.get("client_assertion").cloned();
-        if let Some(want) = &self.opts.client_id
-            && &client_id != want
-        {
-            return aad(
-                "unauthorized_client",
-                700016,
-                &format!(
-                    "Application with identifier '{client_id}' was not found in the directory."
-                ),
-            );
-        }
-        match (secret, assertion) {
-            (Some(s), _) => {
-                if let Some(want) = &self.opts.client_secret
-                    && &s != want
-                {
-                    return aad(
-                        "invalid_client",
-                        7000215,
-                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
-                    );
-                }
-            }
-            (None, Some(a)) => {
-                if form.get("client_assertion_type").map(String::as_str)
-                    != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-                {
-                    return aad(
-                        "invalid_request",
-                        90002,
-                        "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
-                    );
-                }
-                if let Err(e) = check_assertion(&a, &client_id) {
-                    return aad(
-                        "invalid_client",
-                        700027,
-                        &format!("Client assertion failed validation: {e}."),
-                    );
-                }
-            }
-            (None, None) => {
-                return aad(
-                    "invalid_client",
-                    7000216,
-                    "'client_assertion', 'client_secret' or 'request' is required for the 'client_credentials' grant type.",
-                );
-            }
-        }
-        let token = format!("emu.{}", uuid::Uuid::new_v4().simple());
-        Self::lock(&self.tokens).insert(
-            token.clone(),
-            Token {
-                client_id,
-                expires: Instant::now() + self.opts.token_lifetime,
-            },
-        );
-        let secs = self
-            .opts
-            .token_reported_lifetime
-            .unwrap_or(self.opts.token_lifetime)
-            .as_secs()
-            .max(1);
-        Response::json(
-            200,
-            json!({ "token_type": "Bearer", "expires_in": secs, "ext_expires_in": secs, "access_token": token }),
-        )
-    }
-
-    /// A token bucket per client: `throttle_rps` per second, bursts of the same.
-    fn throttle(&self, client: &str) -> Option<Response> {
-        let rps = self.opts.throttle_rps;
-        if rps <= 0.0 {
-            return None;
-        }
-        let mut buckets = Self::lock(&self.buckets);
-        let now = Instant::now();
-        let b = buckets.entry(client.to_string()).or_insert(Bucket {
-            tokens: rps.max(1.0),
-            last: now,
-        });
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rps).min(rps.max(1.0));
-        b.last = now;
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            return None;
-        }
-        let wait = (1.0 - b.tokens) / rps;
-        let retry = if wait < 1.0 {
-            format!("{:.3}", wait.max(0.001))
-        } else {
-            format!("{}", wait.ceil() as u64)
-        };
-        let mut r = Response::json(
-            429,
-            json!({ "error": {
-                "code": "TooManyRequests",
-                "message": "Please retry again later.",
-                "innerError": { "code": "429", "date": odata::now_iso(), "message": "Please retry after", "request-id": uuid::Uuid::new_v4().to_string(), "status": "429" }
-            }}),
-        );
-        r.headers.push(("Retry-After".into(), retry));
-        Some(r)
-    }
-
-    /// Injected 503/504 faults, reproducible for a seed.
-    fn fault(&self) -> Option<Response> {
-        if self.opts.fault_rate <= 0.0 {
-            return None;
-        }
-        let mut rng = Self::lock(&self.rng);
-        if rng.f64() >= self.opts.fault_rate {
-            return None;
-        }
-        let (status, msg) = if rng.bool() {
-            (
-                503,
-                "The service is temporarily unavailable. Please retry later.",
-            )
-        } else {
-            (504, "Gateway timeout.")
-        };
-        let mut r = Response::error(status, "serviceNotAvailable", msg);
-        if rng.bool() {
-            r.headers
-                .push(("Retry-After".into(), format!("0.{}", rng.u8(1..5))));
-        }
-        Some(r)
-    }
-
-    /// `POST /$batch`: up to 20 requests, `dependsOn` honoured (424 when a
-    /// prerequisite failed), per-request status and headers.
-    fn batch(&self, client: &str, version: &str, body: &[u8], base: &str) -> Response {
-        let Ok(doc) = serde_json::from_slice::<Value>(body) else {
-            return Response::error(400, "BadRequest", "Invalid batch payload format.");
-        };
-        let Some(requests) = doc.get("requests").and_then(Value::as_array) else {
-            return Response::error(
-                400,
-                "BadRequest",
-                "Invalid batch payload format: `requests` is required.",
-            );
-        };
-        if requests.len() > 20 {
-            return Response::error(
-                400,
-                "BadRequest",
-                "Number of requests inside batch exceeds the limit.",
-            );
-        }
-        let mut ids = std::collections::HashSet::new();
-        for r in requests {
-            let id = r
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_lowercase();
-            if id.is_empty() || r.get("method").is_none() || r.get("url").is_none() {
-                return Response::error(
-                    400,
-                    "BadRequest",
-                    "Every batch request needs `id`, `method` and `url`.",
-                );
-            }
-            if !ids.insert(id.clone()) {
-                return Response::error(
-                    400,
-                    "BadRequest",
-                    &format!("Batch request id '{id}' is used twice."),
-                );
-            }
-        }
-        let mut statuses: HashMap<String, u16> = HashMap::new();
-        let mut responses = Vec::new();
-        for r in requests {
-            let id = r["id"].as_str().unwrap_or_default().to_string();
-            let failed_dep = r
-                .get("dependsOn")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .any(|d| statuses.get(&d.to_lowercase()).is_none_or(|s| *s >= 400));
-            let resp = if failed_dep {
-                Response::error(
-                    424,
-                    "FailedDependency",
-                    "A request this request depends on failed.",
-                )
-            } else {
-                let method = r["method"].as_str().unwrap_or("GET").to_uppercase();
-                let url = r["url"].as_str().unwrap_or_default();
-                let full = url::Url::parse("http://batch.invalid/")
-                    .and_then(|b| b.join(url.trim_start_matches('/')));
-                match full {
-                    Ok(u) => {
-                        let query = u.query_pairs().into_owned().collect();
-                        let consistency =
-                            r.get("headers")
-                                .and_then(Value::as_object)
-                                .is_some_and(|h| {
-                                    h.iter().any(|(k, v)| {
-                                        k.eq_ignore_ascii_case("consistencylevel")
-                                            && v.as_str()
-                                                .is_some_and(|s| s.eq_ignore_ascii_case("eventual"))
-                                    })
-                                });
-                        self.one(
-                            client,
-                            &method,
-                            version,
-                            u.path(),
-                            query,
-                            consistency,
-                            r.get("body").cloned(),
-                            base,
-                        )
-                    }
-                    Err(_) => {
-                        Response::error(400, "BadRequest", &format!("Invalid request url `{url}`."))
-                    }
-                }
-            };
-            statuses.insert(id.to_lowercase(), resp.status);
-            let headers: serde_json::Map<String, Value> = resp
-                .headers
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
-            let mut item = json!({ "id": id, "status": resp.status, "headers": headers });
-            if let Some(b) = resp.body {
-                item["body"] = b;
-            }
-            responses.push(item);
-        }
-        Response::json(200, json!({ "responses": responses }))
-    }
 }
 
 /// `/v1.0/users` -> (`v1.0`, `/users`).
@@ -672,37 +339,6 @@ fn split_version(path: &str) -> Option<(&'static str, &str)> {
     } else {
         path.strip_prefix("/beta").map(|rest| ("beta", rest))
     }
-}
-
-/// Check a client assertion's shape and claims (the signature is not
-/// verified: the emulator holds no certificates).
-fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
-    let parts: Vec<&str> = jwt.split('.').collect();
-    if parts.len() != 3 {
-        return Err("not a JWT".into());
-    }
-    let decode = |p: &str| -> Result<Value, String> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .map_err(|_| "bad base64url".to_string())?;
-        serde_json::from_slice(&bytes).map_err(|_| "bad JSON".to_string())
-    };
-    let header = decode(parts[0])?;
-    let claims = decode(parts[1])?;
-    if !matches!(header["alg"].as_str(), Some("PS256" | "RS256")) {
-        return Err("alg must be PS256 or RS256".into());
-    }
-    if header.get("x5t#S256").is_none() && header.get("x5t").is_none() {
-        return Err("the header carries no certificate thumbprint".into());
-    }
-    if claims["iss"].as_str() != Some(client_id) || claims["sub"].as_str() != Some(client_id) {
-        return Err("iss and sub must be the client id".into());
-    }
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if claims["exp"].as_i64().is_none_or(|e| e < now) {
-        return Err("the assertion is expired".into());
-    }
-    Ok(())
 }
 
 fn to_axum(r: Response) -> AxumResponse {

@@ -1,4 +1,4 @@
-//! The emulator's tenant: seeded from a snapshot, changed by the Teams
+//! The emulator's tenant state ([`TenantState`]): seeded from a snapshot, changed by the Teams
 //! admin endpoints, persisted with `--state` after every acknowledged
 //! write, and served back as a snapshot.
 
@@ -37,7 +37,7 @@ pub enum OpKind {
     Unassign,
 }
 
-pub struct Tenant {
+pub struct TenantState {
     /// The snapshot text it was seeded from (kept to preserve unknown fields).
     pub original: String,
     /// Users as the snapshot holds them (all properties), in file order.
@@ -52,7 +52,7 @@ pub struct Tenant {
     pub operation_delay: Duration,
 }
 
-impl Tenant {
+impl TenantState {
     pub fn load(
         text: String,
         file: &str,
@@ -94,7 +94,7 @@ impl Tenant {
             .filter(|n| n.is_held())
             .filter_map(|n| n.target.clone())
             .collect();
-        Ok(Tenant {
+        Ok(TenantState {
             original: text,
             users_json,
             live,

@@ -231,3 +231,63 @@ mod tests {
         );
     }
 }
+
+/// Plan data: an E.164 number in JSON and its schema is its text (a plain
+/// string schema), and numbers sort in plans as their text does.
+impl E164 {
+    /// Compare as the texts `+digits` compare (not by length first, as
+    /// [`Ord`] does): `+12…` sorts before `+9…`.
+    pub fn cmp_text(&self, other: &E164) -> std::cmp::Ordering {
+        // The first min(len) digits decide; on a tie the shorter text is first.
+        let common = self.len.min(other.len);
+        let head = |n: &E164| n.digits / 10u64.pow(u32::from(n.len - common));
+        head(self).cmp(&head(other)).then(self.len.cmp(&other.len))
+    }
+}
+
+impl schemars::JsonSchema for E164 {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "E164".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        String::json_schema(generator)
+    }
+}
+
+#[cfg(test)]
+mod plan_data_tests {
+    use super::*;
+
+    #[test]
+    fn compares_as_text() {
+        let texts = [
+            "+12065551234",
+            "+4420712300",
+            "+442071230005",
+            "+44207123000",
+            "+99999999",
+            "+100000000",
+            "+0012345678",
+            "+00123456",
+        ];
+        for a in texts {
+            for b in texts {
+                let (na, nb) = (E164::parse(a).unwrap(), E164::parse(b).unwrap());
+                assert_eq!(na.cmp_text(&nb), a.cmp(b), "{a} vs {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn json_is_the_text_and_the_schema_a_string() {
+        let n = E164::parse("+442071230005").unwrap();
+        assert_eq!(serde_json::to_string(&n).unwrap(), "\"+442071230005\"");
+        let schema = serde_json::to_value(schemars::schema_for!(E164)).unwrap();
+        assert_eq!(schema["type"], "string");
+    }
+}

@@ -141,18 +141,16 @@ fn actions(d: &desired::DesiredUser, user: &crate::live::User) -> Vec<Action> {
     release.sort();
     release.dedup();
     for n in release {
-        out.push(Action::ReleaseNumber {
-            number: n.to_string(),
-        });
+        out.push(Action::ReleaseNumber { number: n });
     }
     if let Some(a) = &d.assign {
         out.push(Action::AssignNumber {
-            number: a.number.to_string(),
+            number: a.number,
             number_type: a.number_type,
             range: a.range.clone(),
             location_id: a.location_id.clone(),
         });
     }
-    out.sort_by(|a, b| a.order().cmp(&b.order()));
+    out.sort_by(Action::cmp_order);
     out
 }

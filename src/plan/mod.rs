@@ -7,9 +7,14 @@ mod diff;
 pub mod fingerprint;
 pub mod render;
 pub mod safety;
+pub mod schedule;
+
+use std::cmp::Ordering;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::numbers::E164;
 
 pub use crate::desired::Reason;
 pub use crate::issue::{Issue, IssueCode};
@@ -126,11 +131,11 @@ pub enum Action {
         from: String,
     },
     ReleaseNumber {
-        number: String,
+        number: E164,
     },
     #[serde(rename_all = "camelCase")]
     AssignNumber {
-        number: String,
+        number: E164,
         number_type: crate::numbers::NumberType,
         range: Option<String>,
         location_id: Option<String>,
@@ -138,15 +143,28 @@ pub enum Action {
 }
 
 impl Action {
-    /// Sort key: policy actions by type, then releases, then assignments.
-    pub fn order(&self) -> (u8, &str) {
-        match self {
-            Action::AssignPolicy { policy_type, .. } | Action::RemovePolicy { policy_type, .. } => {
-                (0, policy_type)
-            }
-            Action::ReleaseNumber { number } => (1, number),
-            Action::AssignNumber { number, .. } => (2, number),
-        }
+    /// Sort order: policy actions by type, then releases, then assignments;
+    /// numbers by their text, as the plan shows them.
+    pub fn cmp_order(&self, other: &Action) -> Ordering {
+        use Action::*;
+        let rank = |a: &Action| match a {
+            AssignPolicy { .. } | RemovePolicy { .. } => 0u8,
+            ReleaseNumber { .. } => 1,
+            AssignNumber { .. } => 2,
+        };
+        rank(self)
+            .cmp(&rank(other))
+            .then_with(|| match (self, other) {
+                (
+                    AssignPolicy { policy_type: a, .. } | RemovePolicy { policy_type: a, .. },
+                    AssignPolicy { policy_type: b, .. } | RemovePolicy { policy_type: b, .. },
+                ) => a.cmp(b),
+                (
+                    ReleaseNumber { number: a } | AssignNumber { number: a, .. },
+                    ReleaseNumber { number: b } | AssignNumber { number: b, .. },
+                ) => a.cmp_text(b),
+                _ => Ordering::Equal,
+            })
     }
 }
 
@@ -244,5 +262,91 @@ pub(crate) fn test_plan(changes: Vec<Change>) -> Plan {
         unmatched: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numbers::NumberType;
+
+    fn numbered(numbers: &[&str]) -> Plan {
+        let mut actions: Vec<Action> = numbers
+            .iter()
+            .map(|n| Action::ReleaseNumber {
+                number: E164::parse(n).unwrap(),
+            })
+            .collect();
+        actions.push(Action::AssignNumber {
+            number: E164::parse("+442071230005").unwrap(),
+            number_type: NumberType::DirectRouting,
+            range: None,
+            location_id: None,
+        });
+        test_plan(vec![Change {
+            user: UserRef {
+                id: "u1".into(),
+                upn: "u1@x".into(),
+                display_name: None,
+            },
+            persona: None,
+            reason: Reason::Leaver,
+            cause: None,
+            live_fingerprint: String::new(),
+            actions,
+        }])
+    }
+
+    #[test]
+    fn numbers_round_trip_as_their_text() {
+        let plan = numbered(&["+4420712300"]);
+        let json = plan.to_json();
+        assert!(json.contains("\"number\": \"+4420712300\""), "{json}");
+        assert!(json.contains("\"number\": \"+442071230005\""), "{json}");
+        assert_eq!(Plan::from_json(&json).unwrap(), plan);
+    }
+
+    #[test]
+    fn a_malformed_number_names_its_place() {
+        let json = numbered(&[])
+            .to_json()
+            .replace("+442071230005", "+44 20 7123");
+        let e = Plan::from_json(&json).unwrap_err();
+        assert!(e.path.starts_with("changes[0].actions[0]"), "{}", e.path);
+        assert!(
+            e.message.contains("invalid telephone number `+44 20 7123`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn numbers_sort_as_their_text() {
+        let n = |s: &str| Action::ReleaseNumber {
+            number: E164::parse(s).unwrap(),
+        };
+        let mut actions = vec![n("+99999999"), n("+100000000"), n("+1000000000")];
+        actions.push(Action::RemovePolicy {
+            policy_type: "TeamsMeetingPolicy".into(),
+            from: "Old".into(),
+        });
+        actions.sort_by(Action::cmp_order);
+        let order: Vec<String> = actions
+            .iter()
+            .map(|a| match a {
+                Action::ReleaseNumber { number } => number.to_string(),
+                Action::RemovePolicy { policy_type, .. } => policy_type.clone(),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "TeamsMeetingPolicy",
+                "+100000000",
+                "+1000000000",
+                "+99999999"
+            ]
+        );
     }
 }

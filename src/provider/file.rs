@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Outcome, Provider, ProviderError};
-use crate::apply::schedule::Write;
 use crate::live::LiveState;
-use crate::numbers::E164;
+use crate::plan::schedule::Step;
 use crate::snapshot;
 
 pub struct FileProvider {
@@ -63,13 +62,13 @@ impl Provider for FileProvider {
         self.load().cloned()
     }
 
-    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
+    fn execute(&mut self, writes: &[Step]) -> Vec<Outcome> {
         let live = match self.load() {
             Ok(l) => Arc::make_mut(l),
             Err(e) => {
                 return writes
                     .iter()
-                    .flat_map(Write::user_ids)
+                    .flat_map(Step::user_ids)
                     .map(|u| Outcome::failed(&u, e.to_string()))
                     .collect();
             }
@@ -90,8 +89,10 @@ impl Provider for FileProvider {
         let (Some(original), Some(live)) = (&self.original, &self.live) else {
             return Ok(());
         };
-        let text =
-            snapshot::patch(original, live).map_err(|e| ProviderError::Other(e.to_string()))?;
+        let text = snapshot::patch(original, live).map_err(|source| ProviderError::Patch {
+            file: self.path.display().to_string(),
+            source,
+        })?;
         crate::files::write_atomic(&self.path, text.as_bytes(), |_| Ok(())).map_err(|source| {
             ProviderError::Write {
                 file: self.path.display().to_string(),
@@ -117,11 +118,11 @@ pub fn user_index(live: &LiveState) -> HashMap<String, usize> {
 pub fn apply_write(
     live: &mut LiveState,
     index: &HashMap<String, usize>,
-    w: &Write,
+    w: &Step,
     out: &mut Vec<Outcome>,
 ) {
     match w {
-        Write::AssignPolicy {
+        Step::AssignPolicy {
             policy_type,
             policy,
             user_ids,
@@ -149,7 +150,7 @@ pub fn apply_write(
                 }
             }
         }
-        Write::RemovePolicy {
+        Step::RemovePolicy {
             policy_type,
             user_ids,
         } => {
@@ -163,14 +164,8 @@ pub fn apply_write(
                 }
             }
         }
-        Write::ReleaseNumber { user_id, number } => {
-            let Ok(n) = E164::parse_lenient(number) else {
-                out.push(Outcome::failed(
-                    user_id,
-                    format!("`{number}` is not a telephone number"),
-                ));
-                return;
-            };
+        Step::ReleaseNumber { user_id, number } => {
+            let n = *number;
             match live.numbers.get(&n) {
                 Some(a) if a.target.as_deref() == Some(user_id.as_str()) => {
                     live.unassign_number(n);
@@ -185,19 +180,13 @@ pub fn apply_write(
                 )),
             }
         }
-        Write::AssignNumber {
+        Step::AssignNumber {
             user_id,
             number,
             number_type,
             location_id,
         } => {
-            let Ok(n) = E164::parse_lenient(number) else {
-                out.push(Outcome::failed(
-                    user_id,
-                    format!("`{number}` is not a telephone number"),
-                ));
-                return;
-            };
+            let n = *number;
             if !index.contains_key(user_id) {
                 out.push(Outcome::failed(
                     user_id,

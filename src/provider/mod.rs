@@ -1,6 +1,6 @@
 //! Providers: where the live state is read and where writes go.
 //!
-//! A provider fetches a [`LiveState`] and performs [`Write`]s, reporting an
+//! A provider fetches a [`LiveState`] and performs [`Step`]s, reporting an
 //! outcome per user so one failure never stops the rest. `commit` makes the
 //! writes durable where that is a separate step (the file provider's atomic
 //! rename).
@@ -8,10 +8,10 @@
 pub mod file;
 pub mod graph;
 
-use crate::apply::schedule::Write;
 use std::sync::Arc;
 
 use crate::live::LiveState;
+use crate::plan::schedule::Step;
 
 /// The result of one write for one user.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,8 +49,17 @@ pub enum ProviderError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Other(String),
+    /// The tenant snapshot could not be re-serialised with the changes.
+    #[error("{source}")]
+    Patch {
+        file: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Reading or writing through Microsoft Graph failed (typed: auth,
+    /// permission, throttling, transport, API answers).
+    #[error(transparent)]
+    Graph(#[from] graph::GraphError),
 }
 
 pub trait Provider {
@@ -62,7 +71,7 @@ pub trait Provider {
     fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError>;
 
     /// Perform independent writes; one outcome per (write, user).
-    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome>;
+    fn execute(&mut self, writes: &[Step]) -> Vec<Outcome>;
 
     /// Make the writes so far durable.
     fn commit(&mut self) -> Result<(), ProviderError>;

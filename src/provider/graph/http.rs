@@ -229,6 +229,7 @@ impl Api {
                 });
             }
             let (code, message) = error_parts(body.as_ref(), &text);
+            let request_id = request_id(&headers, body.as_ref());
             match status.as_u16() {
                 401 if !reauthed => {
                     // Expired or revoked token: get a new one, once.
@@ -260,6 +261,7 @@ impl Api {
                         route,
                         code,
                         message,
+                        request_id,
                     });
                 }
                 403 => {
@@ -269,6 +271,16 @@ impl Api {
                         code,
                         message,
                         permission,
+                        request_id,
+                    });
+                }
+                429 => {
+                    return Err(GraphError::Throttled {
+                        route,
+                        code,
+                        message,
+                        attempts: attempt,
+                        request_id,
                     });
                 }
                 s => {
@@ -278,6 +290,7 @@ impl Api {
                         code,
                         message,
                         attempts: attempt,
+                        request_id,
                     });
                 }
             }
@@ -343,6 +356,20 @@ fn error_parts(body: Option<&Value>, text: &str) -> (String, String) {
     }
 }
 
+/// Graph's id of the request (`request-id` header, else the error body's
+/// `innerError`), which Microsoft support asks for.
+fn request_id(headers: &HeaderMap, body: Option<&Value>) -> Option<String> {
+    headers
+        .get("request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            body.and_then(|b| b.pointer("/error/innerError/request-id"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+}
+
 /// The route of a URL, without host or query: safe to print.
 pub fn route_name(method: &Method, url: &str) -> String {
     let path = url::Url::parse(url)
@@ -359,12 +386,12 @@ fn path_below_version(url: &str) -> String {
         .strip_prefix("/v1.0")
         .or_else(|| path.strip_prefix("/beta"))
         .unwrap_or(&path);
-    crate::emulator::api::normalize_path(rest)
+    super::routes::normalize_path(rest)
 }
 
 /// The least-privileged application permission a route needs.
 pub fn permission_for(method: &Method, url: &str) -> String {
-    crate::emulator::api::route(method.as_str(), &path_below_version(url))
+    super::routes::route(method.as_str(), &path_below_version(url))
         .and_then(|(_, perms)| perms.first().map(|p| p.to_string()))
         .unwrap_or_else(|| "(see the README's permission table)".into())
 }
@@ -376,4 +403,38 @@ fn without_url(e: &reqwest::Error) -> String {
         s = s.replace(u.as_str(), u.path());
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_id_from_the_header_else_the_body() {
+        let body = serde_json::json!({ "error": { "code": "x", "innerError": { "request-id": "from-body" } } });
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            request_id(&headers, Some(&body)).as_deref(),
+            Some("from-body")
+        );
+        headers.insert("request-id", "from-header".parse().unwrap());
+        assert_eq!(
+            request_id(&headers, Some(&body)).as_deref(),
+            Some("from-header")
+        );
+        assert_eq!(request_id(&HeaderMap::new(), None), None);
+    }
+
+    #[test]
+    fn error_parts_read_graph_errors_and_keep_other_text_short() {
+        let body =
+            serde_json::json!({ "error": { "code": "Request_BadRequest", "message": "no" } });
+        assert_eq!(
+            error_parts(Some(&body), ""),
+            ("Request_BadRequest".to_string(), "no".to_string())
+        );
+        let long = "x".repeat(400);
+        let (code, message) = error_parts(None, &long);
+        assert_eq!((code.as_str(), message.len()), ("unknown", 300));
+    }
 }

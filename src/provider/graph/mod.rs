@@ -5,6 +5,7 @@
 mod auth;
 mod http;
 pub mod read;
+pub mod routes;
 mod write;
 
 use std::sync::Arc;
@@ -14,8 +15,8 @@ pub use auth::{Credential, Secret};
 pub use read::Wanted;
 
 use super::{Outcome, Provider, ProviderError};
-use crate::apply::schedule::Write;
 use crate::live::LiveState;
+use crate::plan::schedule::Step;
 
 pub const DEFAULT_ENDPOINT: &str = "https://graph.microsoft.com";
 pub const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -63,8 +64,12 @@ pub struct Connection {
     pub settings: Settings,
 }
 
+/// What went wrong talking to Graph, typed by who refused and why. Every
+/// answer Graph gave carries its `request-id` (for Microsoft support) when
+/// it sent one; the messages name the route, never the host or query.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphError {
+    /// The identity platform refused the credentials.
     #[error(
         "the identity platform refused the credentials ({code}): {description}\nhint: {}",
         auth_hint(code)
@@ -77,6 +82,7 @@ pub enum GraphError {
         route: String,
         code: String,
         message: String,
+        request_id: Option<String>,
     },
     #[error(
         "Graph refused `{route}` (403 {code}): {message}\nhint: grant the app registration the application permission `{permission}` and give admin consent (see the README)"
@@ -86,14 +92,26 @@ pub enum GraphError {
         code: String,
         message: String,
         permission: String,
+        request_id: Option<String>,
     },
-    #[error("Graph answered `{route}` with {status} {code}: {message}{}", if *attempts > 1 { format!(" (after {attempts} attempts)") } else { String::new() })]
+    /// Still throttled (429) when the throttle budget ran out.
+    #[error("Graph answered `{route}` with 429 {code}: {message}{}", after_attempts(*attempts))]
+    Throttled {
+        route: String,
+        code: String,
+        message: String,
+        attempts: u32,
+        request_id: Option<String>,
+    },
+    /// Any other answer that is not a success and not retried (or no longer).
+    #[error("Graph answered `{route}` with {status} {code}: {message}{}", after_attempts(*attempts))]
     Api {
         route: String,
         status: u16,
         code: String,
         message: String,
         attempts: u32,
+        request_id: Option<String>,
     },
     #[error("`{route}` timed out")]
     Timeout { route: String },
@@ -107,6 +125,14 @@ pub enum GraphError {
     Config(String),
 }
 
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
+}
+
 fn auth_hint(code: &str) -> &'static str {
     match code {
         "invalid_client" => {
@@ -118,12 +144,6 @@ fn auth_hint(code: &str) -> &'static str {
         "invalid_request" => "check `tenant-id`",
         "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
         _ => "check `tenant-id`, `client-id` and the credential of the provider",
-    }
-}
-
-impl From<GraphError> for ProviderError {
-    fn from(e: GraphError) -> Self {
-        ProviderError::Other(e.to_string())
     }
 }
 
@@ -222,7 +242,7 @@ impl Provider for GraphProvider {
         Ok(live)
     }
 
-    fn execute(&mut self, writes: &[Write]) -> Vec<Outcome> {
+    fn execute(&mut self, writes: &[Step]) -> Vec<Outcome> {
         if writes.is_empty() {
             return Vec::new();
         }
@@ -234,7 +254,7 @@ impl Provider for GraphProvider {
                     let msg = e.to_string();
                     return writes
                         .iter()
-                        .flat_map(Write::user_ids)
+                        .flat_map(Step::user_ids)
                         .map(|u| Outcome::failed(&u, msg.clone()))
                         .collect();
                 }
@@ -246,5 +266,55 @@ impl Provider for GraphProvider {
 
     fn commit(&mut self) -> Result<(), ProviderError> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttled_reads_as_any_other_answer() {
+        let throttled = GraphError::Throttled {
+            route: "GET /users".into(),
+            code: "TooManyRequests".into(),
+            message: "Please retry again later.".into(),
+            attempts: 3,
+            request_id: Some("r1".into()),
+        };
+        let api = GraphError::Api {
+            route: "GET /users".into(),
+            status: 429,
+            code: "TooManyRequests".into(),
+            message: "Please retry again later.".into(),
+            attempts: 3,
+            request_id: None,
+        };
+        assert_eq!(throttled.to_string(), api.to_string());
+        assert_eq!(
+            api.to_string(),
+            "Graph answered `GET /users` with 429 TooManyRequests: Please retry again later. (after 3 attempts)"
+        );
+    }
+
+    #[test]
+    fn provider_errors_print_the_graph_error_unchanged() {
+        let e = GraphError::Forbidden {
+            route: "GET /users".into(),
+            code: "Authorization_RequestDenied".into(),
+            message: "Insufficient privileges.".into(),
+            permission: "User.Read.All".into(),
+            request_id: None,
+        };
+        let text = e.to_string();
+        let p = ProviderError::from(e);
+        assert!(matches!(
+            p,
+            ProviderError::Graph(GraphError::Forbidden { .. })
+        ));
+        assert_eq!(p.to_string(), text);
+        assert!(
+            text.contains("grant the app registration the application permission `User.Read.All`")
+        );
     }
 }

@@ -14,12 +14,12 @@ use tokio::task::JoinSet;
 use super::GraphError;
 use super::http::{Api, Retry};
 use super::read::{unwrap_single, urlencode};
-use crate::apply::schedule::Write;
 use crate::live::LiveState;
 use crate::numbers::{E164, NumberType};
+use crate::plan::schedule::Step;
 use crate::provider::Outcome;
 
-pub async fn execute(api: Arc<Api>, live: Arc<LiveState>, writes: &[Write]) -> Vec<Outcome> {
+pub async fn execute(api: Arc<Api>, live: Arc<LiveState>, writes: &[Step]) -> Vec<Outcome> {
     let mut tasks: JoinSet<Vec<Outcome>> = JoinSet::new();
     for w in writes.iter().cloned() {
         let (api, live) = (api.clone(), live.clone());
@@ -35,9 +35,9 @@ pub async fn execute(api: Arc<Api>, live: Arc<LiveState>, writes: &[Write]) -> V
     out
 }
 
-async fn one(api: &Api, live: &LiveState, w: Write) -> Vec<Outcome> {
+async fn one(api: &Api, live: &LiveState, w: Step) -> Vec<Outcome> {
     match w {
-        Write::AssignPolicy {
+        Step::AssignPolicy {
             policy_type,
             policy,
             user_ids,
@@ -62,7 +62,7 @@ async fn one(api: &Api, live: &LiveState, w: Write) -> Vec<Outcome> {
             )
             .await
         }
-        Write::RemovePolicy {
+        Step::RemovePolicy {
             policy_type,
             user_ids,
         } => {
@@ -78,16 +78,16 @@ async fn one(api: &Api, live: &LiveState, w: Write) -> Vec<Outcome> {
             )
             .await
         }
-        Write::ReleaseNumber { user_id, number } => {
-            let t = E164::parse_lenient(&number)
-                .ok()
-                .and_then(|n| live.numbers.get(&n))
+        Step::ReleaseNumber { user_id, number } => {
+            let t = live
+                .numbers
+                .get(&number)
                 .and_then(|a| a.number_type)
                 .unwrap_or(NumberType::DirectRouting);
             let body = json!({ "telephoneNumber": number, "numberType": t.graph_name() });
-            vec![number_op(api, "unassignNumber", &user_id, &number, body, false).await]
+            vec![number_op(api, "unassignNumber", &user_id, number, body, false).await]
         }
-        Write::AssignNumber {
+        Step::AssignNumber {
             user_id,
             number,
             number_type,
@@ -97,7 +97,7 @@ async fn one(api: &Api, live: &LiveState, w: Write) -> Vec<Outcome> {
             if let Some(l) = location_id {
                 body["locationId"] = Value::String(l);
             }
-            vec![number_op(api, "assignNumber", &user_id, &number, body, true).await]
+            vec![number_op(api, "assignNumber", &user_id, number, body, true).await]
         }
     }
 }
@@ -133,7 +133,7 @@ async fn number_op(
     api: &Api,
     action: &str,
     user: &str,
-    number: &str,
+    number: E164,
     body: Value,
     assign: bool,
 ) -> Outcome {
@@ -170,7 +170,7 @@ async fn number_op(
 }
 
 /// Who holds a number now (`None`: nobody).
-async fn number_state(api: &Api, number: &str) -> Result<Option<String>, GraphError> {
+async fn number_state(api: &Api, number: E164) -> Result<Option<String>, GraphError> {
     let filter = urlencode(&format!("telephoneNumber eq '{number}'"));
     let v = api
         .get(

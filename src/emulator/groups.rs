@@ -1,0 +1,121 @@
+//! Groups and membership: `/groups`, transitive members of a group and the
+//! transitive groups of a user (with the advanced-query rules for OData
+//! casts). Read-only: roster never changes groups.
+
+use serde_json::{Value, json};
+
+use super::api::{Request, Response, filter, needs_advanced, page, selection, top};
+use super::odata;
+use super::state::TenantState;
+
+pub(super) fn group_json(g: &crate::live::Group) -> Value {
+    json!({ "@odata.type": "#microsoft.graph.group", "id": g.id, "displayName": g.display_name })
+}
+
+pub(super) fn member_of(t: &TenantState, req: &Request<'_>, id: &str, rest: &[&str]) -> Response {
+    if !rest.is_empty()
+        && let Some(e) = needs_advanced(req, "An OData cast on transitiveMemberOf")
+    {
+        return e;
+    }
+    let Some(u) = t
+        .live
+        .users
+        .iter()
+        .find(|u| u.id == id || u.upn.eq_ignore_ascii_case(id))
+    else {
+        return Response::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
+    };
+    let items = u
+        .groups
+        .iter()
+        .map(|&g| group_json(&t.live.groups[g as usize]))
+        .collect();
+    match top(req, 100, 999) {
+        Ok(size) => page(req, items, size, "directoryObjects"),
+        Err(e) => e,
+    }
+}
+
+pub(super) fn list_groups(t: &TenantState, req: &Request<'_>) -> Response {
+    let terms = match filter(req) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    let items = t
+        .live
+        .groups
+        .iter()
+        .map(group_json)
+        .filter(|g| odata::matches(g, &terms))
+        .collect();
+    match top(req, 100, 999) {
+        Ok(size) => page(req, items, size, "groups"),
+        Err(e) => e,
+    }
+}
+
+pub(super) fn group_members(
+    t: &TenantState,
+    req: &Request<'_>,
+    id: &str,
+    rest: &[&str],
+) -> Response {
+    let users_only = !rest.is_empty();
+    if users_only && let Some(e) = needs_advanced(req, "An OData cast on transitiveMembers") {
+        return e;
+    }
+    let Some(gi) = t.live.groups.iter().position(|g| g.id == id) else {
+        return Response::error(
+            404,
+            "Request_ResourceNotFound",
+            &format!(
+                "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+            ),
+        );
+    };
+    let fields = match selection(req) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    let gi = gi as u32;
+    let mut items: Vec<Value> = t
+        .live
+        .users
+        .iter()
+        .filter(|u| u.groups.binary_search(&gi).is_ok())
+        .filter_map(|u| t.users_json.iter().find(|j| j["id"] == u.id.as_str()))
+        .map(|j| {
+            let mut v = odata::select(j, fields.as_deref());
+            v["@odata.type"] = json!("#microsoft.graph.user");
+            v
+        })
+        .collect();
+    if !users_only {
+        // Nested groups are transitive members too.
+        let mut stack = vec![id.to_string()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(g) = stack.pop() {
+            if let Some(grp) = t.live.groups.iter().find(|x| x.id == g) {
+                for m in &grp.members {
+                    if let Some(child) = t.live.groups.iter().find(|x| &x.id == m)
+                        && seen.insert(child.id.clone())
+                    {
+                        items.push(group_json(child));
+                        stack.push(child.id.clone());
+                    }
+                }
+            }
+        }
+    }
+    match top(req, 100, 999) {
+        Ok(size) => page(req, items, size, "directoryObjects"),
+        Err(e) => e,
+    }
+}
