@@ -169,7 +169,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
                 .map_err(refused)?;
             let live = provider.fetch()?;
-            apply::gate::check_live(&plan, &live).map_err(refused)?;
+            apply::gate::check_live(&plan, &loaded.manifest, &live).map_err(refused)?;
             plan
         }
         None => {
