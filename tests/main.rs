@@ -18,6 +18,7 @@ mod manifest_fuzz;
 mod plan_render;
 mod provider_contract;
 mod safety_files;
+mod safety_snapshot_input;
 mod safety_tamper;
 mod schema_fresh;
 mod workflows;
