@@ -28,3 +28,4 @@ pub mod plan;
 pub mod provider;
 pub mod rules;
 pub mod snapshot;
+pub mod state;

@@ -562,7 +562,12 @@ proptest! {
     #[test]
     fn an_honest_plan_passes_the_saved_plan_check(s in scenario()) {
         let c = build(&s);
-        let verdict = roster::apply::verify::check_faithful(&c.plan, &c.manifest, &c.live);
+        let verdict = roster::apply::verify::check_faithful(
+            &c.plan,
+            &c.manifest,
+            &c.live,
+            &Default::default(),
+        );
         if c.plan.errors.is_empty() {
             prop_assert!(verdict.is_ok(), "{verdict:?}");
         } else {

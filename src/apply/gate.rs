@@ -161,12 +161,17 @@ pub fn check_origin(
 
 /// A saved plan's users must still be as they were when it was made, and
 /// the plan must be what roster plans for them now (see [`super::verify`]).
-pub fn check_live(plan: &Plan, manifest: &Manifest, live: &LiveState) -> Result<(), Refusal> {
+pub fn check_live(
+    plan: &Plan,
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &HashSet<E164>,
+) -> Result<(), Refusal> {
     let users = stale_users(plan, live);
     if !users.is_empty() {
         return Err(Refusal::Stale { users });
     }
-    super::verify::check_faithful(plan, manifest, live)
+    super::verify::check_faithful(plan, manifest, live, held_back)
 }
 
 /// Any plan, saved or fresh: no errors, and within the safety limits. Over

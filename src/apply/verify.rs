@@ -24,9 +24,15 @@ use crate::plan::{self, Action, Change, Meta, Plan};
 /// What differs, per user (UPN, or `summary` for the plan as a whole).
 pub type Differences = Vec<(String, String)>;
 
-/// Refuse a saved plan that is not what roster would plan now.
-pub fn check_faithful(plan: &Plan, manifest: &Manifest, live: &LiveState) -> Result<(), Refusal> {
-    let state = desired::compute(manifest, live);
+/// Refuse a saved plan that is not what roster would plan now, with the
+/// `held_back` (quarantined) numbers out of allocation.
+pub fn check_faithful(
+    plan: &Plan,
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &HashSet<E164>,
+) -> Result<(), Refusal> {
+    let state = desired::compute_with(manifest, live, held_back);
     let meta = Meta {
         created_at: String::new(),
         digest: plan.config.digest.clone(),
@@ -41,7 +47,7 @@ pub fn check_faithful(plan: &Plan, manifest: &Manifest, live: &LiveState) -> Res
             first: first.message.clone(),
         });
     }
-    let differences = differences(plan, &fresh, manifest, live);
+    let differences = differences(plan, &fresh, manifest, live, held_back);
     if differences.is_empty() {
         Ok(())
     } else {
@@ -55,6 +61,7 @@ pub fn differences(
     fresh: &Plan,
     manifest: &Manifest,
     live: &LiveState,
+    held_back: &HashSet<E164>,
 ) -> Differences {
     let mut out = Vec::new();
     let mut recounted = plan.clone();
@@ -92,7 +99,13 @@ pub fn differences(
             out.push((who, "roster would not change this user now".into()));
             continue;
         };
-        compare_change(c, f, manifest, live, &released, &mut why);
+        let numbers = Numbers {
+            manifest,
+            live,
+            released: &released,
+            held_back,
+        };
+        compare_change(c, f, &numbers, &mut why);
         for a in &c.actions {
             if let Action::AssignNumber { number, .. } = a
                 && let Some(other) = given.insert(*number, c.user.upn.as_str())
@@ -105,14 +118,15 @@ pub fn differences(
     out
 }
 
-fn compare_change(
-    c: &Change,
-    f: &Change,
-    manifest: &Manifest,
-    live: &LiveState,
-    released: &HashSet<E164>,
-    why: &mut Vec<String>,
-) {
+/// What decides whether a number could have been allocated.
+struct Numbers<'a> {
+    manifest: &'a Manifest,
+    live: &'a LiveState,
+    released: &'a HashSet<E164>,
+    held_back: &'a HashSet<E164>,
+}
+
+fn compare_change(c: &Change, f: &Change, numbers: &Numbers<'_>, why: &mut Vec<String>) {
     if c.user.upn != f.user.upn {
         why.push(format!(
             "the plan names the user `{}`, the tenant `{}`",
@@ -158,7 +172,7 @@ fn compare_change(
         (None, Some(b)) => why.push(format!("`{}` is missing", describe(&b))),
         (Some(a), Some(b)) if a == b => {}
         (Some(a), Some(b)) => {
-            if let Err(e) = could_allocate(&a, &b, c, manifest, live, released) {
+            if let Err(e) = could_allocate(&a, &b, c, numbers) {
                 why.push(format!("`{}` {e}", describe(&a)));
             }
         }
@@ -171,14 +185,13 @@ fn name(p: Option<&str>) -> String {
 
 /// Whether `a` (the plan's number for the user of `c`) is one roster could
 /// have picked, when roster now picks `b`.
-fn could_allocate(
-    a: &Action,
-    b: &Action,
-    c: &Change,
-    manifest: &Manifest,
-    live: &LiveState,
-    released: &HashSet<E164>,
-) -> Result<(), String> {
+fn could_allocate(a: &Action, b: &Action, c: &Change, numbers: &Numbers<'_>) -> Result<(), String> {
+    let Numbers {
+        manifest,
+        live,
+        released,
+        held_back,
+    } = *numbers;
     let Action::AssignNumber {
         number,
         number_type,
@@ -229,6 +242,9 @@ fn could_allocate(
         .any(|u| u.number.as_ref().is_some_and(|n| n.value == *number))
     {
         return Err("is pinned to a user".into());
+    }
+    if held_back.contains(number) {
+        return Err("is in quarantine".into());
     }
     let entry = live.numbers.get(number);
     if r.kind.needs_inventory() && !entry.is_some_and(|e| e.can_assign_to_user()) {

@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod plan;
 mod reconcile;
+mod state;
 mod validate;
 
 use std::io::IsTerminal;
