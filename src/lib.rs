@@ -14,10 +14,11 @@
 pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod config_dir;
 pub mod desired;
 pub mod emulator;
 pub mod files;
-pub mod fmt;
+pub mod format;
 pub mod gitops;
 pub mod live;
 pub mod manifest;

@@ -367,7 +367,7 @@ fn condition_key(c: &Condition) -> String {
                         format!("{}:{:?}", o.value.keyword(), fold(s))
                     }
                     // Case matters inside a pattern (`\d` is not `\D`).
-                    Op::Matches(p) => format!("matches:{:?}", p.trim()),
+                    Op::Matches(p) => format!("matches:{:?}", p.source().trim()),
                     Op::Exists(b) => format!("exists:{b}"),
                 })
                 .collect();

@@ -11,6 +11,7 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 mod items;
 
 use super::diag::{Diagnostic, Diagnostics};
+use super::keys::Item;
 use super::lower;
 use super::model::*;
 use super::source::{FileId, Span, Spanned};
@@ -143,7 +144,7 @@ impl Ctx<'_> {
             }
             other => {
                 let span = self.name_span(node);
-                lower::unknown(self.diags, "item", other, span, lower::TOP_LEVEL_ITEMS)
+                lower::unknown(self.diags, "item", other, span, &Item::File.kdl_children())
             }
         }
     }

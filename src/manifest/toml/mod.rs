@@ -8,6 +8,7 @@ use toml::de::{DeTable, DeValue};
 mod items;
 
 use super::diag::{Diagnostic, Diagnostics};
+use super::keys::Item;
 use super::lower;
 use super::model::*;
 use super::source::{FileId, Span, Spanned};
@@ -80,7 +81,7 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
                     }
                 }
             }
-            other => lower::unknown(cx.diags, "item", other, kspan, lower::TOP_LEVEL_ITEMS),
+            other => lower::unknown(cx.diags, "item", other, kspan, &Item::File.toml_keys()),
         }
     }
 }

@@ -18,6 +18,7 @@ mod value;
 use toml_edit::{DocumentMut, Item, Key, Table, Value};
 
 use super::{FmtError, line_col};
+use crate::manifest::keys;
 use value::{Line, key_path, lines, raw, render, trailing};
 
 pub fn format(text: &str) -> Result<String, FmtError> {
@@ -84,34 +85,27 @@ impl Ctx {
         }
     }
 
-    /// Keys in the order the manifest language writes them.
-    fn keys(self) -> &'static [&'static str] {
+    /// The manifest item a table of this kind is.
+    fn item(self) -> Option<keys::Item> {
         match self {
-            Ctx::Tenant => &["name", "provider", "scope", "leavers", "safety", "paused"],
-            Ctx::Provider => crate::manifest::PROVIDER_PROPERTIES,
-            Ctx::Leavers => &["release-number", "reset-policies"],
-            Ctx::Safety => &["max-changed-users", "max-changed-percent"],
-            Ctx::Range => &["type", "location", "blocks", "reserve"],
-            Ctx::Persona => &["description", "number", "policies"],
-            Ctx::Rule => &["name", "persona", "description", "when"],
-            Ctx::User => &["persona", "number", "ignore"],
-            Ctx::Operators => &[
-                "equals",
-                "starts-with",
-                "ends-with",
-                "contains",
-                "matches",
-                "exists",
-            ],
-            _ => &[],
+            Ctx::Tenant => Some(keys::Item::Tenant),
+            Ctx::Provider => Some(keys::Item::Provider),
+            Ctx::Leavers => Some(keys::Item::Leavers),
+            Ctx::Safety => Some(keys::Item::Safety),
+            Ctx::Range => Some(keys::Item::Range),
+            Ctx::Persona => Some(keys::Item::Persona),
+            Ctx::Rule => Some(keys::Item::Rule),
+            Ctx::User => Some(keys::Item::User),
+            Ctx::Operators => Some(keys::Item::Operators),
+            Ctx::Root | Ctx::Ranges | Ctx::Personas | Ctx::Users | Ctx::Conditions | Ctx::Other => {
+                None
+            }
         }
     }
 
-    /// Position of a key: known ones first, in order; others after them,
-    /// as written (the sort is stable).
-    fn rank(self, key: &str) -> usize {
-        let keys = self.keys();
-        keys.iter().position(|k| *k == key).unwrap_or(keys.len())
+    /// Keys in the order the canonical layout writes them.
+    fn keys(self) -> Vec<&'static str> {
+        self.item().map(keys::Item::toml_order).unwrap_or_default()
     }
 
     fn at(self, keys: &[&Key]) -> Ctx {
@@ -138,7 +132,10 @@ fn sort_level<'t>(values: Vec<KeyValue<'t>>, ctx: Ctx, depth: usize) -> Vec<KeyV
             _ => groups.push((k, vec![v])),
         }
     }
-    groups.sort_by_key(|(k, _)| ctx.rank(k));
+    // Known keys first, in order; others after them, as written (the sort
+    // is stable).
+    let known = ctx.keys();
+    groups.sort_by_key(|(k, _)| known.iter().position(|x| x == k).unwrap_or(known.len()));
     groups
         .into_iter()
         .flat_map(|(k, g)| {

@@ -18,6 +18,7 @@ mod syntax;
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use super::{FmtError, comment_fingerprint, line_col};
+use crate::manifest::keys::Item;
 use print::Printer;
 use syntax::{Entry, Node, Parser};
 
@@ -130,18 +131,24 @@ impl Ctx {
         }
     }
 
-    /// Properties in the order the manifest language writes them.
-    fn properties(self) -> &'static [&'static str] {
+    /// The manifest item a node of this kind is.
+    fn item(self) -> Option<Item> {
         match self {
-            Ctx::Range => &["type", "location"],
-            Ctx::Rule => &["persona"],
-            Ctx::User => &["persona", "number", "ignore"],
-            Ctx::Provider => crate::manifest::PROVIDER_PROPERTIES.split_at(1).1,
-            Ctx::Leavers => &["release-number", "reset-policies"],
-            Ctx::Safety => &["max-changed-users", "max-changed-percent"],
-            Ctx::Condition => crate::manifest::OPERATORS,
-            _ => &[],
+            Ctx::Tenant => Some(Item::Tenant),
+            Ctx::Range => Some(Item::Range),
+            Ctx::Rule => Some(Item::Rule),
+            Ctx::User => Some(Item::User),
+            Ctx::Provider => Some(Item::Provider),
+            Ctx::Leavers => Some(Item::Leavers),
+            Ctx::Safety => Some(Item::Safety),
+            Ctx::Condition => Some(Item::Operators),
+            Ctx::Root | Ctx::Conditions | Ctx::Other => None,
         }
+    }
+
+    /// Properties in the order the manifest language writes them.
+    fn properties(self) -> Vec<&'static str> {
+        self.item().map(Item::kdl_properties).unwrap_or_default()
     }
 }
 
