@@ -14,6 +14,7 @@ mod gitops;
 mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;
+mod manifest_limits;
 mod plan_render;
 mod provider_contract;
 mod schema_fresh;

@@ -17,12 +17,16 @@ mod syntax;
 
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use super::{FmtError, comment_fingerprint, line_col};
+use super::{FmtError, comment_fingerprint, line_col, too_deep};
+use crate::manifest::depth;
 use crate::manifest::keys::Item;
 use print::Printer;
 use syntax::{Entry, Node, Parser};
 
 pub fn format(text: &str) -> Result<String, FmtError> {
+    if let Some(at) = depth::kdl_too_deep(text) {
+        return Err(too_deep("KDL", text, at));
+    }
     let doc = KdlDocument::parse(text).map_err(|e| syntax_error(text, &e))?;
     let mut tree = Parser::new(text)
         .and_then(Parser::document)

@@ -17,15 +17,22 @@ mod value;
 
 use toml_edit::{DocumentMut, Item, Key, Table, Value};
 
-use super::{FmtError, line_col};
-use crate::manifest::keys;
+use super::{FmtError, line_col, too_deep};
+use crate::manifest::{depth, keys};
 use value::{Line, key_path, lines, raw, render, trailing};
 
 pub fn format(text: &str) -> Result<String, FmtError> {
+    if let Some(at) = depth::toml_too_deep(text) {
+        return Err(too_deep("TOML", text, at));
+    }
     let doc: DocumentMut = text.parse().map_err(|e| syntax_error(text, &e))?;
     let mut w = Writer::default();
     w.document(&doc);
-    let out = w.finish();
+    let mut out = w.finish();
+    // A byte-order mark stays, as in KDL: formatting changes layout only.
+    if text.starts_with('\u{FEFF}') {
+        out.insert(0, '\u{FEFF}');
+    }
     check::verify(text, &out)?;
     Ok(out)
 }

@@ -6,11 +6,12 @@
 use crate::catalog::{self, ATTRIBUTES, POLICY_TYPES};
 use crate::numbers::{E164, NumberType};
 
+use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
 use super::keys::{self, Item};
 use super::model::{Op, PolicySetting};
 use super::pattern::Pattern;
-use super::source::{Span, Spanned};
+use super::source::{FileId, Span, Spanned};
 
 pub fn unknown(diags: &mut Diagnostics, what: &str, name: &str, span: Span, known: &[&str]) {
     diags.push(
@@ -298,6 +299,18 @@ pub fn missing(diags: &mut Diagnostics, span: Span, what: &str, hint: &str) {
             .label(format!("needs {what}"))
             .help(hint.to_string()),
     );
+}
+
+/// A file nested deeper than [`depth::MAX_DEPTH`]: reported instead of
+/// parsing it, at the first place too deep.
+pub fn too_deep(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error("too-deep", Span::new(file, at..at + 1), depth::message())
+        .label("too deep")
+        .help(format!(
+            "a manifest may nest at most {} levels; flatten the conditions (an `any` of \
+             `all`s says what deeper nesting says)",
+            depth::MAX_DEPTH
+        ))
 }
 
 /// More than one `tenant` item in the config directory.

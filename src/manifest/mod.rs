@@ -7,6 +7,7 @@
 //! here touches the file system, the environment, git, the network or the
 //! clock.
 
+pub mod depth;
 pub mod diag;
 mod kdl;
 pub mod keys;
