@@ -435,6 +435,20 @@ mod tests {
     }
 
     #[test]
+    fn choices_are_what_the_lowering_reads() {
+        for t in NUMBER_TYPES {
+            assert!(
+                crate::numbers::NumberType::from_manifest(t).is_some(),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            Item::Provider.key("kind").map(|k| k.ty),
+            Some(PROVIDER_KIND)
+        );
+    }
+
+    #[test]
     fn operators_rank_in_order() {
         assert_eq!(operator_rank("starts-with"), 0);
         assert_eq!(operator_rank("exists"), 4);
