@@ -19,7 +19,7 @@ use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use super::{FmtError, comment_fingerprint, line_col, too_deep};
 use crate::manifest::depth;
-use crate::manifest::keys::Item;
+use crate::manifest::keys::{Item, Ty};
 use print::Printer;
 use syntax::{Entry, Node, Parser};
 
@@ -33,7 +33,7 @@ pub fn format(text: &str) -> Result<String, FmtError> {
         .map_err(|e| FmtError::Unsafe(format!("cannot follow the file's layout: {e}")))?;
     decode(&mut tree.nodes, doc.nodes()).map_err(FmtError::Unsafe)?;
     let mut p = Printer::default();
-    p.nodes(&tree.nodes, &tree.end, 0, Ctx::Root, false);
+    p.nodes(&tree.nodes, &tree.end, 0, Ctx::ROOT, false);
     let mut out = String::new();
     if text.starts_with('\u{FEFF}') {
         out.push('\u{FEFF}');
@@ -100,59 +100,40 @@ fn decode(nodes: &mut [Node], ast: &[KdlNode]) -> Result<(), String> {
 
 // ----- canonical order ------------------------------------------------------
 
-/// Where a node is, which decides the order of its properties.
+/// Where a node is, which decides the order of its properties. The shape
+/// (which node holds which item) comes from the key table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
-    Root,
-    Tenant,
-    Provider,
-    Leavers,
-    Safety,
-    Range,
-    Rule,
-    User,
+    /// A node that is a manifest item (the file itself at the root).
+    Item(Item),
     /// `when`, `scope`, `all`, `any`, `not`: holds conditions.
     Conditions,
-    /// `city "London"`, `officeLocation starts-with="UK-"`.
-    Condition,
     Other,
 }
 
 impl Ctx {
-    fn child(self, name: &str) -> Ctx {
-        match (self, name) {
-            (Ctx::Root, "tenant") => Ctx::Tenant,
-            (Ctx::Root, "range") => Ctx::Range,
-            (Ctx::Root, "rule") => Ctx::Rule,
-            (Ctx::Root, "user") => Ctx::User,
-            (Ctx::Tenant, "provider") => Ctx::Provider,
-            (Ctx::Tenant, "leavers") => Ctx::Leavers,
-            (Ctx::Tenant, "safety") => Ctx::Safety,
-            (Ctx::Tenant, "scope") | (Ctx::Rule, "when") => Ctx::Conditions,
-            (Ctx::Conditions, "all" | "any" | "not") => Ctx::Conditions,
-            (Ctx::Conditions, _) => Ctx::Condition,
-            _ => Ctx::Other,
-        }
-    }
+    const ROOT: Ctx = Ctx::Item(Item::File);
 
-    /// The manifest item a node of this kind is.
-    fn item(self) -> Option<Item> {
+    fn child(self, name: &str) -> Ctx {
         match self {
-            Ctx::Tenant => Some(Item::Tenant),
-            Ctx::Range => Some(Item::Range),
-            Ctx::Rule => Some(Item::Rule),
-            Ctx::User => Some(Item::User),
-            Ctx::Provider => Some(Item::Provider),
-            Ctx::Leavers => Some(Item::Leavers),
-            Ctx::Safety => Some(Item::Safety),
-            Ctx::Condition => Some(Item::Operators),
-            Ctx::Root | Ctx::Conditions | Ctx::Other => None,
+            Ctx::Item(item) => match item.kdl_child(name).map(|k| k.ty) {
+                Some(Ty::Conditions) => Ctx::Conditions,
+                Some(ty) => ty.item().map_or(Ctx::Other, Ctx::Item),
+                None => Ctx::Other,
+            },
+            Ctx::Conditions if matches!(name, "all" | "any" | "not") => Ctx::Conditions,
+            // `city "London"`, `officeLocation starts-with="UK-"`.
+            Ctx::Conditions => Ctx::Item(Item::Operators),
+            Ctx::Other => Ctx::Other,
         }
     }
 
     /// Properties in the order the manifest language writes them.
     fn properties(self) -> Vec<&'static str> {
-        self.item().map(Item::kdl_properties).unwrap_or_default()
+        match self {
+            Ctx::Item(item) => item.kdl_properties(),
+            Ctx::Conditions | Ctx::Other => Vec::new(),
+        }
     }
 }
 

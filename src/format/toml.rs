@@ -49,70 +49,46 @@ fn syntax_error(text: &str, e: &toml_edit::TomlError) -> FmtError {
 
 // ----- canonical order ------------------------------------------------------
 
-/// Where a table or value is, which decides the order of its keys.
+/// Where a table or value is, which decides the order of its keys. The
+/// shape (which key holds which item) comes from the key table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
+    /// The document: keys as written.
     Root,
-    Tenant,
-    Provider,
-    Leavers,
-    Safety,
-    Ranges,
-    Range,
-    Personas,
-    Persona,
-    Rule,
-    Users,
-    User,
+    /// A manifest item: its keys in canonical order.
+    Item(keys::Item),
+    /// Items by name (`[persona.NAME]`): the table of names.
+    Named(keys::Item),
     /// `when`, `scope`, `all`, `any`, `not`: conditions, in written order.
     Conditions,
-    /// `{ starts-with = "UK-" }`.
-    Operators,
     Other,
 }
 
 impl Ctx {
     fn child(self, key: &str) -> Ctx {
-        match (self, key) {
-            (Ctx::Root, "tenant") => Ctx::Tenant,
-            (Ctx::Root, "range") => Ctx::Ranges,
-            (Ctx::Root, "persona") => Ctx::Personas,
-            (Ctx::Root, "rule") => Ctx::Rule,
-            (Ctx::Root, "user") => Ctx::Users,
-            (Ctx::Ranges, _) => Ctx::Range,
-            (Ctx::Personas, _) => Ctx::Persona,
-            (Ctx::Users, _) => Ctx::User,
-            (Ctx::Tenant, "provider") => Ctx::Provider,
-            (Ctx::Tenant, "leavers") => Ctx::Leavers,
-            (Ctx::Tenant, "safety") => Ctx::Safety,
-            (Ctx::Tenant, "scope") | (Ctx::Rule, "when") => Ctx::Conditions,
-            (Ctx::Conditions, "all" | "any" | "not") => Ctx::Conditions,
-            (Ctx::Conditions, _) => Ctx::Operators,
-            _ => Ctx::Other,
-        }
-    }
-
-    /// The manifest item a table of this kind is.
-    fn item(self) -> Option<keys::Item> {
+        let within = |item: keys::Item| match item.key(key).map(|k| k.ty) {
+            Some(keys::Ty::Conditions) => Ctx::Conditions,
+            Some(keys::Ty::Named(i)) => Ctx::Named(i),
+            Some(ty) => ty.item().map_or(Ctx::Other, Ctx::Item),
+            None => Ctx::Other,
+        };
         match self {
-            Ctx::Tenant => Some(keys::Item::Tenant),
-            Ctx::Provider => Some(keys::Item::Provider),
-            Ctx::Leavers => Some(keys::Item::Leavers),
-            Ctx::Safety => Some(keys::Item::Safety),
-            Ctx::Range => Some(keys::Item::Range),
-            Ctx::Persona => Some(keys::Item::Persona),
-            Ctx::Rule => Some(keys::Item::Rule),
-            Ctx::User => Some(keys::Item::User),
-            Ctx::Operators => Some(keys::Item::Operators),
-            Ctx::Root | Ctx::Ranges | Ctx::Personas | Ctx::Users | Ctx::Conditions | Ctx::Other => {
-                None
-            }
+            Ctx::Root => within(keys::Item::File),
+            Ctx::Item(item) => within(item),
+            Ctx::Named(item) => Ctx::Item(item),
+            Ctx::Conditions if matches!(key, "all" | "any" | "not") => Ctx::Conditions,
+            // `{ starts-with = "UK-" }`.
+            Ctx::Conditions => Ctx::Item(keys::Item::Operators),
+            Ctx::Other => Ctx::Other,
         }
     }
 
     /// Keys in the order the canonical layout writes them.
     fn keys(self) -> Vec<&'static str> {
-        self.item().map(keys::Item::toml_order).unwrap_or_default()
+        match self {
+            Ctx::Item(item) => item.toml_order(),
+            Ctx::Root | Ctx::Named(_) | Ctx::Conditions | Ctx::Other => Vec::new(),
+        }
     }
 
     fn at(self, keys: &[&Key]) -> Ctx {

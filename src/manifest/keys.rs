@@ -91,6 +91,16 @@ pub enum Ty {
     OneOrMany,
 }
 
+impl Ty {
+    /// The item the value is, or holds (by name or in order).
+    pub fn item(self) -> Option<Item> {
+        match self {
+            Ty::Table(item) | Ty::Named(item) | Ty::List(item) => Some(item),
+            _ => None,
+        }
+    }
+}
+
 const fn key(name: &'static str, ty: Ty, kdl: Kdl) -> Key {
     Key {
         name,
@@ -285,6 +295,13 @@ impl Item {
         self.keys().iter().find(|k| k.name == name)
     }
 
+    /// The key written as a KDL child node `name` (`when`, `block`).
+    pub fn kdl_child(self, name: &str) -> Option<&'static Key> {
+        self.keys()
+            .iter()
+            .find(|k| matches!(k.kdl, Child | Children(_)) && k.kdl_name() == name)
+    }
+
     /// What the schema calls the item's table.
     pub fn schema_name(self) -> &'static str {
         match self {
@@ -387,7 +404,7 @@ mod tests {
         let mut todo = vec![Item::File];
         while let Some(item) = todo.pop() {
             for k in item.keys() {
-                if let Ty::Table(i) | Ty::Named(i) | Ty::List(i) = k.ty {
+                if let Some(i) = k.ty.item() {
                     assert!(!reached.contains(&i), "{i:?} reached twice");
                     reached.push(i);
                     todo.push(i);
