@@ -14,11 +14,12 @@
 pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod config_dir;
 pub mod desired;
 pub mod emulator;
 pub mod explain;
 pub mod files;
-pub mod fmt;
+pub mod format;
 pub mod gitops;
 pub mod issue;
 pub mod live;

@@ -15,6 +15,8 @@ mod gitops;
 mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;
+mod manifest_limits;
+mod manifest_purity;
 mod plan_render;
 mod provider_contract;
 mod safety_files;

@@ -252,7 +252,7 @@ pub fn stderr_color() -> bool {
 
 /// Load the manifests; print diagnostics to stderr; fail on errors.
 pub fn load_valid(g: &Global) -> Result<Loaded> {
-    checked(manifest::load_dir(&g.config)?, "the manifests")
+    checked(crate::config_dir::load(&g.config)?, "the manifests")
 }
 
 /// Print the diagnostics of loaded manifests to stderr; fail on errors.
