@@ -15,7 +15,7 @@ use crate::plan::render::{Format, render};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
-use super::state::{DEFAULT_QUARANTINE, QuarantineRecorder, held_back, state_dir};
+use super::state::{QuarantineRecorder, held_back, state_dir};
 use crate::numbers::E164;
 use std::collections::HashSet;
 
@@ -229,7 +229,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     }
     let mut recorder = QuarantineRecorder {
         state: state_dir(g),
-        period: DEFAULT_QUARANTINE,
+        period: loaded.manifest.settings().numbers.quarantine,
     };
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
     if let Some(path) = &args.report {

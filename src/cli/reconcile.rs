@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::plan::{load_config, make_plan, now};
-use super::state::{DEFAULT_QUARANTINE, QuarantineRecorder, held_back, state_dir};
+use super::state::{QuarantineRecorder, held_back, state_dir};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
 
@@ -106,7 +106,7 @@ fn round(g: &Global, batch: usize) -> Result<Round> {
     }
     let mut recorder = QuarantineRecorder {
         state: state_dir(g),
-        period: DEFAULT_QUARANTINE,
+        period: loaded.manifest.settings().numbers.quarantine,
     };
     let report = apply::execute_recorded(
         &plan,

@@ -9,10 +9,6 @@ use super::{Global, Result};
 use crate::numbers::E164;
 use crate::state::StateDir;
 
-/// How long a released number stays out of allocation when the tenant
-/// settings do not say.
-pub const DEFAULT_QUARANTINE: Duration = Duration::from_secs(7 * 24 * 3600);
-
 /// The state directory of this config: `.roster-state/` beside the
 /// manifests.
 pub fn state_dir(g: &Global) -> StateDir {
@@ -68,7 +64,8 @@ mod tests {
     fn later_is_now_plus_the_period() {
         let (now, later) = super::now_and_later(std::time::Duration::from_secs(0));
         assert_eq!(now, later);
-        let (now, later) = super::now_and_later(super::DEFAULT_QUARANTINE);
+        let (now, later) =
+            super::now_and_later(crate::manifest::NumberSettings::DEFAULT_QUARANTINE);
         assert!(later > now, "{now} < {later}");
         assert_eq!(now.len(), later.len());
     }

@@ -16,6 +16,7 @@ pub enum Item {
     Provider,
     Leavers,
     Safety,
+    Numbers,
     Range,
     Persona,
     Rule,
@@ -173,6 +174,8 @@ const TENANT: &[Key] = &[
         .doc("Which users roster manages (the condition language of `when`)."),
     key("leavers", Ty::Table(Item::Leavers), Child),
     key("safety", Ty::Table(Item::Safety), Child),
+    key("numbers", Ty::Table(Item::Numbers), Child)
+        .doc("How roster treats the numbers it releases."),
     key("paused", Ty::Bool, Child).doc("Reconcile loops plan but do not apply while paused."),
 ];
 
@@ -219,6 +222,10 @@ const SAFETY: &[Key] = &[
     key("max-changed-users", Ty::Integer { max: u32::MAX }, Property),
     key("max-changed-percent", Ty::Integer { max: 100 }, Property),
 ];
+
+const NUMBERS: &[Key] = &[key("quarantine", Ty::String, Property).doc(
+    "How long a number roster released stays out of allocation: a duration such as `7d` or `12h`, or `0` for none. Default `7d`.",
+)];
 
 const RANGE: &[Key] = &[
     key(
@@ -283,6 +290,7 @@ impl Item {
             Item::Provider => PROVIDER,
             Item::Leavers => LEAVERS,
             Item::Safety => SAFETY,
+            Item::Numbers => NUMBERS,
             Item::Range => RANGE,
             Item::Persona => PERSONA,
             Item::Rule => RULE,
@@ -310,6 +318,7 @@ impl Item {
             Item::Provider => "ProviderToml",
             Item::Leavers => "LeaversToml",
             Item::Safety => "SafetyToml",
+            Item::Numbers => "NumbersToml",
             Item::Range => "RangeToml",
             Item::Persona => "PersonaToml",
             Item::Rule => "RuleToml",
@@ -377,6 +386,7 @@ mod tests {
         Item::Provider,
         Item::Leavers,
         Item::Safety,
+        Item::Numbers,
         Item::Range,
         Item::Persona,
         Item::Rule,
@@ -422,7 +432,9 @@ mod tests {
         );
         assert_eq!(
             Item::Tenant.kdl_children(),
-            ["provider", "scope", "leavers", "safety", "paused"]
+            [
+                "provider", "scope", "leavers", "safety", "numbers", "paused"
+            ]
         );
         assert!(Item::Tenant.kdl_properties().is_empty());
         assert_eq!(Item::Range.kdl_properties(), ["type", "location"]);

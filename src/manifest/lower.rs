@@ -202,6 +202,26 @@ fn formatted_e164(text: &str) -> Option<E164> {
         .filter(|n| n.to_string() != text)
 }
 
+/// A quarantine period: a duration in humantime's words (`7d`, `12h`,
+/// `1w 2d`) or `0`.
+pub fn quarantine(diags: &mut Diagnostics, text: &str, span: Span) -> Option<std::time::Duration> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "invalid-duration",
+                    span,
+                    format!("`{text}` is not a duration"),
+                )
+                .label(e.to_string())
+                .help("write a duration such as `30d`, `12h` or `1w`, or `0` for no quarantine"),
+            );
+            None
+        }
+    }
+}
+
 pub fn number_type(diags: &mut Diagnostics, text: &str, span: Span) -> Option<NumberType> {
     let t = NumberType::from_manifest(text);
     if t.is_none() {

@@ -48,9 +48,30 @@ pub struct Tenant {
     pub scope: Option<Condition>,
     pub leavers: Leavers,
     pub safety: Safety,
+    pub numbers: NumberSettings,
     /// Reconcile loops plan but do not apply while this is set.
     pub paused: bool,
     pub span: Span,
+}
+
+/// How roster treats the numbers it releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberSettings {
+    /// How long a released number stays out of allocation (zero: none).
+    pub quarantine: std::time::Duration,
+}
+
+impl NumberSettings {
+    pub const DEFAULT_QUARANTINE: std::time::Duration =
+        std::time::Duration::from_secs(7 * 24 * 3600);
+}
+
+impl Default for NumberSettings {
+    fn default() -> Self {
+        NumberSettings {
+            quarantine: Self::DEFAULT_QUARANTINE,
+        }
+    }
 }
 
 impl Default for Tenant {
@@ -61,6 +82,7 @@ impl Default for Tenant {
             scope: None,
             leavers: Leavers::default(),
             safety: Safety::default(),
+            numbers: NumberSettings::default(),
             paused: false,
             span: Span::default(),
         }

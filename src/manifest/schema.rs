@@ -201,6 +201,7 @@ mod tests {
             Item::Provider,
             Item::Leavers,
             Item::Safety,
+            Item::Numbers,
             Item::Range,
             Item::Persona,
             Item::Rule,

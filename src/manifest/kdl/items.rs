@@ -73,6 +73,17 @@ impl Ctx<'_> {
                         t.safety.max_changed_percent = Some(i as u32);
                     }
                 }
+                "numbers" => {
+                    self.no_args(child, "write `numbers quarantine=\"7d\"`");
+                    self.no_children(child);
+                    let p = self.props(child, &Item::Numbers.kdl_properties());
+                    if let Some(e) = p.get("quarantine")
+                        && let Some(s) = self.string(e, "`quarantine`")
+                        && let Some(d) = lower::quarantine(self.diags, &s.value, s.span)
+                    {
+                        t.numbers.quarantine = d;
+                    }
+                }
                 "paused" => {
                     self.props(child, &[]);
                     self.no_children(child);

@@ -57,6 +57,17 @@ impl Ctx<'_> {
                         }
                     }
                 }
+                "numbers" => {
+                    if let Some(t) = self.table(v, "`numbers`") {
+                        for (k, _, v) in self.fields(t, "`numbers`", &Item::Numbers.toml_keys()) {
+                            if let Some(s) = self.string(v, &format!("`{k}`"))
+                                && let Some(d) = lower::quarantine(self.diags, &s.value, s.span)
+                            {
+                                out.numbers.quarantine = d;
+                            }
+                        }
+                    }
+                }
                 _ => out.paused = self.boolean(v, "`paused`").unwrap_or(false),
             }
         }
