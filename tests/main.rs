@@ -20,6 +20,7 @@ mod plan_render;
 mod provider_contract;
 mod purity;
 mod safety_files;
+mod safety_interrupt;
 mod safety_snapshot_input;
 mod safety_tamper;
 mod schema_fresh;
