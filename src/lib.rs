@@ -26,5 +26,6 @@ pub mod manifest;
 pub mod numbers;
 pub mod plan;
 pub mod provider;
+pub mod redact;
 pub mod rules;
 pub mod snapshot;
