@@ -18,5 +18,6 @@ mod manifest_fuzz;
 mod plan_render;
 mod provider_contract;
 mod safety_files;
+mod safety_transport;
 mod schema_fresh;
 mod workflows;
