@@ -135,24 +135,25 @@ pub fn text(s: &str) -> Cow<'_, str> {
 pub struct MakeStderr;
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MakeStderr {
-    type Writer = Stderr;
-    fn make_writer(&'a self) -> Stderr {
-        Stderr
+    type Writer = Masked<std::io::Stderr>;
+    fn make_writer(&'a self) -> Self::Writer {
+        Masked(std::io::stderr())
     }
 }
 
-/// One log write to stderr, masked. The formatter writes each event in one
-/// `write_all`, so a secret is never split across two writes.
-pub struct Stderr;
+/// A writer that masks what goes through it with [`text`]. The log
+/// formatter writes each event in one `write_all`, so a secret is never
+/// split across two writes.
+pub struct Masked<W>(pub W);
 
-impl Write for Stderr {
+impl<W: Write> Write for Masked<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let s = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(text(&s).as_bytes())?;
+        self.0.write_all(text(&s).as_bytes())?;
         Ok(buf.len())
     }
     fn flush(&mut self) -> std::io::Result<()> {
-        std::io::stderr().flush()
+        self.0.flush()
     }
 }
 
@@ -195,6 +196,50 @@ mod tests {
             text("client_secret=abc&scope=x"),
             "client_secret=[redacted]&scope=x"
         );
+    }
+
+    /// A buffer the log formatter writes into, through [`Masked`].
+    #[derive(Clone, Default)]
+    struct Buf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn log_lines_are_masked_in_text_and_json() {
+        secret("log-secret-0451");
+        for json in [false, true] {
+            let buf = Buf::default();
+            let out = buf.clone();
+            let builder = tracing_subscriber::fmt()
+                .with_writer(move || Masked(out.clone()))
+                .with_ansi(false);
+            let dispatch = if json {
+                tracing::Dispatch::new(builder.json().finish())
+            } else {
+                tracing::Dispatch::new(builder.finish())
+            };
+            tracing::dispatcher::with_default(&dispatch, || {
+                tracing::warn!(
+                    body = "{\"secret\": \"log-secret-0451\"}",
+                    "answer: log-secret-0451, Bearer abcdef123456"
+                );
+            });
+            let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+            assert!(
+                text.contains("answer: [redacted], Bearer [redacted]"),
+                "{text}"
+            );
+            assert!(!text.contains("log-secret-0451"), "{text}");
+            assert!(!text.contains("abcdef123456"), "{text}");
+        }
     }
 
     #[test]

@@ -176,7 +176,10 @@ fn run(dir: &Path, trap: &Recorder, args: &[&str], env: &[(&str, &str)]) -> Run 
 fn assert_no_secret(text: &str) {
     for (what, s) in [
         ("the client secret", SECRET),
-        ("the client secret, form-encoded", "Xq8%7ESup3r.Secr3t_Value-42"),
+        (
+            "the client secret, form-encoded",
+            "Xq8%7ESup3r.Secr3t_Value-42",
+        ),
         ("the bearer token", TOKEN),
         ("the JWT", JWT),
     ] {
@@ -227,7 +230,10 @@ fn a_token_endpoint_echoing_the_secret_and_a_token_never_gets_them_printed() {
     // nothing.
     let got = idp.received();
     assert!(got.starts_with("POST /contoso/oauth2/v2.0/token"), "{got}");
-    assert!(got.contains("client_secret=Xq8%7ESup3r.Secr3t_Value-42"), "{got}");
+    assert!(
+        got.contains("client_secret=Xq8%7ESup3r.Secr3t_Value-42"),
+        "{got}"
+    );
     assert_eq!(trap.received(), "");
 }
 
@@ -250,7 +256,12 @@ fn a_graph_endpoint_over_plain_http_beyond_loopback_is_refused_before_any_lookup
         r.out
     );
     assert!(r.out.contains("hint: use an https:// URL"), "{}", r.out);
-    assert!(r.out.contains("loopback host (127.0.0.0/8, ::1, localhost)"), "{}", r.out);
+    assert!(
+        r.out
+            .contains("loopback host (127.0.0.0/8, ::1, localhost)"),
+        "{}",
+        r.out
+    );
     // No lookup, no retries: refused at once.
     assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
     assert_no_secret(&r.out);
