@@ -17,6 +17,7 @@ mod manifest_fixtures;
 mod manifest_fuzz;
 mod plan_render;
 mod provider_contract;
+mod safety_emulator;
 mod safety_files;
 mod safety_transport;
 mod schema_fresh;
