@@ -20,7 +20,8 @@ const TOKEN: &str = "fAkEt0kEn.9f8e7d6c5b4a3210";
 const JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb3N0ZXIifQ.c2lnbmF0dXJlLXBhcnQ";
 
 /// A loopback HTTP/1.1 server that records every byte it receives and
-/// answers every request with `status` and `body`. Stopped on drop.
+/// answers each request as `answer` says for its request line. Stopped on
+/// drop.
 struct Recorder {
     port: u16,
     received: Arc<Mutex<Vec<u8>>>,
@@ -30,6 +31,10 @@ struct Recorder {
 
 impl Recorder {
     fn start(status: u16, body: String) -> Recorder {
+        Recorder::answering(move |_| (status, body.clone()))
+    }
+
+    fn answering(answer: impl Fn(&str) -> (u16, String) + Send + 'static) -> Recorder {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -39,7 +44,7 @@ impl Recorder {
         let thread = std::thread::spawn(move || {
             while !halt.load(Ordering::SeqCst) {
                 match listener.accept() {
-                    Ok((conn, _)) => serve(conn, &rec, status, &body),
+                    Ok((conn, _)) => serve(conn, &rec, &answer),
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
@@ -72,7 +77,7 @@ impl Drop for Recorder {
 
 /// Read one request (headers, then `Content-Length` bytes), record it,
 /// answer and close.
-fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, status: u16, body: &str) {
+fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, answer: &dyn Fn(&str) -> (u16, String)) {
     conn.set_nonblocking(false).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut buf = Vec::new();
@@ -99,6 +104,8 @@ fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, status: u16, body: &str) {
         }
     }
     rec.lock().unwrap().extend_from_slice(&buf);
+    let text = String::from_utf8_lossy(&buf);
+    let (status, body) = answer(text.lines().next().unwrap_or(""));
     let reply = format!(
         "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -296,5 +303,41 @@ fn plain_http_to_a_private_address_in_the_tenant_settings_is_refused_naming_the_
             assert!(r.took < Duration::from_secs(5), "took {:?}", r.took);
         }
     }
+    assert_eq!(trap.received(), "");
+}
+
+#[test]
+fn a_link_from_graph_to_plain_http_beyond_loopback_gets_no_token() {
+    let trap = Recorder::start(502, String::new());
+    // Graph on loopback, whose first page of users links to a private
+    // address over plain HTTP.
+    let graph = Recorder::answering(|line| {
+        let body = if line.contains("/oauth2/v2.0/token") {
+            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
+        } else if line.starts_with("GET /v1.0/users?") {
+            serde_json::json!({ "value": [], "@odata.nextLink": "http://10.1.2.3/v1.0/users?$skiptoken=2" })
+        } else {
+            serde_json::json!({ "value": [] })
+        };
+        (200, body.to_string())
+    });
+    let dir = config("");
+    let endpoint = graph.url();
+    let r = run(
+        dir.path(),
+        &trap,
+        &["plan", "--graph-endpoint", &endpoint],
+        &[("RUST_LOG", "debug")],
+    );
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(
+        r.out.contains(
+            "plain HTTP to `http://10.1.2.3/v1.0/users?$skiptoken=2` (from a link in an answer of Graph)"
+        ),
+        "{}",
+        r.out
+    );
+    assert_no_secret(&r.out);
+    assert!(graph.received().contains(&format!("Bearer {TOKEN}")));
     assert_eq!(trap.received(), "");
 }
