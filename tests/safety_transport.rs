@@ -20,8 +20,8 @@ const TOKEN: &str = "fAkEt0kEn.9f8e7d6c5b4a3210";
 const JWT: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJyb3N0ZXIifQ.c2lnbmF0dXJlLXBhcnQ";
 
 /// A loopback HTTP/1.1 server that records every byte it receives and
-/// answers each request as `answer` says for its request line. Stopped on
-/// drop.
+/// answers each request as `answer` says for its request line (for a
+/// redirect, the body is the `Location`). Stopped on drop.
 struct Recorder {
     port: u16,
     received: Arc<Mutex<Vec<u8>>>,
@@ -105,9 +105,15 @@ fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, answer: &dyn Fn(&str) -> (u1
     }
     rec.lock().unwrap().extend_from_slice(&buf);
     let text = String::from_utf8_lossy(&buf);
-    let (status, body) = answer(text.lines().next().unwrap_or(""));
+    let (status, mut body) = answer(text.lines().next().unwrap_or(""));
+    // A redirect's `body` is where it points.
+    let location = if (300..400).contains(&status) {
+        format!("Location: {}\r\n", std::mem::take(&mut body))
+    } else {
+        String::new()
+    };
     let reply = format!(
-        "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} Answer\r\n{location}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = conn.write_all(reply.as_bytes());
@@ -340,4 +346,31 @@ fn a_link_from_graph_to_plain_http_beyond_loopback_gets_no_token() {
     assert_no_secret(&r.out);
     assert!(graph.received().contains(&format!("Bearer {TOKEN}")));
     assert_eq!(trap.received(), "");
+}
+
+#[test]
+fn a_redirect_of_the_token_request_to_plain_http_beyond_loopback_is_not_followed() {
+    let trap = Recorder::start(502, String::new());
+    // 307 keeps the method and the body: following it would resend the
+    // form with the secret.
+    let idp = Recorder::start(307, "http://10.1.2.3/contoso/oauth2/v2.0/token".into());
+    let dir = config("");
+    let endpoint = idp.url();
+    let r = run(
+        dir.path(),
+        &trap,
+        &["plan", "--graph-endpoint", &endpoint],
+        &[("RUST_LOG", "debug")],
+    );
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(
+        r.out.contains(
+            "refusing to send credentials over plain HTTP to `http://10.1.2.3/contoso/oauth2/v2.0/token` (from a redirect of the token request)"
+        ),
+        "{}",
+        r.out
+    );
+    assert_no_secret(&r.out);
+    assert!(idp.received().contains("client_secret="));
+    assert_eq!(trap.received(), "", "the redirect was followed");
 }

@@ -204,6 +204,11 @@ impl Api {
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
+                    if let Some(refused) =
+                        super::transport::refused_redirect(&e, &format!("a redirect of `{route}`"))
+                    {
+                        return Err(refused);
+                    }
                     let timeout = e.is_timeout();
                     if timeout && retry == Retry::NotOnTimeout {
                         return Err(GraphError::Timeout { route });

@@ -61,9 +61,38 @@ pub fn redirect_policy() -> reqwest::redirect::Policy {
         } else if allowed(attempt.url()) {
             attempt.follow()
         } else {
-            attempt.error("refused a redirect to a URL that is neither https nor loopback")
+            let url = printable(attempt.url());
+            attempt.error(RefusedRedirect(url))
         }
     })
+}
+
+/// A redirect [`redirect_policy`] did not follow, to this URL.
+#[derive(Debug)]
+struct RefusedRedirect(String);
+
+impl std::fmt::Display for RefusedRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused a redirect to `{}`", self.0)
+    }
+}
+
+impl std::error::Error for RefusedRedirect {}
+
+/// The refusal, when `e` failed because a redirect was not followed.
+/// `origin` names the request (`a redirect of the token request`).
+pub fn refused_redirect(e: &reqwest::Error, origin: &str) -> Option<GraphError> {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<RefusedRedirect>() {
+            return Some(GraphError::Insecure {
+                url: r.0.clone(),
+                origin: origin.to_string(),
+            });
+        }
+        cur = err.source();
+    }
+    None
 }
 
 #[cfg(test)]
