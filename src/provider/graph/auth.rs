@@ -167,16 +167,14 @@ impl Auth {
                 .timeout(Duration::from_secs(30))
                 .send()
                 .await;
+            if let Err(e) = &sent
+                && let Some(refused) =
+                    super::transport::refused_redirect(e, "a redirect of the token request")
+            {
+                return Err(refused);
+            }
             let resp = match sent {
                 Ok(r) => r,
-                Err(e)
-                    if let Some(refused) = super::transport::refused_redirect(
-                        &e,
-                        "a redirect of the token request",
-                    ) =>
-                {
-                    return Err(refused);
-                }
                 Err(e) if attempt < 4 => {
                     tracing::debug!(error = %crate::redact::text(&e.without_url().to_string()), "token request failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
