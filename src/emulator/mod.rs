@@ -1,5 +1,5 @@
 //! `roster emulator`: a faithful fake of the Microsoft Graph endpoints
-//! roster uses, seeded from a tenant snapshot (`emulator.md`). This module
+//! roster uses, seeded from a tenant snapshot (`docs/emulator.md`). This module
 //! owns the server and its options; each resource lives in its own file.
 //!
 //! One fallback handler parses every request (OData paths such as

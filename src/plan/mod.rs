@@ -1,5 +1,5 @@
 //! The plan: data only (serialisable, sorted, fingerprinted), the contract
-//! of `plan-format.md`. [`diff`] builds it from the desired and live states;
+//! of `docs/plan-format.md`. [`diff`] builds it from the desired and live states;
 //! the renderers show it; `apply` executes it.
 
 mod cause;
@@ -177,7 +177,7 @@ impl Plan {
         !self.changes.is_empty()
     }
 
-    /// The JSON of `plan-format.md`, pretty-printed, ending in a newline.
+    /// The JSON of `docs/plan-format.md`, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a plan always serialises");
         s.push('\n');
