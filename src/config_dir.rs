@@ -33,6 +33,14 @@ pub enum LoadError {
     #[error("manifest `{path}` is not valid UTF-8\nhint: save it as UTF-8")]
     Utf8 { path: String },
     #[error(
+        "manifest `{path}` is {size} bytes, over the limit of {limit} bytes for one manifest\nhint: split it into several files (a config directory may hold any number)"
+    )]
+    TooLarge {
+        path: String,
+        size: u64,
+        limit: usize,
+    },
+    #[error(
         "no manifests (`*.kdl`, `*.toml`) found under `{path}`\nhint: pass the directory that holds your manifests with `-C DIR`"
     )]
     Empty { path: String },
@@ -56,10 +64,19 @@ pub fn read(dir: &Path) -> Result<Sources, LoadError> {
 
 /// One manifest's text; `rel` names it in errors.
 pub fn read_manifest(rel: &str, path: &Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::File {
+    let file_error = |source| LoadError::File {
         path: rel.to_string(),
         source,
-    })?;
+    };
+    let size = std::fs::metadata(path).map_err(file_error)?.len();
+    if size > crate::manifest::MAX_FILE_BYTES as u64 {
+        return Err(LoadError::TooLarge {
+            path: rel.to_string(),
+            size,
+            limit: crate::manifest::MAX_FILE_BYTES,
+        });
+    }
+    let bytes = std::fs::read(path).map_err(file_error)?;
     String::from_utf8(bytes).map_err(|_| LoadError::Utf8 {
         path: rel.to_string(),
     })

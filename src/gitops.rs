@@ -154,6 +154,13 @@ impl Git {
         let mut sources = Sources::default();
         for (path, oid) in files {
             let blob = self.repo.find_blob(oid)?;
+            if blob.size() > crate::manifest::MAX_FILE_BYTES {
+                return Err(GitError::Git(format!(
+                    "manifest `{path}` at `{rev}` is {} bytes, over the limit of {} bytes for one manifest; split it into several files",
+                    blob.size(),
+                    crate::manifest::MAX_FILE_BYTES
+                )));
+            }
             let text = String::from_utf8(blob.content().to_vec()).map_err(|_| {
                 GitError::Git(format!("manifest `{path}` at `{rev}` is not valid UTF-8"))
             })?;

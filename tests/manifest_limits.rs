@@ -153,3 +153,26 @@ fn a_byte_order_mark_is_dropped_and_locations_stay_right() {
         assert!(!rendered.contains('\u{FEFF}'), "{rendered}");
     }
 }
+
+#[test]
+fn a_manifest_over_the_size_limit_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = format!(
+        "user \"a@b.c\" persona=\"{}\"\n",
+        "x".repeat(roster::manifest::MAX_FILE_BYTES)
+    );
+    std::fs::write(dir.path().join("big.kdl"), big).unwrap();
+    let out = crate::common::roster()
+        .arg("-C")
+        .arg(dir.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`big.kdl`") && err.contains("over the limit"),
+        "{err}"
+    );
+    assert!(err.len() < 1000, "the file's text is not echoed");
+}

@@ -83,6 +83,12 @@ pub fn parse(sources: Sources) -> Loaded {
     }
 }
 
+/// The largest manifest file roster reads (the edges refuse larger ones
+/// before reading them). A real config is kilobytes (thousands of user
+/// overrides are a few hundred); the KDL parser reads about 1.5 MB a
+/// second, so this bounds validation to a few seconds.
+pub const MAX_FILE_BYTES: usize = 4 << 20;
+
 /// Parse one in-memory file (tests, fuzzing).
 pub fn parse_str(path: &str, text: &str) -> Loaded {
     let mut sources = Sources::default();
