@@ -17,6 +17,7 @@ mod manifest_fixtures;
 mod manifest_fuzz;
 mod plan_render;
 mod provider_contract;
+mod safety_concurrency;
 mod safety_files;
 mod schema_fresh;
 mod workflows;
