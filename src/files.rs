@@ -360,11 +360,11 @@ impl std::fmt::Display for LockHolder {
 
 /// An exclusive OS advisory lock (`flock(2)`, `LockFileEx` on Windows) on
 /// the sidecar file `<target>.lock`, held until dropped. The lock file
-/// names its holder while held and is emptied on release; it is never
-/// removed (a waiter may already have it open). The OS releases the lock
-/// of a process that dies, so a crash never leaves the target locked.
-/// Advisory: it keeps out other roster processes that take it, not other
-/// writers.
+/// exists while the lock is held and names its holder; the holder removes
+/// it when it lets go (Windows: empties it). The OS releases the lock of a
+/// process that dies, so a crash never leaves the target locked: the file
+/// it leaves behind is taken over by the next one. Advisory: it keeps out
+/// other roster processes that take it, not other writers.
 #[derive(Debug)]
 pub struct FileLock {
     file: std::fs::File,
@@ -380,8 +380,33 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
-        // Empty the file while still holding the lock; closing releases it.
+        // Remove the file while still holding the lock (a waiter that then
+        // gets the lock on it sees it is gone and opens a new one); closing
+        // releases the lock. Windows cannot remove an open file: empty it.
+        #[cfg(unix)]
+        if is_at(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        #[cfg(not(unix))]
         let _ = self.file.set_len(0);
+    }
+}
+
+/// Whether the open `file` is the one at `path` now (not removed or
+/// replaced since it was opened).
+fn is_at(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
     }
 }
 
@@ -425,21 +450,26 @@ pub fn lock_beside(
         source,
     };
     let path = lock_path(target).map_err(|e| io(target, e))?;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)
-        .map_err(|e| io(&path, e))?;
     let started = std::time::Instant::now();
     let mut on_wait = Some(on_wait);
-    loop {
+    let file = loop {
+        // Opened afresh on each try: the holder removes the file when it
+        // lets go, and a lock on a removed file locks nothing.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
         match fs4::FileExt::try_lock(&file) {
-            Ok(()) => break,
+            Ok(()) if is_at(&file, &path) => break file,
+            // Locked just as its holder removed it: try the new one.
+            Ok(()) => continue,
             Err(fs4::TryLockError::Error(e)) => return Err(io(&path, e)),
             Err(fs4::TryLockError::WouldBlock) => {}
         }
+        drop(file);
         let waited = started.elapsed();
         if waited >= timeout {
             return Err(LockError::Busy {
@@ -454,7 +484,7 @@ pub fn lock_beside(
         std::thread::sleep(
             std::time::Duration::from_millis(50).min(timeout.saturating_sub(waited)),
         );
-    }
+    };
     let holder = LockHolder {
         pid: std::process::id(),
         host: hostname(),
@@ -546,12 +576,10 @@ mod lock_tests {
         assert_eq!(told, vec![Some(me.clone())]);
         assert!(matches!(err, LockError::Busy { .. }));
 
-        // Released on drop, emptied, never removed; the target untouched.
+        // Released and removed on drop; the target untouched.
         drop(held);
-        assert_eq!(
-            std::fs::read_to_string(dir.path().join("tenant.json.lock")).unwrap(),
-            ""
-        );
+        #[cfg(unix)]
+        assert!(!dir.path().join("tenant.json.lock").exists());
         let again = lock_beside(&target, Duration::ZERO, |_| panic!("free")).unwrap();
         drop(again);
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "{}");
@@ -571,6 +599,61 @@ mod lock_tests {
         assert!(waited);
         releaser.join().unwrap();
         drop(lock);
+    }
+
+    #[test]
+    fn a_lock_file_left_by_a_dead_holder_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tenant.json");
+        let stale = r#"{"pid":4194999,"host":"h","command":"roster apply","since":"x"}"#;
+        std::fs::write(dir.path().join("tenant.json.lock"), stale).unwrap();
+        let lock = lock_beside(&target, Duration::ZERO, |_| panic!("free")).unwrap();
+        let text = std::fs::read_to_string(lock.path()).unwrap();
+        let holder: LockHolder = serde_json::from_str(&text).unwrap();
+        assert_eq!(holder.pid, std::process::id());
+    }
+
+    /// Writers that read, wait and write a counter under the lock never
+    /// interleave, while holders remove the lock file as they let go.
+    #[test]
+    fn holders_never_overlap() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("counter");
+        std::fs::write(&target, "0").unwrap();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let target = target.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        let _lock = lock_beside(&target, Duration::from_secs(60), |_| ()).unwrap();
+                        let n: u32 = std::fs::read_to_string(&target).unwrap().parse().unwrap();
+                        std::thread::sleep(Duration::from_millis(2));
+                        std::fs::write(&target, (n + 1).to_string()).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "40");
+    }
+
+    /// The race the removal on release opens: a waiter that opened the
+    /// lock file before the holder removed it must see it is stale.
+    #[cfg(unix)]
+    #[test]
+    fn a_removed_lock_file_is_seen_as_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("tenant.json");
+        let held = lock_beside(&target, Duration::ZERO, |_| ()).unwrap();
+        let early = std::fs::File::open(held.path()).unwrap();
+        assert!(is_at(&early, held.path()));
+        let path = held.path().to_path_buf();
+        drop(held);
+        assert!(!is_at(&early, &path));
+        let _new = lock_beside(&target, Duration::ZERO, |_| ()).unwrap();
+        assert!(!is_at(&early, &path));
     }
 
     #[cfg(unix)]

@@ -63,7 +63,7 @@ pub enum ProviderError {
     Graph(#[from] graph::GraphError),
     /// Another apply held the tenant's lock for the whole lock timeout.
     #[error(
-        "the tenant snapshot `{file}` is locked by another apply: {holder} holds `{lock}`{waited}\nhint: let that apply finish, then run again, or wait longer with `--lock-timeout` (e.g. `--lock-timeout 10m`); the lock goes with its holder, even when it is killed, so never delete `{lock}`"
+        "the tenant snapshot `{file}` is locked by another apply: {holder} holds `{lock}`{waited}\nhint: let that apply finish, then run again, or wait longer with `--lock-timeout` (e.g. `--lock-timeout 10m`); the lock ends with its holder, even a killed one, so never delete `{lock}` by hand"
     )]
     Locked {
         file: String,
