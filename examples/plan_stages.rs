@@ -41,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut summary = String::new();
     for _ in 0..rounds.max(1) {
         let t = Instant::now();
-        let loaded = roster::manifest::load_dir(&config)?;
+        let loaded = roster::config_dir::load(&config)?;
         record("load manifests", t);
         let t = Instant::now();
         let text = std::fs::read_to_string(&tenant)?;

@@ -14,11 +14,12 @@
 pub mod apply;
 pub mod catalog;
 pub mod cli;
+pub mod config_dir;
 pub mod desired;
 pub mod emulator;
 pub mod explain;
 pub mod files;
-pub mod fmt;
+pub mod format;
 pub mod gitops;
 pub mod issue;
 pub mod live;
@@ -28,3 +29,4 @@ pub mod plan;
 pub mod provider;
 pub mod rules;
 pub mod snapshot;
+pub mod state;

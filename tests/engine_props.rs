@@ -557,6 +557,24 @@ fn config() -> ProptestConfig {
 proptest! {
     #![proptest_config(config())]
 
+    /// Every plan roster makes passes its own check of a saved plan: the
+    /// forged-plan check never refuses an honest plan.
+    #[test]
+    fn an_honest_plan_passes_the_saved_plan_check(s in scenario()) {
+        let c = build(&s);
+        let verdict = roster::apply::verify::check_faithful(
+            &c.plan,
+            &c.manifest,
+            &c.live,
+            &Default::default(),
+        );
+        if c.plan.errors.is_empty() {
+            prop_assert!(verdict.is_ok(), "{verdict:?}");
+        } else {
+            prop_assert!(verdict.is_err());
+        }
+    }
+
     /// `explain` shows, for every user, the verdict and persona the plan
     /// acts on.
     #[test]

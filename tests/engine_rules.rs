@@ -564,7 +564,7 @@ fn rule_order_follows_file_path_order() {
 persona "b" { }
 rule "first" persona="a" { when { jobTitle "Sales" } }"#,
     );
-    // `load_dir` adds files in byte order; here the order given is the order.
+    // `config_dir::load` adds files in byte order; here the order given is the order.
     let loaded = manifest::parse(sources);
     assert!(!loaded.has_errors());
     let l = live(

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
 use proptest::prelude::*;
-use roster::fmt::{FmtError, format_file};
+use roster::format::{FmtError, format_file};
 use roster::manifest::{self, Loaded, Sources};
 
 use crate::common::{fixture, repo, roster};
@@ -24,7 +24,7 @@ use crate::common::{fixture, repo, roster};
 
 /// The manifests of a config directory: (relative path, text).
 fn read_dir(dir: &Path) -> Vec<(String, String)> {
-    manifest::manifest_paths(dir)
+    roster::config_dir::manifest_paths(dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .into_iter()
         .map(|(rel, path)| {

@@ -10,8 +10,8 @@ use roster::manifest::{self, Condition, Loaded, Manifest, NumberPolicy, Op};
 use crate::common::fixture;
 
 fn load_clean(dir: &Path) -> Loaded {
-    let loaded =
-        manifest::load_dir(dir).unwrap_or_else(|e| panic!("cannot load `{}`: {e}", dir.display()));
+    let loaded = roster::config_dir::load(dir)
+        .unwrap_or_else(|e| panic!("cannot load `{}`: {e}", dir.display()));
     assert!(
         loaded.diagnostics.items.is_empty(),
         "`{}` should load without diagnostics:\n{}",
@@ -267,6 +267,6 @@ fn a_directory_without_manifests_is_an_error() {
     let tmp = tempfile::tempdir().expect("tempdir");
     write(tmp.path(), "tenant.json", "{}");
     write(tmp.path(), ".hidden/a.kdl", &rule_kdl("hidden"));
-    let err = manifest::load_dir(tmp.path()).expect_err("no manifests");
+    let err = roster::config_dir::load(tmp.path()).expect_err("no manifests");
     assert!(err.to_string().contains("no manifests"), "{err}");
 }

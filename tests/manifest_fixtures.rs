@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use roster::manifest::{self, Level, Loaded};
+use roster::manifest::{Level, Loaded};
 
 use crate::common::{fixture, roster};
 
@@ -132,7 +132,7 @@ fn fixtures() -> Vec<(String, PathBuf, Kind)> {
 }
 
 fn load(dir: &Path) -> Loaded {
-    manifest::load_dir(dir).unwrap_or_else(|e| panic!("cannot load `{}`: {e}", dir.display()))
+    roster::config_dir::load(dir).unwrap_or_else(|e| panic!("cannot load `{}`: {e}", dir.display()))
 }
 
 /// `roster validate -C DIR`: exit code, stdout and stderr.

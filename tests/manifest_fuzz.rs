@@ -16,7 +16,7 @@ use crate::common::fixture;
 static SEEDS: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
     let mut out = Vec::new();
     for dir in ["manifests/equiv-kdl", "manifests/equiv-toml"] {
-        let loaded = manifest::load_dir(&fixture(dir)).expect("equivalence fixture");
+        let loaded = roster::config_dir::load(&fixture(dir)).expect("equivalence fixture");
         for f in &loaded.sources.files {
             out.push((f.path.clone(), f.text.as_str().to_string()));
         }

@@ -25,7 +25,7 @@ fn meta(digest: String) -> Meta {
 /// The plan of `tests/fixtures/plans/every-action`.
 pub fn every_action_plan() -> Plan {
     let dir = fixture("plans/every-action");
-    let loaded = roster::manifest::load_dir(&dir).unwrap();
+    let loaded = roster::config_dir::load(&dir).unwrap();
     assert!(
         loaded.diagnostics.items.is_empty(),
         "{}",

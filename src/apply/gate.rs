@@ -3,14 +3,15 @@
 //! applied. Pure: the caller fetches, this module only decides.
 //!
 //! A saved plan must come from this config and tenant ([`check_origin`]),
-//! its users must still be as they were when it was made ([`check_live`]),
+//! its users must still be as they were when it was made, and it must be
+//! what roster plans for them now ([`check_live`]),
 //! and any plan must be free of errors and within the safety limits unless
 //! forced ([`check_ready`]).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::live::{LiveState, User};
-use crate::manifest::Safety;
+use crate::manifest::{Manifest, Safety};
 use crate::numbers::E164;
 use crate::plan::fingerprint::fingerprint;
 use crate::plan::safety::{self, Violation};
@@ -31,6 +32,9 @@ pub enum Refusal {
     /// These users (UPNs) changed since the plan was made: their
     /// assignments or numbers, or a number the plan gives them was taken.
     Stale { users: Vec<String> },
+    /// The plan is not what roster would plan now from its manifests and
+    /// the live tenant: (user or `summary`, what differs).
+    Edited { differences: Vec<(String, String)> },
     /// The plan has errors.
     Errors { count: usize, first: String },
     /// The plan changes more users than the safety limits allow.
@@ -45,6 +49,9 @@ impl Refusal {
                 "run `roster plan --out FILE` again and review it"
             }
             Refusal::OtherTenant { .. } => "apply the plan with the config it was made from",
+            Refusal::Edited { .. } => {
+                "a saved plan must not be edited: run `roster plan --out FILE` again and review that plan"
+            }
             Refusal::Errors { .. } => "fix them and plan again",
             Refusal::Unsafe(_) => {
                 "review the plan; if it is right, apply with `--force`, or raise `safety` in the tenant settings"
@@ -78,6 +85,25 @@ impl std::fmt::Display for Refusal {
                 if users.len() == 1 { "" } else { "s" },
                 list(users)
             ),
+            Refusal::Edited { differences } => {
+                let shown: Vec<String> = differences
+                    .iter()
+                    .take(20)
+                    .map(|(who, why)| format!("`{who}`: {why}"))
+                    .collect();
+                write!(
+                    f,
+                    "it is not what roster plans now from its manifests and the live tenant ({} difference{}): {}{}",
+                    differences.len(),
+                    if differences.len() == 1 { "" } else { "s" },
+                    shown.join("; "),
+                    if differences.len() > 20 {
+                        format!("; and {} more", differences.len() - 20)
+                    } else {
+                        String::new()
+                    }
+                )
+            }
             Refusal::Errors { count, first } => write!(
                 f,
                 "the plan has {count} error{} (first: {first})",
@@ -133,14 +159,19 @@ pub fn check_origin(
     Ok(())
 }
 
-/// A saved plan's users must still be as they were when it was made.
-pub fn check_live(plan: &Plan, live: &LiveState) -> Result<(), Refusal> {
+/// A saved plan's users must still be as they were when it was made, and
+/// the plan must be what roster plans for them now (see [`super::verify`]).
+pub fn check_live(
+    plan: &Plan,
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &HashSet<E164>,
+) -> Result<(), Refusal> {
     let users = stale_users(plan, live);
-    if users.is_empty() {
-        Ok(())
-    } else {
-        Err(Refusal::Stale { users })
+    if !users.is_empty() {
+        return Err(Refusal::Stale { users });
     }
+    super::verify::check_faithful(plan, manifest, live, held_back)
 }
 
 /// Any plan, saved or fresh: no errors, and within the safety limits. Over

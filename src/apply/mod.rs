@@ -6,13 +6,15 @@
 //! hold two); every other write goes on when one fails.
 
 pub mod gate;
+pub mod verify;
 
 pub use gate::{Refusal, stale_users};
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
+use crate::numbers::E164;
 use crate::plan::Plan;
 use crate::plan::schedule::{self, Step};
 use crate::provider::{Outcome, Provider, ProviderError};
@@ -49,6 +51,33 @@ impl Report {
     }
 }
 
+/// Told about writes before they are made, so that what an apply changes
+/// is on record first (write-ahead): a run killed part-way leaves a record
+/// of everything it may have done.
+pub trait Recorder {
+    /// These numbers are about to be released: (holder's UPN, number).
+    /// An error stops the apply before any write.
+    fn releasing(&mut self, numbers: &[(String, E164)]) -> Result<(), String>;
+}
+
+/// Records nothing.
+pub struct NoRecord;
+
+impl Recorder for NoRecord {
+    fn releasing(&mut self, _: &[(String, E164)]) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Why an apply stopped before it finished.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("{0}\nhint: nothing was changed; fix the state store and apply again")]
+    Record(String),
+}
+
 /// Run `plan` through `provider`. `progress(done, total)` is called after
 /// each stage's writes (for a progress bar).
 pub fn execute(
@@ -57,6 +86,20 @@ pub fn execute(
     batch: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Report, ProviderError> {
+    execute_recorded(plan, provider, batch, progress, &mut NoRecord).map_err(|e| match e {
+        ExecuteError::Provider(p) => p,
+        ExecuteError::Record(_) => unreachable!("NoRecord records nothing"),
+    })
+}
+
+/// [`execute`], telling `recorder` about releases before they are made.
+pub fn execute_recorded(
+    plan: &Plan,
+    provider: &mut dyn Provider,
+    batch: usize,
+    progress: &mut dyn FnMut(usize, usize),
+    recorder: &mut dyn Recorder,
+) -> Result<Report, ExecuteError> {
     let sched = schedule::schedule(plan, batch);
     let total = sched.len();
     let mut done = 0;
@@ -69,6 +112,30 @@ pub fn execute(
             }
         }
     };
+    let upn: HashMap<&str, &str> = plan
+        .changes
+        .iter()
+        .map(|c| (c.user.id.as_str(), c.user.upn.as_str()))
+        .collect();
+    let releasing: Vec<(String, E164)> = sched
+        .releases
+        .iter()
+        .filter_map(|s| match s {
+            Step::ReleaseNumber { user_id, number } => Some((
+                upn.get(user_id.as_str())
+                    .copied()
+                    .unwrap_or(user_id)
+                    .to_string(),
+                *number,
+            )),
+            _ => None,
+        })
+        .collect();
+    if !releasing.is_empty() {
+        recorder
+            .releasing(&releasing)
+            .map_err(ExecuteError::Record)?;
+    }
     let release = provider.execute(&sched.releases);
     let failed_release: HashSet<String> = release
         .iter()

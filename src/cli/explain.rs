@@ -12,9 +12,11 @@ pub fn explain(g: &Global, key: &str) -> Result<u8> {
             "no user `{key}` in the tenant\nhint: give a user principal name or an object id"
         )));
     };
+    let engine = crate::desired::Engine::new(&loaded.manifest, &live);
+    let state = crate::desired::compute_with(&loaded.manifest, &live, &super::state::held_back(g)?);
     print!(
         "{}",
-        crate::explain::explain(&loaded.manifest, &live, index).render()
+        crate::explain::explain_with(&engine, &state, &live, index).render()
     );
     Ok(0)
 }

@@ -1,6 +1,6 @@
 //! `roster fmt [--check]`: canonical formatting of the manifests.
 //!
-//! Formats every file `manifest::load_dir` reads with [`crate::fmt`]. Plain
+//! Formats every file `config_dir::load` reads with [`crate::format`]. Plain
 //! `fmt` rewrites the files that change (atomically, keeping their
 //! permissions) and names them on stderr; `--check` changes nothing, prints
 //! a unified diff per file that would change and exits 1. When any file
@@ -13,8 +13,8 @@ use anstyle::{AnsiColor, Style};
 use clap::Args;
 
 use super::{Failure, Global, Result, stdout_color};
-use crate::fmt::{self, FmtError};
-use crate::manifest::{self, LoadError};
+use crate::config_dir;
+use crate::format::{self, FmtError};
 
 #[derive(Debug, Args)]
 pub struct FmtArgs {
@@ -34,13 +34,9 @@ struct Change {
 pub fn run(g: &Global, args: &FmtArgs) -> Result<u8> {
     let mut changes = Vec::new();
     let mut failures = Vec::new();
-    for (rel, path) in manifest::manifest_paths(&g.config)? {
-        let bytes = std::fs::read(&path).map_err(|source| LoadError::File {
-            path: rel.clone(),
-            source,
-        })?;
-        let before = String::from_utf8(bytes).map_err(|_| LoadError::Utf8 { path: rel.clone() })?;
-        match fmt::format_file(&rel, &before) {
+    for (rel, path) in config_dir::manifest_paths(&g.config)? {
+        let before = config_dir::read_manifest(&rel, &path)?;
+        match format::format_file(&rel, &before) {
             Ok(after) if after != before => changes.push(Change {
                 rel,
                 path,
@@ -91,7 +87,7 @@ fn check(changes: &[Change]) -> Result<u8> {
     let color = stdout_color();
     let mut out = std::io::stdout().lock();
     for c in changes {
-        let diff = fmt::unified_diff(&c.rel, &c.before, &c.after);
+        let diff = format::unified_diff(&c.rel, &c.before, &c.after);
         let text = if color { paint(&diff) } else { diff };
         out.write_all(text.as_bytes())
             .map_err(|e| Failure::new(format!("cannot write the diff: {e}")))?;

@@ -6,6 +6,7 @@ mod explain;
 mod fmt;
 mod plan;
 mod reconcile;
+mod state;
 mod validate;
 
 use std::io::IsTerminal;
@@ -261,7 +262,7 @@ pub fn stderr_color() -> bool {
 
 /// Load the manifests; print diagnostics to stderr; fail on errors.
 pub fn load_valid(g: &Global) -> Result<Loaded> {
-    checked(manifest::load_dir(&g.config)?, "the manifests")
+    checked(crate::config_dir::load(&g.config)?, "the manifests")
 }
 
 /// Print the diagnostics of loaded manifests to stderr; fail on errors.

@@ -15,6 +15,10 @@ use crate::plan::render::{Format, render};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
+use super::state::{QuarantineRecorder, held_back, state_dir};
+use crate::numbers::E164;
+use std::collections::HashSet;
+
 /// RFC 3339 UTC time, to the second.
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc()
@@ -30,9 +34,17 @@ pub fn make_plan(
     provider: &mut dyn Provider,
     users: &[String],
     git: Option<plan::GitInfo>,
+    held_back: &HashSet<E164>,
 ) -> Result<Plan> {
     let live = provider.fetch()?;
-    Ok(plan_live(loaded, &live, provider.kind(), users, git))
+    Ok(plan_live(
+        loaded,
+        &live,
+        provider.kind(),
+        users,
+        git,
+        held_back,
+    ))
 }
 
 /// The commit the working tree is at, when the config is in git.
@@ -51,8 +63,9 @@ pub fn plan_live(
     provider: &str,
     users: &[String],
     git: Option<plan::GitInfo>,
+    held_back: &HashSet<E164>,
 ) -> Plan {
-    let desired = crate::desired::compute(&loaded.manifest, live);
+    let desired = crate::desired::compute_with(&loaded.manifest, live, held_back);
     let settings = loaded.manifest.settings();
     let meta = Meta {
         created_at: now(),
@@ -94,7 +107,15 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     }
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
-    let mut plan = plan_live(&loaded, &live, provider.kind(), &args.users, git);
+    let held_back = held_back(g)?;
+    let mut plan = plan_live(
+        &loaded,
+        &live,
+        provider.kind(),
+        &args.users,
+        git,
+        &held_back,
+    );
     if let Some(base) = &args.base {
         let (sources, _) = Git::open(&g.config)?.sources_at(base)?;
         let base_loaded = manifest::parse(sources);
@@ -106,7 +127,14 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
                 c.cause = Some(plan::Cause::Change);
             }
         } else {
-            let base_plan = plan_live(&base_loaded, &live, provider.kind(), &args.users, None);
+            let base_plan = plan_live(
+                &base_loaded,
+                &live,
+                provider.kind(),
+                &args.users,
+                None,
+                &held_back,
+            );
             plan::mark_causes(&mut plan, &base_plan);
         }
     }
@@ -170,11 +198,12 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
                 .map_err(refused)?;
             let live = provider.fetch()?;
-            apply::gate::check_live(&plan, &live).map_err(refused)?;
+            apply::gate::check_live(&plan, &loaded.manifest, &live, &held_back(g)?)
+                .map_err(refused)?;
             plan
         }
         None => {
-            let plan = make_plan(&loaded, provider.as_mut(), &args.users, git)?;
+            let plan = make_plan(&loaded, provider.as_mut(), &args.users, git, &held_back(g)?)?;
             print!("{}", render(&plan, Format::Text, stdout_color()));
             plan
         }
@@ -199,7 +228,11 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         eprintln!("Apply cancelled.");
         return Ok(1);
     }
-    let report = run_apply(&plan, provider.as_mut(), args.batch_size)?;
+    let mut recorder = QuarantineRecorder {
+        state: state_dir(g),
+        period: loaded.manifest.settings().numbers.quarantine,
+    };
+    let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
@@ -247,7 +280,12 @@ fn confirm() -> Result<bool> {
     Ok(line.trim() == "yes")
 }
 
-fn run_apply(plan: &Plan, provider: &mut dyn Provider, batch: usize) -> Result<apply::Report> {
+pub fn run_apply(
+    plan: &Plan,
+    provider: &mut dyn Provider,
+    batch: usize,
+    recorder: &mut dyn apply::Recorder,
+) -> Result<apply::Report> {
     let bar = if std::io::stderr().is_terminal() {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -266,7 +304,8 @@ fn run_apply(plan: &Plan, provider: &mut dyn Provider, batch: usize) -> Result<a
             b.set_position(done as u64);
         }
     };
-    let report = apply::execute(plan, provider, batch, &mut progress)?;
+    let report = apply::execute_recorded(plan, provider, batch, &mut progress, recorder);
+    let report = report.map_err(|e| Failure::new(e.to_string()))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

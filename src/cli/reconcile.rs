@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::plan::{load_config, make_plan, now};
+use super::state::{QuarantineRecorder, held_back, state_dir};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
 
@@ -96,7 +97,7 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     let settings = loaded.manifest.settings().into_owned();
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(lock_timeout)?;
-    let plan = make_plan(&loaded, provider.as_mut(), &[], git)?;
+    let plan = make_plan(&loaded, provider.as_mut(), &[], git, &held_back(g)?)?;
     if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);
     }
@@ -108,8 +109,18 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     if let Err(r) = apply::gate::check_ready(&plan, &settings.safety, false) {
         return Ok(Round::Refused(r.to_string()));
     }
-    let report = apply::execute(&plan, provider.as_mut(), batch, &mut |_, _| {})
-        .map_err(|e| Failure::new(e.to_string()))?;
+    let mut recorder = QuarantineRecorder {
+        state: state_dir(g),
+        period: loaded.manifest.settings().numbers.quarantine,
+    };
+    let report = apply::execute_recorded(
+        &plan,
+        provider.as_mut(),
+        batch,
+        &mut |_, _| {},
+        &mut recorder,
+    )
+    .map_err(|e| Failure::new(e.to_string()))?;
     for u in report
         .users
         .iter()

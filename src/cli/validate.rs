@@ -6,7 +6,7 @@ use super::{Global, Result, stderr_color, write_file};
 use crate::manifest::{self, diag::count_line};
 
 pub fn validate(g: &Global) -> Result<u8> {
-    let loaded = manifest::load_dir(&g.config)?;
+    let loaded = crate::config_dir::load(&g.config)?;
     let d = &loaded.diagnostics;
     eprint!("{}", d.render(&loaded.sources, stderr_color()));
     let files = loaded.sources.files.len();

@@ -11,7 +11,7 @@ mod checks;
 pub mod decide;
 mod numbering;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -75,7 +75,18 @@ pub struct DesiredState {
     pub errors: Vec<Issue>,
 }
 
+/// The desired state of every user; no number is held back.
 pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
+    compute_with(manifest, live, &HashSet::new())
+}
+
+/// The desired state of every user, allocating none of the `held_back`
+/// numbers (those in quarantine, see [`crate::state::quarantine`]).
+pub fn compute_with(
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &HashSet<E164>,
+) -> DesiredState {
     let engine = Engine::new(manifest, live);
     let settings = manifest.settings();
     let mut out = DesiredState::default();
@@ -173,7 +184,7 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
     }
 
     // Pass 2: pins and allocation.
-    numbering::allocate(manifest, live, &mut out, wants);
+    numbering::allocate(manifest, live, held_back, &mut out, wants);
     out.errors.sort();
     out.warnings.sort();
     out

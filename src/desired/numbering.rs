@@ -15,10 +15,12 @@ use crate::numbers::{E164, NumberType};
 
 /// Pass 2: give every user in `wants` (index into `out.users`, and what it
 /// wants) its pinned or allocated number, with every number held, reserved,
-/// pinned or released taken; problems become errors of `out`.
+/// pinned, released or held back (quarantined) taken; problems become
+/// errors of `out`.
 pub(super) fn allocate(
     manifest: &Manifest,
     live: &LiveState,
+    held_back: &HashSet<E164>,
     out: &mut DesiredState,
     mut wants: Vec<(usize, Want)>,
 ) {
@@ -35,6 +37,9 @@ pub(super) fn allocate(
         .map(|n| n.number)
         .collect();
     taken.extend(released.iter().copied());
+    // In quarantine: released by an earlier apply, not to be given again
+    // yet (a pin may still take one).
+    taken.extend(held_back.iter().copied());
     taken.extend(
         manifest
             .users

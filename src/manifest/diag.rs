@@ -10,6 +10,10 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, S
 
 use super::source::{Sources, Span};
 
+mod indexed;
+
+use indexed::Indexed;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     Error,
@@ -119,8 +123,14 @@ impl Diagnostics {
     /// `color` is false (tests, pipes).
     pub fn render(&self, sources: &Sources, color: bool) -> String {
         let mut out = String::new();
+        // Each file indexed once, for all of its diagnostics.
+        let files: Vec<Indexed> = sources
+            .files
+            .iter()
+            .map(|f| Indexed::new(f.text.clone()))
+            .collect();
         for d in &self.items {
-            out.push_str(&render_one(d, sources, color));
+            out.push_str(&render_one(d, sources, &files, color));
             // A blank line between reports, so each stands apart.
             out.push('\n');
         }
@@ -146,7 +156,7 @@ struct Report {
     message: String,
     help: Option<String>,
     labels: Vec<LabeledSpan>,
-    source: NamedSource<String>,
+    source: NamedSource<Indexed>,
     related: Vec<Report>,
     advice: bool,
 }
@@ -199,10 +209,11 @@ impl miette::Diagnostic for Report {
     }
 }
 
-fn named_source(sources: &Sources, span: Span) -> NamedSource<String> {
-    match sources.files.get(span.file.0 as usize) {
-        Some(f) => NamedSource::new(f.path.clone(), f.text.as_str().to_string()),
-        None => NamedSource::new("<unknown>", String::new()),
+fn named_source(sources: &Sources, files: &[Indexed], span: Span) -> NamedSource<Indexed> {
+    let i = span.file.0 as usize;
+    match (sources.files.get(i), files.get(i)) {
+        (Some(f), Some(text)) => NamedSource::new(f.path.clone(), text.clone()),
+        _ => NamedSource::new("<unknown>", Indexed::new(Default::default())),
     }
 }
 
@@ -215,7 +226,7 @@ fn labeled(label: &str, span: Span, primary: bool) -> LabeledSpan {
     }
 }
 
-fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
+fn render_one(d: &Diagnostic, sources: &Sources, files: &[Indexed], color: bool) -> String {
     let mut labels = vec![labeled(&d.label, d.span, true)];
     let mut related = Vec::new();
     for (span, label) in &d.related {
@@ -228,7 +239,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
                 message: format!("{label} ({})", sources.location(*span)),
                 help: None,
                 labels: vec![labeled(label, *span, true)],
-                source: named_source(sources, *span),
+                source: named_source(sources, files, *span),
                 related: Vec::new(),
                 advice: true,
             });
@@ -240,7 +251,7 @@ fn render_one(d: &Diagnostic, sources: &Sources, color: bool) -> String {
         message: d.message.clone(),
         help: d.help.clone(),
         labels,
-        source: named_source(sources, d.span),
+        source: named_source(sources, files, d.span),
         related,
         advice: false,
     };

@@ -6,11 +6,12 @@
 use crate::catalog::{self, ATTRIBUTES, POLICY_TYPES};
 use crate::numbers::{E164, NumberType};
 
+use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
+use super::keys::{self, Item};
 use super::model::{Op, PolicySetting};
-use super::source::{Span, Spanned};
-
-pub const TOP_LEVEL_ITEMS: &[&str] = &["tenant", "range", "persona", "rule", "user"];
+use super::pattern::Pattern;
+use super::source::{FileId, Span, Spanned};
 
 pub fn unknown(diags: &mut Diagnostics, what: &str, name: &str, span: Span, known: &[&str]) {
     diags.push(
@@ -83,16 +84,9 @@ pub fn string_op(diags: &mut Diagnostics, key: &str, value: &str, span: Span) ->
         "starts-with" => Op::StartsWith(value.to_string()),
         "ends-with" => Op::EndsWith(value.to_string()),
         "contains" => Op::Contains(value.to_string()),
-        "matches" => {
-            // Compiled alone first: the rule engine wraps the pattern in
-            // `\A(?:…)\z`, which would accept an unbalanced `a)|(b` and
-            // report errors in terms of the wrapper.
-            let alone = regex::RegexBuilder::new(value.trim())
-                .case_insensitive(true)
-                .size_limit(1 << 20)
-                .build();
-            let result = alone.and_then(|_| crate::rules::compile_pattern(value));
-            if let Err(e) = result {
+        "matches" => match Pattern::new(value) {
+            Ok(p) => Op::Matches(p),
+            Err(e) => {
                 diags.push(
                     Diagnostic::error(
                         "invalid-regex",
@@ -104,8 +98,7 @@ pub fn string_op(diags: &mut Diagnostics, key: &str, value: &str, span: Span) ->
                 );
                 return None;
             }
-            Op::Matches(value.to_string())
-        }
+        },
         "exists" => {
             diags.push(
                 Diagnostic::error("wrong-type", span, "`exists` takes a boolean")
@@ -115,7 +108,13 @@ pub fn string_op(diags: &mut Diagnostics, key: &str, value: &str, span: Span) ->
             return None;
         }
         other => {
-            unknown(diags, "operator", other, span, super::model::OPERATORS);
+            unknown(
+                diags,
+                "operator",
+                other,
+                span,
+                &Item::Operators.kdl_properties(),
+            );
             return None;
         }
     };
@@ -203,11 +202,30 @@ fn formatted_e164(text: &str) -> Option<E164> {
         .filter(|n| n.to_string() != text)
 }
 
+/// A quarantine period: a duration in humantime's words (`7d`, `12h`,
+/// `1w 2d`) or `0`.
+pub fn quarantine(diags: &mut Diagnostics, text: &str, span: Span) -> Option<std::time::Duration> {
+    match humantime::parse_duration(text.trim()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            diags.push(
+                Diagnostic::error(
+                    "invalid-duration",
+                    span,
+                    format!("`{text}` is not a duration"),
+                )
+                .label(e.to_string())
+                .help("write a duration such as `30d`, `12h` or `1w`, or `0` for no quarantine"),
+            );
+            None
+        }
+    }
+}
+
 pub fn number_type(diags: &mut Diagnostics, text: &str, span: Span) -> Option<NumberType> {
     let t = NumberType::from_manifest(text);
     if t.is_none() {
-        let known = ["direct-routing", "calling-plan", "operator-connect"];
-        unknown(diags, "number type", text, span, &known);
+        unknown(diags, "number type", text, span, keys::NUMBER_TYPES);
     }
     t
 }
@@ -301,6 +319,18 @@ pub fn missing(diags: &mut Diagnostics, span: Span, what: &str, hint: &str) {
             .label(format!("needs {what}"))
             .help(hint.to_string()),
     );
+}
+
+/// A file nested deeper than [`depth::MAX_DEPTH`]: reported instead of
+/// parsing it, at the first place too deep.
+pub fn too_deep(file: FileId, at: usize) -> Diagnostic {
+    Diagnostic::error("too-deep", Span::new(file, at..at + 1), depth::message())
+        .label("too deep")
+        .help(format!(
+            "a manifest may nest at most {} levels; flatten the conditions (an `any` of \
+             `all`s says what deeper nesting says)",
+            depth::MAX_DEPTH
+        ))
 }
 
 /// More than one `tenant` item in the config directory.

@@ -8,6 +8,7 @@
 use crate::catalog::AttrId;
 use crate::numbers::{E164, NumberType};
 
+use super::pattern::Pattern;
 use super::source::{Span, Spanned};
 
 /// Everything a config directory says.
@@ -47,9 +48,30 @@ pub struct Tenant {
     pub scope: Option<Condition>,
     pub leavers: Leavers,
     pub safety: Safety,
+    pub numbers: NumberSettings,
     /// Reconcile loops plan but do not apply while this is set.
     pub paused: bool,
     pub span: Span,
+}
+
+/// How roster treats the numbers it releases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberSettings {
+    /// How long a released number stays out of allocation (zero: none).
+    pub quarantine: std::time::Duration,
+}
+
+impl NumberSettings {
+    pub const DEFAULT_QUARANTINE: std::time::Duration =
+        std::time::Duration::from_secs(7 * 24 * 3600);
+}
+
+impl Default for NumberSettings {
+    fn default() -> Self {
+        NumberSettings {
+            quarantine: Self::DEFAULT_QUARANTINE,
+        }
+    }
 }
 
 impl Default for Tenant {
@@ -60,6 +82,7 @@ impl Default for Tenant {
             scope: None,
             leavers: Leavers::default(),
             safety: Safety::default(),
+            numbers: NumberSettings::default(),
             paused: false,
             span: Span::default(),
         }
@@ -74,25 +97,6 @@ pub enum ProviderConfig {
     /// Microsoft Graph with an app registration.
     Graph(GraphConfig),
 }
-
-/// Properties of `provider`, in the order the manifest language writes them:
-/// `kind` (TOML only; KDL gives it as the argument), `path` (file), then the
-/// Graph ones.
-pub const PROVIDER_PROPERTIES: &[&str] = &[
-    "kind",
-    "path",
-    "tenant-id",
-    "client-id",
-    "client-secret-env",
-    "client-secret-file",
-    "certificate-file",
-    "private-key-file",
-    "endpoint",
-    "authority",
-];
-
-/// The properties of `provider "graph"`.
-pub const GRAPH_PROVIDER_PROPERTIES: &[&str] = PROVIDER_PROPERTIES.split_at(2).1;
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct GraphConfig {
@@ -275,19 +279,16 @@ pub enum Op {
     EndsWith(String),
     Contains(String),
     /// A regular expression that must match the whole (trimmed) value,
-    /// without regard to case.
-    Matches(String),
+    /// without regard to case; compiled when the manifest was read.
+    Matches(Pattern),
     Exists(bool),
 }
 
 impl Op {
-    /// Canonical position among [`OPERATORS`]: operators must all hold, so
+    /// Canonical position among the operators: operators must all hold, so
     /// their written order means nothing and the model keeps them sorted.
     pub fn rank(&self) -> usize {
-        OPERATORS
-            .iter()
-            .position(|k| *k == self.keyword())
-            .unwrap_or(OPERATORS.len())
+        super::keys::operator_rank(self.keyword())
     }
 
     pub fn keyword(&self) -> &'static str {
@@ -300,9 +301,6 @@ impl Op {
         }
     }
 }
-
-/// The operator keywords, for suggestions.
-pub const OPERATORS: &[&str] = &["starts-with", "ends-with", "contains", "matches", "exists"];
 
 /// `user "UPN" …`.
 #[derive(Debug, Clone, PartialEq)]

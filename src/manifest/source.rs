@@ -105,6 +105,9 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+/// The UTF-8 byte-order mark.
+const BOM: char = '\u{FEFF}';
+
 /// Every manifest file of a run, in the order they were read.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -112,10 +115,17 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// Add a file. A UTF-8 byte-order mark that some editors put at the
+    /// start is dropped: it says nothing, and without it every offset,
+    /// line and column is where an editor shows it.
     pub fn add(&mut self, path: impl Into<String>, text: impl Into<String>) -> FileId {
+        let mut text = text.into();
+        if text.starts_with(BOM) {
+            text.drain(..BOM.len_utf8());
+        }
         self.files.push(SourceFile {
             path: path.into(),
-            text: Arc::new(text.into()),
+            text: Arc::new(text),
         });
         FileId((self.files.len() - 1) as u32)
     }
@@ -149,5 +159,13 @@ mod tests {
         assert_eq!(f.line_col(3), (2, 1));
         assert_eq!(f.line_col(6), (2, 3)); // after the two-byte é
         assert_eq!(s.location(Span::new(id, 3..4)), "a.kdl:2:1");
+    }
+
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped() {
+        let mut s = Sources::default();
+        let id = s.add("a.kdl", "\u{FEFF}ab\n\u{FEFF}c");
+        assert_eq!(s.get(id).text.as_str(), "ab\n\u{FEFF}c");
+        assert_eq!(s.location(Span::new(id, 1..2)), "a.kdl:1:2");
     }
 }

@@ -2,7 +2,7 @@
 //! references, block order and overlaps, reserved numbers, rules that can
 //! never match and personas nothing uses. Pushes every finding; no I/O.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::diag::{Diagnostic, Diagnostics};
 use super::model::*;
@@ -111,11 +111,16 @@ fn persona_ref(m: &Manifest, diags: &mut Diagnostics, name: &Spanned<String>, fr
 }
 
 fn references(m: &Manifest, diags: &mut Diagnostics) {
+    let personas: HashSet<&str> = m.personas.iter().map(|p| p.name.value.as_str()).collect();
     for r in &m.rules {
-        persona_ref(m, diags, &r.persona, &format!("rule `{}`", r.name.value));
+        if !personas.contains(r.persona.value.as_str()) {
+            persona_ref(m, diags, &r.persona, &format!("rule `{}`", r.name.value));
+        }
     }
     for u in &m.users {
-        if let Some(p) = &u.persona {
+        if let Some(p) = &u.persona
+            && !personas.contains(p.value.as_str())
+        {
             persona_ref(m, diags, p, &format!("user override `{}`", u.upn.value));
         }
         if u.ignore && (u.persona.is_some() || u.number.is_some()) {
@@ -312,13 +317,23 @@ fn pins(m: &Manifest, diags: &mut Diagnostics) {
 }
 
 fn unreachable_rules(m: &Manifest, diags: &mut Diagnostics) {
-    let keys: Vec<String> = m.rules.iter().map(|r| conditions_key(&r.when)).collect();
+    // The first rule that matches everyone, and the first rule of each set
+    // of conditions: the earlier of the two shadows a rule (one pass, so a
+    // manifest of many rules is not checked pair by pair).
+    let mut everyone: Option<usize> = None;
+    let mut first: HashMap<String, usize> = HashMap::new();
     for (i, r) in m.rules.iter().enumerate() {
-        let shadow = m.rules[..i]
-            .iter()
-            .zip(&keys)
-            .find(|(earlier, key)| earlier.when.is_empty() || **key == keys[i])
-            .map(|(earlier, _)| earlier);
+        let key = conditions_key(&r.when);
+        let same = first.get(&key).copied();
+        let shadow = match (everyone, same) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+        .map(|j| &m.rules[j]);
+        first.entry(key).or_insert(i);
+        if r.when.is_empty() && everyone.is_none() {
+            everyone = Some(i);
+        }
         if let Some(earlier) = shadow {
             let why = if earlier.when.is_empty() {
                 "has no conditions and matches everyone"
@@ -367,7 +382,7 @@ fn condition_key(c: &Condition) -> String {
                         format!("{}:{:?}", o.value.keyword(), fold(s))
                     }
                     // Case matters inside a pattern (`\d` is not `\D`).
-                    Op::Matches(p) => format!("matches:{:?}", p.trim()),
+                    Op::Matches(p) => format!("matches:{:?}", p.source().trim()),
                     Op::Exists(b) => format!("exists:{b}"),
                 })
                 .collect();
@@ -379,12 +394,18 @@ fn condition_key(c: &Condition) -> String {
 }
 
 fn unused_personas(m: &Manifest, diags: &mut Diagnostics) {
-    for p in &m.personas {
-        let used = m.rules.iter().any(|r| r.persona.value == p.name.value)
-            || m.users
+    let used: HashSet<&str> = m
+        .rules
+        .iter()
+        .map(|r| r.persona.value.as_str())
+        .chain(
+            m.users
                 .iter()
-                .any(|u| u.persona.as_ref().is_some_and(|n| n.value == p.name.value));
-        if !used {
+                .filter_map(|u| u.persona.as_deref().map(String::as_str)),
+        )
+        .collect();
+    for p in &m.personas {
+        if !used.contains(p.name.value.as_str()) {
             diags.push(
                 Diagnostic::warning(
                     "unused-persona",
@@ -453,5 +474,36 @@ mod tests {
                 "{a} / {b}"
             );
         }
+    }
+
+    #[test]
+    fn a_rule_is_shadowed_by_the_first_that_covers_it() {
+        let text = "persona \"p\"\n\
+            rule \"a\" persona=\"p\" { when { city \"X\" } }\n\
+            rule \"all\" persona=\"p\"\n\
+            rule \"b\" persona=\"p\" { when { city \"x\" } }\n\
+            rule \"c\" persona=\"p\" { when { city \"y\" } }\n\
+            rule \"all-again\" persona=\"p\"\n";
+        let loaded = parse_str("x.kdl", text);
+        let found: Vec<(String, String)> = loaded
+            .diagnostics
+            .items
+            .iter()
+            .filter(|d| d.code == "unreachable-rule")
+            .map(|d| (d.message.clone(), d.related[0].1.clone()))
+            .collect();
+        let want = [
+            ("b", "rule `a` has the very same conditions"),
+            ("c", "rule `all` has no conditions and matches everyone"),
+            (
+                "all-again",
+                "rule `all` has no conditions and matches everyone",
+            ),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(r, why)| (format!("rule `{r}` can never match"), why.to_string()))
+            .collect();
+        assert_eq!(found, want);
     }
 }

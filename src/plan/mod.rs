@@ -185,6 +185,8 @@ impl Plan {
     }
 
     pub fn from_json(text: &str) -> Result<Plan, PlanReadError> {
+        // A byte-order mark (some Windows editors write one) is passed over.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let de = &mut serde_json::Deserializer::from_str(text);
         let plan: Plan = serde_path_to_error::deserialize(de).map_err(|e| PlanReadError {
             path: e.path().to_string(),

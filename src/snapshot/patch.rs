@@ -12,7 +12,7 @@ use crate::numbers::E164;
 /// fields of the entries that stay) as they were.
 pub fn patch(original: &str, live: &LiveState) -> Result<String, serde_json::Error> {
     use serde_json::{Value, json};
-    let mut doc: Value = serde_json::from_str(original)?;
+    let mut doc: Value = serde_json::from_str(super::parse::strip_bom(original))?;
     let Some(obj) = doc.as_object_mut() else {
         return Err(serde::de::Error::custom("snapshot is not a JSON object"));
     };

@@ -4,6 +4,7 @@
 use kdl::{KdlNode, KdlValue};
 
 use crate::manifest::diag::Diagnostic;
+use crate::manifest::keys::{Item, PROVIDER_KINDS};
 use crate::manifest::lower;
 use crate::manifest::model::*;
 use crate::manifest::source::Spanned;
@@ -20,7 +21,7 @@ impl Ctx<'_> {
         } else {
             self.item_name(node, "tenant name")
         };
-        self.props(node, &[]);
+        self.props(node, &Item::Tenant.kdl_properties());
         let mut t = Tenant {
             name: name.map(|n| n.value).unwrap_or_else(|| "tenant".into()),
             span: self.head_span(node),
@@ -44,7 +45,7 @@ impl Ctx<'_> {
                         "write `leavers release-number=#true reset-policies=#false`",
                     );
                     self.no_children(child);
-                    let p = self.props(child, &["release-number", "reset-policies"]);
+                    let p = self.props(child, &Item::Leavers.kdl_properties());
                     if let Some(e) = p.get("release-number") {
                         t.leavers.release_number =
                             self.boolean(e, "`release-number`").unwrap_or(true);
@@ -60,7 +61,7 @@ impl Ctx<'_> {
                         "write `safety max-changed-users=500 max-changed-percent=30`",
                     );
                     self.no_children(child);
-                    let p = self.props(child, &["max-changed-users", "max-changed-percent"]);
+                    let p = self.props(child, &Item::Safety.kdl_properties());
                     if let Some(e) = p.get("max-changed-users") {
                         t.safety.max_changed_users = self
                             .integer(e, "`max-changed-users`", u32::MAX as i128)
@@ -70,6 +71,17 @@ impl Ctx<'_> {
                         && let Some(i) = self.integer(e, "`max-changed-percent`", 100)
                     {
                         t.safety.max_changed_percent = Some(i as u32);
+                    }
+                }
+                "numbers" => {
+                    self.no_args(child, "write `numbers quarantine=\"7d\"`");
+                    self.no_children(child);
+                    let p = self.props(child, &Item::Numbers.kdl_properties());
+                    if let Some(e) = p.get("quarantine")
+                        && let Some(s) = self.string(e, "`quarantine`")
+                        && let Some(d) = lower::quarantine(self.diags, &s.value, s.span)
+                    {
+                        t.numbers.quarantine = d;
                     }
                 }
                 "paused" => {
@@ -86,7 +98,7 @@ impl Ctx<'_> {
                     "tenant setting",
                     other,
                     span,
-                    &["provider", "scope", "leavers", "safety", "paused"],
+                    &Item::Tenant.kdl_children(),
                 ),
             }
         }
@@ -99,7 +111,7 @@ impl Ctx<'_> {
         let kind = self.item_name(node, "provider kind")?;
         match kind.value.as_str() {
             "file" => {
-                let p = self.props(node, &["path"]);
+                let p = self.props(node, &Item::Provider.kdl_properties_for("file"));
                 let path = match p.get("path") {
                     Some(e) => self.string(e, "`path`")?.value,
                     None => {
@@ -115,7 +127,7 @@ impl Ctx<'_> {
                 Some(Spanned::new(ProviderConfig::File { path }, span))
             }
             "graph" => {
-                let p = self.props(node, GRAPH_PROVIDER_PROPERTIES);
+                let p = self.props(node, &Item::Provider.kdl_properties_for("graph"));
                 let get = |cx: &mut Self, k: &str| -> Option<String> {
                     p.get(k)
                         .and_then(|e| cx.string(e, &format!("`{k}`")).map(|s| s.value))
@@ -133,7 +145,7 @@ impl Ctx<'_> {
                 Some(Spanned::new(ProviderConfig::Graph(g), span))
             }
             other => {
-                lower::unknown(self.diags, "provider", other, kind.span, &["file", "graph"]);
+                lower::unknown(self.diags, "provider", other, kind.span, PROVIDER_KINDS);
                 None
             }
         }
@@ -143,7 +155,7 @@ impl Ctx<'_> {
 
     pub(super) fn range(&mut self, node: &KdlNode) -> Option<NumberRange> {
         let name = self.item_name(node, "range name");
-        let p = self.props(node, &["type", "location"]);
+        let p = self.props(node, &Item::Range.kdl_properties());
         let span = self.node_span(node);
         let kind = match p.get("type") {
             Some(e) => self
@@ -227,7 +239,7 @@ impl Ctx<'_> {
                         "range child",
                         other,
                         span,
-                        &["block", "reserve"],
+                        &Item::Range.kdl_children(),
                     )
                 }
             }
@@ -252,7 +264,7 @@ impl Ctx<'_> {
 
     pub(super) fn persona(&mut self, node: &KdlNode) -> Option<Persona> {
         let name = self.item_name(node, "persona name");
-        self.props(node, &[]);
+        self.props(node, &Item::Persona.kdl_properties());
         let mut persona = Persona {
             name: name?,
             description: None,
@@ -338,7 +350,7 @@ impl Ctx<'_> {
                     "persona child",
                     other,
                     span,
-                    &["description", "policies", "number"],
+                    &Item::Persona.kdl_children(),
                 ),
             }
         }
@@ -369,7 +381,7 @@ impl Ctx<'_> {
 
     pub(super) fn rule(&mut self, node: &KdlNode) -> Option<Rule> {
         let name = self.item_name(node, "rule name");
-        let p = self.props(node, &["persona"]);
+        let p = self.props(node, &Item::Rule.kdl_properties());
         let span = self.node_span(node);
         let persona = match p.get("persona") {
             Some(e) => self.string(e, "`persona`"),
@@ -413,7 +425,7 @@ impl Ctx<'_> {
                     )
                     .label("unknown rule child");
                     d.help = help.or_else(|| {
-                        crate::catalog::did_you_mean(other, ["description", "when"])
+                        crate::catalog::did_you_mean(other, Item::Rule.kdl_children())
                             .or_else(|| Some("expected `description` or `when`".into()))
                     });
                     self.diags.push(d);
@@ -467,7 +479,8 @@ impl Ctx<'_> {
                 }
                 let mut ops = Vec::new();
                 let owner = format!("condition `{attr_name}`");
-                let props = self.props_of(node, OPERATORS, "operator", &owner);
+                let operators = Item::Operators.kdl_properties();
+                let props = self.props_of(node, &operators, "operator", &owner);
                 for (k, e) in props {
                     let espan = self.span(e.span());
                     let op = if k == "exists" {
@@ -510,7 +523,7 @@ impl Ctx<'_> {
 
     pub(super) fn user(&mut self, node: &KdlNode) -> Option<UserOverride> {
         let upn = self.item_name(node, "user principal name");
-        let p = self.props(node, &["persona", "number", "ignore"]);
+        let p = self.props(node, &Item::User.kdl_properties());
         self.no_children(node);
         let span = self.node_span(node);
         let persona = p.get("persona").and_then(|e| self.string(e, "`persona`"));

@@ -10,7 +10,9 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 mod items;
 
+use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
+use super::keys::Item;
 use super::lower;
 use super::model::*;
 use super::source::{FileId, Span, Spanned};
@@ -23,6 +25,11 @@ struct Ctx<'d> {
 
 /// Parse one KDL file and add what it says to `manifest`.
 pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut Diagnostics) {
+    // The parser recurses once per block: measure before handing it the text.
+    if let Some(at) = depth::kdl_too_deep(text) {
+        diags.push(lower::too_deep(file, at));
+        return;
+    }
     let doc = match KdlDocument::parse(text) {
         Ok(doc) => doc,
         Err(err) => {
@@ -143,7 +150,7 @@ impl Ctx<'_> {
             }
             other => {
                 let span = self.name_span(node);
-                lower::unknown(self.diags, "item", other, span, lower::TOP_LEVEL_ITEMS)
+                lower::unknown(self.diags, "item", other, span, &Item::File.kdl_children())
             }
         }
     }

@@ -4,6 +4,7 @@
 use toml::de::{DeTable, DeValue};
 
 use crate::manifest::diag::Diagnostic;
+use crate::manifest::keys::{Item, PROVIDER_KINDS};
 use crate::manifest::lower;
 use crate::manifest::model::*;
 use crate::manifest::source::{Span, Spanned};
@@ -18,8 +19,7 @@ impl Ctx<'_> {
             span,
             ..Tenant::default()
         };
-        let allowed = ["name", "provider", "scope", "leavers", "safety", "paused"];
-        for (key, kspan, v) in self.fields(t, "`[tenant]`", &allowed) {
+        for (key, kspan, v) in self.fields(t, "`[tenant]`", &Item::Tenant.toml_keys()) {
             match key.as_str() {
                 "name" => {
                     if let Some(s) = self.string(v, "`name`") {
@@ -35,9 +35,7 @@ impl Ctx<'_> {
                 }
                 "leavers" => {
                     if let Some(t) = self.table(v, "`leavers`") {
-                        for (k, _, v) in
-                            self.fields(t, "`leavers`", &["release-number", "reset-policies"])
-                        {
+                        for (k, _, v) in self.fields(t, "`leavers`", &Item::Leavers.toml_keys()) {
                             let b = self.boolean(v, &format!("`{k}`"));
                             match k.as_str() {
                                 "release-number" => out.leavers.release_number = b.unwrap_or(true),
@@ -48,17 +46,24 @@ impl Ctx<'_> {
                 }
                 "safety" => {
                     if let Some(t) = self.table(v, "`safety`") {
-                        for (k, _, v) in self.fields(
-                            t,
-                            "`safety`",
-                            &["max-changed-users", "max-changed-percent"],
-                        ) {
+                        for (k, _, v) in self.fields(t, "`safety`", &Item::Safety.toml_keys()) {
                             if k == "max-changed-users" {
                                 out.safety.max_changed_users = self
                                     .integer(v, "`max-changed-users`", u32::MAX as i128)
                                     .map(|i| i as u64);
                             } else if let Some(i) = self.integer(v, "`max-changed-percent`", 100) {
                                 out.safety.max_changed_percent = Some(i as u32);
+                            }
+                        }
+                    }
+                }
+                "numbers" => {
+                    if let Some(t) = self.table(v, "`numbers`") {
+                        for (k, _, v) in self.fields(t, "`numbers`", &Item::Numbers.toml_keys()) {
+                            if let Some(s) = self.string(v, &format!("`{k}`"))
+                                && let Some(d) = lower::quarantine(self.diags, &s.value, s.span)
+                            {
+                                out.numbers.quarantine = d;
                             }
                         }
                     }
@@ -75,7 +80,7 @@ impl Ctx<'_> {
         let mut kind = None;
         let mut g = GraphConfig::default();
         let mut path = None;
-        for (k, _, v) in self.fields(t, "`provider`", PROVIDER_PROPERTIES) {
+        for (k, _, v) in self.fields(t, "`provider`", &Item::Provider.toml_keys()) {
             let Some(s) = self.string(v, &format!("`{k}`")) else {
                 continue;
             };
@@ -116,7 +121,7 @@ impl Ctx<'_> {
             },
             "graph" => Some(Spanned::new(ProviderConfig::Graph(g), span)),
             other => {
-                lower::unknown(self.diags, "provider", other, kind.span, &["file", "graph"]);
+                lower::unknown(self.diags, "provider", other, kind.span, PROVIDER_KINDS);
                 None
             }
         }
@@ -134,7 +139,7 @@ impl Ctx<'_> {
         let mut has_type = false;
         let owner = format!("range `{}`", name.value);
         let mut blocks_written = false;
-        for (k, _, v) in self.fields(t, &owner, &["type", "location", "blocks", "reserve"]) {
+        for (k, _, v) in self.fields(t, &owner, &Item::Range.toml_keys()) {
             match k.as_str() {
                 "type" => {
                     has_type = true;
@@ -248,7 +253,7 @@ impl Ctx<'_> {
             span,
         };
         let owner = format!("persona `{}`", p.name.value);
-        for (k, kspan, v) in self.fields(t, &owner, &["description", "policies", "number"]) {
+        for (k, kspan, v) in self.fields(t, &owner, &Item::Persona.toml_keys()) {
             match k.as_str() {
                 "description" => p.description = self.string(v, "`description`").map(|s| s.value),
                 "policies" => {
@@ -309,7 +314,7 @@ impl Ctx<'_> {
         let mut description = None;
         let mut when = Vec::new();
         let (mut has_name, mut has_persona) = (false, false);
-        for (k, _, v) in self.fields(t, "`[[rule]]`", &["name", "persona", "description", "when"]) {
+        for (k, _, v) in self.fields(t, "`[[rule]]`", &Item::Rule.toml_keys()) {
             match k.as_str() {
                 "name" => {
                     has_name = true;
@@ -453,8 +458,7 @@ impl Ctx<'_> {
                     .collect();
             }
             DeValue::Table(t) => {
-                let mut allowed = vec!["equals"];
-                allowed.extend_from_slice(OPERATORS);
+                let allowed = Item::Operators.toml_keys();
                 let owner = format!("condition `{name}`");
                 for (k, ks, ov) in self.fields_of(t, "operator", &owner, &allowed) {
                     let ospan = Span::new(self.file, ks.start..ov.span().end);
@@ -527,7 +531,7 @@ impl Ctx<'_> {
             span,
         };
         let owner = format!("user override `{}`", u.upn.value);
-        let fields = self.fields(t, &owner, &["persona", "number", "ignore"]);
+        let fields = self.fields(t, &owner, &Item::User.toml_keys());
         if fields.is_empty() {
             self.diags.push(
                 Diagnostic::error("empty-override", u.upn.span, "user override says nothing")

@@ -7,7 +7,9 @@ use toml::de::{DeTable, DeValue};
 
 mod items;
 
+use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
+use super::keys::Item;
 use super::lower;
 use super::model::*;
 use super::source::{FileId, Span, Spanned};
@@ -22,6 +24,11 @@ struct Ctx<'d> {
 
 /// Parse one TOML file and add what it says to `manifest`.
 pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut Diagnostics) {
+    // The same limit and message as KDL (the parser's own is deeper).
+    if let Some(at) = depth::toml_too_deep(text) {
+        diags.push(lower::too_deep(file, at));
+        return;
+    }
     let (doc, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         syntax_errors(text, file, errors, diags);
@@ -80,7 +87,7 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
                     }
                 }
             }
-            other => lower::unknown(cx.diags, "item", other, kspan, lower::TOP_LEVEL_ITEMS),
+            other => lower::unknown(cx.diags, "item", other, kspan, &Item::File.toml_keys()),
         }
     }
 }

@@ -17,14 +17,22 @@ mod value;
 
 use toml_edit::{DocumentMut, Item, Key, Table, Value};
 
-use super::{FmtError, line_col};
+use super::{FmtError, line_col, too_deep};
+use crate::manifest::{depth, keys};
 use value::{Line, key_path, lines, raw, render, trailing};
 
 pub fn format(text: &str) -> Result<String, FmtError> {
+    if let Some(at) = depth::toml_too_deep(text) {
+        return Err(too_deep("TOML", text, at));
+    }
     let doc: DocumentMut = text.parse().map_err(|e| syntax_error(text, &e))?;
     let mut w = Writer::default();
     w.document(&doc);
-    let out = w.finish();
+    let mut out = w.finish();
+    // A byte-order mark stays, as in KDL: formatting changes layout only.
+    if text.starts_with('\u{FEFF}') {
+        out.insert(0, '\u{FEFF}');
+    }
     check::verify(text, &out)?;
     Ok(out)
 }
@@ -41,77 +49,46 @@ fn syntax_error(text: &str, e: &toml_edit::TomlError) -> FmtError {
 
 // ----- canonical order ------------------------------------------------------
 
-/// Where a table or value is, which decides the order of its keys.
+/// Where a table or value is, which decides the order of its keys. The
+/// shape (which key holds which item) comes from the key table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
+    /// The document: keys as written.
     Root,
-    Tenant,
-    Provider,
-    Leavers,
-    Safety,
-    Ranges,
-    Range,
-    Personas,
-    Persona,
-    Rule,
-    Users,
-    User,
+    /// A manifest item: its keys in canonical order.
+    Item(keys::Item),
+    /// Items by name (`[persona.NAME]`): the table of names.
+    Named(keys::Item),
     /// `when`, `scope`, `all`, `any`, `not`: conditions, in written order.
     Conditions,
-    /// `{ starts-with = "UK-" }`.
-    Operators,
     Other,
 }
 
 impl Ctx {
     fn child(self, key: &str) -> Ctx {
-        match (self, key) {
-            (Ctx::Root, "tenant") => Ctx::Tenant,
-            (Ctx::Root, "range") => Ctx::Ranges,
-            (Ctx::Root, "persona") => Ctx::Personas,
-            (Ctx::Root, "rule") => Ctx::Rule,
-            (Ctx::Root, "user") => Ctx::Users,
-            (Ctx::Ranges, _) => Ctx::Range,
-            (Ctx::Personas, _) => Ctx::Persona,
-            (Ctx::Users, _) => Ctx::User,
-            (Ctx::Tenant, "provider") => Ctx::Provider,
-            (Ctx::Tenant, "leavers") => Ctx::Leavers,
-            (Ctx::Tenant, "safety") => Ctx::Safety,
-            (Ctx::Tenant, "scope") | (Ctx::Rule, "when") => Ctx::Conditions,
-            (Ctx::Conditions, "all" | "any" | "not") => Ctx::Conditions,
-            (Ctx::Conditions, _) => Ctx::Operators,
-            _ => Ctx::Other,
-        }
-    }
-
-    /// Keys in the order the manifest language writes them.
-    fn keys(self) -> &'static [&'static str] {
+        let within = |item: keys::Item| match item.key(key).map(|k| k.ty) {
+            Some(keys::Ty::Conditions) => Ctx::Conditions,
+            Some(keys::Ty::Named(i)) => Ctx::Named(i),
+            Some(ty) => ty.item().map_or(Ctx::Other, Ctx::Item),
+            None => Ctx::Other,
+        };
         match self {
-            Ctx::Tenant => &["name", "provider", "scope", "leavers", "safety", "paused"],
-            Ctx::Provider => crate::manifest::PROVIDER_PROPERTIES,
-            Ctx::Leavers => &["release-number", "reset-policies"],
-            Ctx::Safety => &["max-changed-users", "max-changed-percent"],
-            Ctx::Range => &["type", "location", "blocks", "reserve"],
-            Ctx::Persona => &["description", "number", "policies"],
-            Ctx::Rule => &["name", "persona", "description", "when"],
-            Ctx::User => &["persona", "number", "ignore"],
-            Ctx::Operators => &[
-                "equals",
-                "starts-with",
-                "ends-with",
-                "contains",
-                "matches",
-                "exists",
-            ],
-            _ => &[],
+            Ctx::Root => within(keys::Item::File),
+            Ctx::Item(item) => within(item),
+            Ctx::Named(item) => Ctx::Item(item),
+            Ctx::Conditions if matches!(key, "all" | "any" | "not") => Ctx::Conditions,
+            // `{ starts-with = "UK-" }`.
+            Ctx::Conditions => Ctx::Item(keys::Item::Operators),
+            Ctx::Other => Ctx::Other,
         }
     }
 
-    /// Position of a key: known ones first, in order; others after them,
-    /// as written (the sort is stable).
-    fn rank(self, key: &str) -> usize {
-        let keys = self.keys();
-        keys.iter().position(|k| *k == key).unwrap_or(keys.len())
+    /// Keys in the order the canonical layout writes them.
+    fn keys(self) -> Vec<&'static str> {
+        match self {
+            Ctx::Item(item) => item.toml_order(),
+            Ctx::Root | Ctx::Named(_) | Ctx::Conditions | Ctx::Other => Vec::new(),
+        }
     }
 
     fn at(self, keys: &[&Key]) -> Ctx {
@@ -138,7 +115,10 @@ fn sort_level<'t>(values: Vec<KeyValue<'t>>, ctx: Ctx, depth: usize) -> Vec<KeyV
             _ => groups.push((k, vec![v])),
         }
     }
-    groups.sort_by_key(|(k, _)| ctx.rank(k));
+    // Known keys first, in order; others after them, as written (the sort
+    // is stable).
+    let known = ctx.keys();
+    groups.sort_by_key(|(k, _)| known.iter().position(|x| x == k).unwrap_or(known.len()));
     groups
         .into_iter()
         .flat_map(|(k, g)| {

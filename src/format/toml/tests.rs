@@ -154,3 +154,9 @@ fn dotted_keys() {
 fn special_floats() {
     check("f = nan\ng = -inf\n", "f = nan\ng = -inf\n");
 }
+
+#[test]
+fn a_byte_order_mark_stays() {
+    check("\u{FEFF}a   =  1\n", "\u{FEFF}a = 1\n");
+    check("\u{FEFF}", "\u{FEFF}");
+}

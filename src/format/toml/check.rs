@@ -1,7 +1,7 @@
 //! The safety net: the formatted text must hold the same data and the
 //! same comments as the input. No I/O.
 
-use crate::fmt::{FmtError, comment_fingerprint, line_col};
+use crate::format::{FmtError, comment_fingerprint, line_col};
 
 /// Comments of a TOML text, and whether it has a line break outside strings.
 pub(super) fn scan(text: &str) -> (Vec<String>, bool) {

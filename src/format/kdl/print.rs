@@ -7,7 +7,7 @@ use ::kdl::{KdlDocument, KdlValue};
 use super::lex::is_plain_ident;
 use super::syntax::{Block, Comment, Entry, Inline, Node, Parser, Raw, Trivia};
 use super::{Ctx, decode, ordered};
-use crate::fmt::MAX_WIDTH;
+use crate::format::MAX_WIDTH;
 
 const INDENT: usize = 4;
 

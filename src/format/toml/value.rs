@@ -6,7 +6,7 @@ use toml_edit::{Array, InlineTable, Key, Value};
 
 use super::check::scan;
 use super::{Ctx, ordered};
-use crate::fmt::MAX_WIDTH;
+use crate::format::MAX_WIDTH;
 
 const INDENT: usize = 4;
 

@@ -17,18 +17,23 @@ mod syntax;
 
 use ::kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
-use super::{FmtError, comment_fingerprint, line_col};
+use super::{FmtError, comment_fingerprint, line_col, too_deep};
+use crate::manifest::depth;
+use crate::manifest::keys::{Item, Ty};
 use print::Printer;
 use syntax::{Entry, Node, Parser};
 
 pub fn format(text: &str) -> Result<String, FmtError> {
+    if let Some(at) = depth::kdl_too_deep(text) {
+        return Err(too_deep("KDL", text, at));
+    }
     let doc = KdlDocument::parse(text).map_err(|e| syntax_error(text, &e))?;
     let mut tree = Parser::new(text)
         .and_then(Parser::document)
         .map_err(|e| FmtError::Unsafe(format!("cannot follow the file's layout: {e}")))?;
     decode(&mut tree.nodes, doc.nodes()).map_err(FmtError::Unsafe)?;
     let mut p = Printer::default();
-    p.nodes(&tree.nodes, &tree.end, 0, Ctx::Root, false);
+    p.nodes(&tree.nodes, &tree.end, 0, Ctx::ROOT, false);
     let mut out = String::new();
     if text.starts_with('\u{FEFF}') {
         out.push('\u{FEFF}');
@@ -95,52 +100,39 @@ fn decode(nodes: &mut [Node], ast: &[KdlNode]) -> Result<(), String> {
 
 // ----- canonical order ------------------------------------------------------
 
-/// Where a node is, which decides the order of its properties.
+/// Where a node is, which decides the order of its properties. The shape
+/// (which node holds which item) comes from the key table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ctx {
-    Root,
-    Tenant,
-    Provider,
-    Leavers,
-    Safety,
-    Range,
-    Rule,
-    User,
+    /// A node that is a manifest item (the file itself at the root).
+    Item(Item),
     /// `when`, `scope`, `all`, `any`, `not`: holds conditions.
     Conditions,
-    /// `city "London"`, `officeLocation starts-with="UK-"`.
-    Condition,
     Other,
 }
 
 impl Ctx {
+    const ROOT: Ctx = Ctx::Item(Item::File);
+
     fn child(self, name: &str) -> Ctx {
-        match (self, name) {
-            (Ctx::Root, "tenant") => Ctx::Tenant,
-            (Ctx::Root, "range") => Ctx::Range,
-            (Ctx::Root, "rule") => Ctx::Rule,
-            (Ctx::Root, "user") => Ctx::User,
-            (Ctx::Tenant, "provider") => Ctx::Provider,
-            (Ctx::Tenant, "leavers") => Ctx::Leavers,
-            (Ctx::Tenant, "safety") => Ctx::Safety,
-            (Ctx::Tenant, "scope") | (Ctx::Rule, "when") => Ctx::Conditions,
-            (Ctx::Conditions, "all" | "any" | "not") => Ctx::Conditions,
-            (Ctx::Conditions, _) => Ctx::Condition,
-            _ => Ctx::Other,
+        match self {
+            Ctx::Item(item) => match item.kdl_child(name).map(|k| k.ty) {
+                Some(Ty::Conditions) => Ctx::Conditions,
+                Some(ty) => ty.item().map_or(Ctx::Other, Ctx::Item),
+                None => Ctx::Other,
+            },
+            Ctx::Conditions if matches!(name, "all" | "any" | "not") => Ctx::Conditions,
+            // `city "London"`, `officeLocation starts-with="UK-"`.
+            Ctx::Conditions => Ctx::Item(Item::Operators),
+            Ctx::Other => Ctx::Other,
         }
     }
 
     /// Properties in the order the manifest language writes them.
-    fn properties(self) -> &'static [&'static str] {
+    fn properties(self) -> Vec<&'static str> {
         match self {
-            Ctx::Range => &["type", "location"],
-            Ctx::Rule => &["persona"],
-            Ctx::User => &["persona", "number", "ignore"],
-            Ctx::Provider => crate::manifest::PROVIDER_PROPERTIES.split_at(1).1,
-            Ctx::Leavers => &["release-number", "reset-policies"],
-            Ctx::Safety => &["max-changed-users", "max-changed-percent"],
-            Ctx::Condition => crate::manifest::OPERATORS,
-            _ => &[],
+            Ctx::Item(item) => item.kdl_properties(),
+            Ctx::Conditions | Ctx::Other => Vec::new(),
         }
     }
 }

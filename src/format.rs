@@ -73,6 +73,18 @@ pub fn unified_diff(path: &str, before: &str, after: &str) -> String {
         .to_string()
 }
 
+/// A file nested deeper than the manifest language allows: refused before
+/// a parser (or the printer, which recurses as well) sees it.
+fn too_deep(format: &'static str, text: &str, at: usize) -> FmtError {
+    let (line, column) = line_col(text, at);
+    FmtError::Syntax {
+        format,
+        message: crate::manifest::depth::message(),
+        line,
+        column,
+    }
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());

@@ -1,0 +1,487 @@
+//! The one table of manifest keys: for every kind of item, the keys it
+//! takes, how each is written in KDL and TOML, its type, whether it is
+//! required, its place in the canonical layout and its documentation.
+//!
+//! Both lowerings read it to know which keys exist (unknown keys and their
+//! "did you mean"), both formatters read it for the canonical key order,
+//! and the JSON Schema is generated from it. A new key is one row here,
+//! plus the lowering code that gives it meaning. Pure data: no I/O.
+
+/// A kind of table (TOML) or node (KDL) in a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Item {
+    /// A manifest file: its top-level items.
+    File,
+    Tenant,
+    Provider,
+    Leavers,
+    Safety,
+    Numbers,
+    Range,
+    Persona,
+    Rule,
+    User,
+    /// The operators of one attribute condition.
+    Operators,
+}
+
+/// One key of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// The TOML key, and the KDL name unless [`Kdl::Children`] says otherwise.
+    pub name: &'static str,
+    pub ty: Ty,
+    pub kdl: Kdl,
+    pub required: bool,
+    /// Taken only by this kind of the item (`path` by `provider "file"`).
+    pub only_for: Option<&'static str>,
+    /// Written after the item's other keys in TOML: a table that reads best
+    /// as its own section (`[persona.x.policies]` after `[persona.x]`).
+    pub toml_last: bool,
+    /// What the key means, for the schema (and so for editors).
+    pub doc: Option<&'static str>,
+}
+
+/// How a key is written in KDL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kdl {
+    /// An argument of the item's node: `rule "NAME"`, `provider "file"`;
+    /// the values of a condition.
+    Argument,
+    /// A property: `persona="sales"`.
+    Property,
+    /// A child node of the same name: `description "…"`, `when { … }`.
+    Child,
+    /// Child nodes of another name, one per element: `block` for `blocks`.
+    Children(&'static str),
+}
+
+/// What a key's value is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    String,
+    Bool,
+    /// A whole number from 0 to `max`.
+    Integer {
+        max: u32,
+    },
+    /// One of these words; `name` names the set in the schema.
+    Choice {
+        name: &'static str,
+        values: &'static [&'static str],
+    },
+    /// One item.
+    Table(Item),
+    /// Items by name (`[persona.NAME]`).
+    Named(Item),
+    /// Items in order (`[[rule]]`).
+    List(Item),
+    /// Conditions: attribute tests and `all`/`any`/`not` groups.
+    Conditions,
+    /// Policy type to policy name.
+    Policies,
+    /// An E.164 telephone number.
+    E164,
+    /// Inclusive `[from, to]` pairs of numbers.
+    E164Pairs,
+    /// Numbers.
+    E164List,
+    /// Range names, or `false`.
+    RangeNames,
+    /// One value, or a list meaning "any of these".
+    OneOrMany,
+}
+
+impl Ty {
+    /// The item the value is, or holds (by name or in order).
+    pub fn item(self) -> Option<Item> {
+        match self {
+            Ty::Table(item) | Ty::Named(item) | Ty::List(item) => Some(item),
+            _ => None,
+        }
+    }
+}
+
+const fn key(name: &'static str, ty: Ty, kdl: Kdl) -> Key {
+    Key {
+        name,
+        ty,
+        kdl,
+        required: false,
+        only_for: None,
+        toml_last: false,
+        doc: None,
+    }
+}
+
+impl Key {
+    const fn required(self) -> Key {
+        Key {
+            required: true,
+            ..self
+        }
+    }
+
+    const fn doc(self, doc: &'static str) -> Key {
+        Key {
+            doc: Some(doc),
+            ..self
+        }
+    }
+
+    const fn only_for(self, kind: &'static str) -> Key {
+        Key {
+            only_for: Some(kind),
+            ..self
+        }
+    }
+
+    const fn toml_last(self) -> Key {
+        Key {
+            toml_last: true,
+            ..self
+        }
+    }
+
+    /// The name of the KDL node or property.
+    pub fn kdl_name(&self) -> &'static str {
+        match self.kdl {
+            Kdl::Children(name) => name,
+            _ => self.name,
+        }
+    }
+}
+
+use Kdl::{Argument, Child, Children, Property};
+
+pub const PROVIDER_KINDS: &[&str] = &["file", "graph"];
+pub const NUMBER_TYPES: &[&str] = &["direct-routing", "calling-plan", "operator-connect"];
+
+const FILE: &[Key] = &[
+    key("tenant", Ty::Table(Item::Tenant), Child)
+        .doc("Tenant settings: at most one `[tenant]` in the whole directory."),
+    key("range", Ty::Named(Item::Range), Child).doc("Number ranges by name."),
+    key("persona", Ty::Named(Item::Persona), Child)
+        .doc("Personas by name: policies plus the ranges to draw numbers from."),
+    key("rule", Ty::List(Item::Rule), Child).doc("Ordered first-match rules."),
+    key("user", Ty::Named(Item::User), Child).doc("User overrides by user principal name."),
+];
+
+const TENANT: &[Key] = &[
+    key("name", Ty::String, Argument),
+    key("provider", Ty::Table(Item::Provider), Child),
+    key("scope", Ty::Conditions, Child)
+        .doc("Which users roster manages (the condition language of `when`)."),
+    key("leavers", Ty::Table(Item::Leavers), Child),
+    key("safety", Ty::Table(Item::Safety), Child),
+    key("numbers", Ty::Table(Item::Numbers), Child)
+        .doc("How roster treats the numbers it releases."),
+    key("paused", Ty::Bool, Child).doc("Reconcile loops plan but do not apply while paused."),
+];
+
+const PROVIDER_KIND: Ty = Ty::Choice {
+    name: "ProviderKind",
+    values: PROVIDER_KINDS,
+};
+
+const PROVIDER: &[Key] = &[
+    key("kind", PROVIDER_KIND, Argument)
+        .required()
+        .doc("`file` (a tenant snapshot) or `graph` (Microsoft Graph)."),
+    key("path", Ty::String, Property)
+        .only_for("file")
+        .doc("file: the snapshot, relative to the config directory."),
+    key("tenant-id", Ty::String, Property).only_for("graph"),
+    key("client-id", Ty::String, Property).only_for("graph"),
+    key("client-secret-env", Ty::String, Property)
+        .only_for("graph")
+        .doc("Name of the environment variable that holds the client secret."),
+    key("client-secret-file", Ty::String, Property)
+        .only_for("graph")
+        .doc("Path of a file that holds the client secret."),
+    key("certificate-file", Ty::String, Property)
+        .only_for("graph")
+        .doc("PEM certificate for a signed client assertion."),
+    key("private-key-file", Ty::String, Property)
+        .only_for("graph")
+        .doc("PEM private key of that certificate."),
+    key("endpoint", Ty::String, Property)
+        .only_for("graph")
+        .doc("Overrides `https://graph.microsoft.com`."),
+    key("authority", Ty::String, Property)
+        .only_for("graph")
+        .doc("Overrides `https://login.microsoftonline.com`."),
+];
+
+const LEAVERS: &[Key] = &[
+    key("release-number", Ty::Bool, Property),
+    key("reset-policies", Ty::Bool, Property),
+];
+
+const SAFETY: &[Key] = &[
+    key("max-changed-users", Ty::Integer { max: u32::MAX }, Property),
+    key("max-changed-percent", Ty::Integer { max: 100 }, Property),
+];
+
+const NUMBERS: &[Key] = &[key("quarantine", Ty::String, Property).doc(
+    "How long a number roster released stays out of allocation: a duration such as `7d` or `12h`, or `0` for none. Default `7d`.",
+)];
+
+const RANGE: &[Key] = &[
+    key(
+        "type",
+        Ty::Choice {
+            name: "RangeType",
+            values: NUMBER_TYPES,
+        },
+        Property,
+    )
+    .required(),
+    key("location", Ty::String, Property)
+        .doc("Emergency location id sent with every number of this range."),
+    key("blocks", Ty::E164Pairs, Children("block"))
+        .doc("Inclusive `[from, to]` pairs of E.164 numbers."),
+    key("reserve", Ty::E164List, Child)
+        .doc("Numbers never allocated by rules; only by a user pin."),
+];
+
+const PERSONA: &[Key] = &[
+    key("description", Ty::String, Child),
+    key("policies", Ty::Policies, Child)
+        .toml_last()
+        .doc("Policy type to policy name; `Global` removes a direct assignment."),
+    key("number", Ty::RangeNames, Child)
+        .doc("Range names tried in order, or `false` for no number."),
+];
+
+const RULE: &[Key] = &[
+    key("name", Ty::String, Argument).required(),
+    key("persona", Ty::String, Property).required(),
+    key("description", Ty::String, Child),
+    key("when", Ty::Conditions, Child)
+        .doc("All conditions must hold; without `when` the rule matches everyone."),
+];
+
+const USER: &[Key] = &[
+    key("persona", Ty::String, Property),
+    key("number", Ty::E164, Property),
+    key("ignore", Ty::Bool, Property),
+];
+
+/// `equals` is how TOML spells the values KDL gives as arguments; the
+/// rest are the operators, in their canonical order.
+const OPERATORS: &[Key] = &[
+    key("equals", Ty::OneOrMany, Argument).doc("Equals one of these values."),
+    key("starts-with", Ty::String, Property),
+    key("ends-with", Ty::String, Property),
+    key("contains", Ty::String, Property),
+    key("matches", Ty::String, Property)
+        .doc("A regular expression that must match the whole value."),
+    key("exists", Ty::Bool, Property),
+];
+
+impl Item {
+    /// The keys, in the order the manifest language documents them (and
+    /// messages list them).
+    pub fn keys(self) -> &'static [Key] {
+        match self {
+            Item::File => FILE,
+            Item::Tenant => TENANT,
+            Item::Provider => PROVIDER,
+            Item::Leavers => LEAVERS,
+            Item::Safety => SAFETY,
+            Item::Numbers => NUMBERS,
+            Item::Range => RANGE,
+            Item::Persona => PERSONA,
+            Item::Rule => RULE,
+            Item::User => USER,
+            Item::Operators => OPERATORS,
+        }
+    }
+
+    pub fn key(self, name: &str) -> Option<&'static Key> {
+        self.keys().iter().find(|k| k.name == name)
+    }
+
+    /// The key written as a KDL child node `name` (`when`, `block`).
+    pub fn kdl_child(self, name: &str) -> Option<&'static Key> {
+        self.keys()
+            .iter()
+            .find(|k| matches!(k.kdl, Child | Children(_)) && k.kdl_name() == name)
+    }
+
+    /// What the schema calls the item's table.
+    pub fn schema_name(self) -> &'static str {
+        match self {
+            Item::File => "ManifestFile",
+            Item::Tenant => "TenantToml",
+            Item::Provider => "ProviderToml",
+            Item::Leavers => "LeaversToml",
+            Item::Safety => "SafetyToml",
+            Item::Numbers => "NumbersToml",
+            Item::Range => "RangeToml",
+            Item::Persona => "PersonaToml",
+            Item::Rule => "RuleToml",
+            Item::User => "UserToml",
+            Item::Operators => "Operators",
+        }
+    }
+
+    /// The TOML keys, in documented order.
+    pub fn toml_keys(self) -> Vec<&'static str> {
+        self.keys().iter().map(|k| k.name).collect()
+    }
+
+    /// The TOML keys in the canonical layout's order.
+    pub fn toml_order(self) -> Vec<&'static str> {
+        let keys = self.keys().iter();
+        keys.clone()
+            .filter(|k| !k.toml_last)
+            .chain(keys.filter(|k| k.toml_last))
+            .map(|k| k.name)
+            .collect()
+    }
+
+    /// The KDL properties, in documented (and canonical) order.
+    pub fn kdl_properties(self) -> Vec<&'static str> {
+        self.kdl_names(|k| k.kdl == Property)
+    }
+
+    /// The KDL properties of one kind of the item (`provider "graph"`).
+    pub fn kdl_properties_for(self, kind: &str) -> Vec<&'static str> {
+        self.kdl_names(|k| k.kdl == Property && k.only_for.is_none_or(|o| o == kind))
+    }
+
+    /// The KDL child nodes, in documented order.
+    pub fn kdl_children(self) -> Vec<&'static str> {
+        self.kdl_names(|k| matches!(k.kdl, Child | Children(_)))
+    }
+
+    fn kdl_names(self, keep: impl Fn(&Key) -> bool) -> Vec<&'static str> {
+        self.keys()
+            .iter()
+            .filter(|k| keep(k))
+            .map(Key::kdl_name)
+            .collect()
+    }
+}
+
+/// Position of an operator among the operators (`starts-with` … `exists`):
+/// the canonical order of a condition's operators.
+pub fn operator_rank(keyword: &str) -> usize {
+    let ops = OPERATORS.iter().filter(|k| k.kdl == Property);
+    let count = ops.clone().count();
+    ops.map(|k| k.name)
+        .position(|k| k == keyword)
+        .unwrap_or(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: &[Item] = &[
+        Item::File,
+        Item::Tenant,
+        Item::Provider,
+        Item::Leavers,
+        Item::Safety,
+        Item::Numbers,
+        Item::Range,
+        Item::Persona,
+        Item::Rule,
+        Item::User,
+        Item::Operators,
+    ];
+
+    #[test]
+    fn names_are_unique_in_each_item_and_in_each_form() {
+        for item in ALL {
+            let mut toml = item.toml_keys();
+            toml.sort();
+            toml.dedup();
+            assert_eq!(toml.len(), item.keys().len(), "{item:?}");
+            let mut kdl: Vec<_> = item.keys().iter().map(Key::kdl_name).collect();
+            kdl.sort();
+            kdl.dedup();
+            assert_eq!(kdl.len(), item.keys().len(), "{item:?}");
+        }
+    }
+
+    #[test]
+    fn every_nested_item_is_reached_once_from_the_file() {
+        let mut reached = vec![Item::File, Item::Operators];
+        let mut todo = vec![Item::File];
+        while let Some(item) = todo.pop() {
+            for k in item.keys() {
+                if let Some(i) = k.ty.item() {
+                    assert!(!reached.contains(&i), "{i:?} reached twice");
+                    reached.push(i);
+                    todo.push(i);
+                }
+            }
+        }
+        assert_eq!(reached.len(), ALL.len());
+    }
+
+    #[test]
+    fn kdl_views() {
+        assert_eq!(
+            Item::File.kdl_children(),
+            ["tenant", "range", "persona", "rule", "user"]
+        );
+        assert_eq!(
+            Item::Tenant.kdl_children(),
+            [
+                "provider", "scope", "leavers", "safety", "numbers", "paused"
+            ]
+        );
+        assert!(Item::Tenant.kdl_properties().is_empty());
+        assert_eq!(Item::Range.kdl_properties(), ["type", "location"]);
+        assert_eq!(Item::Range.kdl_children(), ["block", "reserve"]);
+        assert_eq!(Item::Rule.kdl_properties(), ["persona"]);
+        assert_eq!(Item::Provider.kdl_properties_for("file"), ["path"]);
+        let graph = Item::Provider.kdl_properties_for("graph");
+        assert_eq!(graph.len(), 8);
+        assert!(!graph.contains(&"path") && !graph.contains(&"kind"));
+        assert_eq!(
+            Item::Operators.kdl_properties(),
+            ["starts-with", "ends-with", "contains", "matches", "exists"]
+        );
+    }
+
+    #[test]
+    fn toml_layout_puts_section_like_keys_last() {
+        assert_eq!(
+            Item::Persona.toml_order(),
+            ["description", "number", "policies"]
+        );
+        assert_eq!(
+            Item::Persona.toml_keys(),
+            ["description", "policies", "number"]
+        );
+        assert_eq!(Item::Rule.toml_order(), Item::Rule.toml_keys());
+    }
+
+    #[test]
+    fn choices_are_what_the_lowering_reads() {
+        for t in NUMBER_TYPES {
+            assert!(
+                crate::numbers::NumberType::from_manifest(t).is_some(),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            Item::Provider.key("kind").map(|k| k.ty),
+            Some(PROVIDER_KIND)
+        );
+    }
+
+    #[test]
+    fn operators_rank_in_order() {
+        assert_eq!(operator_rank("starts-with"), 0);
+        assert_eq!(operator_rank("exists"), 4);
+        assert_eq!(operator_rank("equals"), 5);
+        assert_eq!(operator_rank("nonsense"), 5);
+    }
+}

@@ -1,0 +1,147 @@
+//! roster's own state, kept between runs: today the number [`quarantine`].
+//!
+//! It lives in a state directory (`.roster-state/` beside the manifests by
+//! default). Every read-modify-write holds an exclusive lock on the
+//! directory's `lock` file, so two runs never both win; files are replaced
+//! atomically. A state file that is corrupt, or written by a newer roster,
+//! is refused with its path and never overwritten. This module is an I/O
+//! edge; the pure core only sees the values it reads.
+
+pub mod quarantine;
+
+use std::path::{Path, PathBuf};
+
+pub use quarantine::Quarantine;
+
+/// The default state directory, relative to the config directory.
+pub const DEFAULT_DIR: &str = ".roster-state";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(
+        "cannot use the state directory `{path}`: {source}\nhint: roster keeps its number quarantine there; make the folder writable, or point `state` in the tenant settings elsewhere"
+    )]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "the state file `{path}` is not valid: {message}\nhint: it is left as it is; restore it from a backup, or move it away to start an empty quarantine"
+    )]
+    Corrupt { path: String, message: String },
+    #[error(
+        "the state file `{path}` has format version {found}, newer than this roster reads ({supported})\nhint: it is left as it is; upgrade roster"
+    )]
+    Newer {
+        path: String,
+        found: u32,
+        supported: u32,
+    },
+}
+
+/// A state directory on local disk.
+#[derive(Debug, Clone)]
+pub struct StateDir {
+    dir: PathBuf,
+}
+
+impl StateDir {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        StateDir { dir: dir.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    fn quarantine_path(&self) -> PathBuf {
+        self.dir.join("quarantine.json")
+    }
+
+    fn io(&self, path: &Path) -> impl Fn(std::io::Error) -> StateError {
+        let path = path.display().to_string();
+        move |source| StateError::Io {
+            path: path.clone(),
+            source,
+        }
+    }
+
+    /// The quarantine as recorded (empty when there is no file yet).
+    pub fn quarantine(&self) -> Result<Quarantine, StateError> {
+        let path = self.quarantine_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Quarantine::new()),
+            Err(e) => return Err(self.io(&path)(e)),
+        };
+        let corrupt = |message: String| StateError::Corrupt {
+            path: path.display().to_string(),
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+        let found = value
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| corrupt("it has no `format_version`".into()))?;
+        if found > u64::from(quarantine::QUARANTINE_FORMAT_VERSION) {
+            return Err(StateError::Newer {
+                path: path.display().to_string(),
+                found: found as u32,
+                supported: quarantine::QUARANTINE_FORMAT_VERSION,
+            });
+        }
+        serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+    }
+
+    /// Change the quarantine under the directory's lock: read it, let
+    /// `change` edit it, write it back atomically.
+    pub fn update_quarantine(
+        &self,
+        change: impl FnOnce(&mut Quarantine),
+    ) -> Result<Quarantine, StateError> {
+        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
+        let lock_path = self.dir.join("lock");
+        let _lock = crate::files::lock_exclusive(&lock_path).map_err(self.io(&lock_path))?;
+        let mut q = self.quarantine()?;
+        change(&mut q);
+        let mut text = serde_json::to_string_pretty(&q).expect("the quarantine serialises");
+        text.push('\n');
+        let path = self.quarantine_path();
+        crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))?;
+        Ok(q)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::numbers::E164;
+
+    #[test]
+    fn the_quarantine_survives_a_round_trip_and_bad_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path().join("state"));
+        assert!(state.quarantine().unwrap().numbers.is_empty());
+        let n = E164::parse("+15550001").unwrap();
+        state
+            .update_quarantine(|q| q.record(n, "a@x", "t0", "t9"))
+            .unwrap();
+        assert!(state.quarantine().unwrap().numbers.contains_key(&n));
+
+        let path = dir.path().join("state/quarantine.json");
+        std::fs::write(&path, "{\"format_version\": 99, \"numbers\": {}}").unwrap();
+        let err = state.update_quarantine(|_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("newer") && err.contains("quarantine.json"),
+            "{err}"
+        );
+        assert!(std::fs::read_to_string(&path).unwrap().contains("99"));
+
+        std::fs::write(&path, "{ torn").unwrap();
+        let err = state.quarantine().unwrap_err().to_string();
+        assert!(err.contains("not valid"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ torn");
+    }
+}
