@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod numbers;
 pub mod plan;
 pub mod provider;
+pub mod redact;
 pub mod rules;
 pub mod snapshot;
 pub mod state;

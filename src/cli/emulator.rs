@@ -1,4 +1,7 @@
-//! `roster emulator`: serve a tenant snapshot over the Graph HTTP API.
+//! `roster emulator`: serve a tenant snapshot over the Graph HTTP API. It
+//! turns the flags into [`Options`]; the emulator itself refuses to listen
+//! beyond loopback without required credentials, and this command warns
+//! that it is a test server whenever it listens beyond loopback.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,7 +14,8 @@ use crate::emulator::{Emulator, Options};
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on (loopback by default).
+    /// Address to listen on (loopback by default; beyond loopback needs
+    /// `--client-id` and `--client-secret-env`).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// Persist every acknowledged write to this snapshot file (atomically).
@@ -72,10 +76,10 @@ pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
     o.state_file = args.state.clone();
     o.client_id = args.client_id.clone();
     if let Some(var) = &args.client_secret_env {
-        o.client_secret =
-            Some(std::env::var(var).map_err(|_| {
-                Failure::new(format!("the environment variable `{var}` is not set"))
-            })?);
+        let secret = std::env::var(var)
+            .map_err(|_| Failure::new(format!("the environment variable `{var}` is not set")))?;
+        crate::redact::secret(&secret);
+        o.client_secret = Some(secret);
     }
     if let Some(r) = &args.roles {
         o.roles = r
@@ -104,6 +108,9 @@ pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
             let _ = tokio::signal::ctrl_c().await;
         };
         emu.serve(shutdown, |addr| {
+            if !addr.ip().is_loopback() {
+                eprintln!("warning: the roster emulator is a test server, not Microsoft Graph: it listens beyond loopback on {addr}, over plain HTTP, with a fake tenant; do not expose it to networks you do not trust");
+            }
             eprintln!("roster emulator listening on http://{addr} (Graph at http://{addr}/v1.0, token at http://{addr}/{{tenant}}/oauth2/v2.0/token)");
         })
         .await

@@ -203,18 +203,19 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            eprintln!("error: {}", crate::redact::text(&f.message));
             ExitCode::from(f.code)
         }
     }
 }
 
+/// Logs on stderr, every line masked by [`crate::redact`].
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(crate::redact::MakeStderr)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none());
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -318,12 +319,37 @@ pub fn connection(
     base: &Path,
 ) -> Result<crate::provider::graph::Connection> {
     use crate::provider::graph::{
-        Connection, Credential, DEFAULT_AUTHORITY, DEFAULT_ENDPOINT, Secret, Settings,
+        Connection, Credential, DEFAULT_AUTHORITY, DEFAULT_ENDPOINT, Secret, Settings, transport,
     };
     if cfg.tenant_id.trim().is_empty() || cfg.client_id.trim().is_empty() {
         return Err(Failure::new(
             "the `graph` provider needs `tenant-id` and `client-id`\nhint: `provider \"graph\" tenant-id=\"…\" client-id=\"…\" client-secret-env=\"ROSTER_CLIENT_SECRET\"`",
         ));
+    }
+    let (endpoint, endpoint_origin) = match (&g.graph_endpoint, &cfg.endpoint) {
+        (Some(e), _) => (e.clone(), "`--graph-endpoint`"),
+        (None, Some(e)) => (
+            e.clone(),
+            "the `endpoint` of the graph provider in the tenant settings",
+        ),
+        (None, None) => (DEFAULT_ENDPOINT.to_string(), "the default endpoint"),
+    };
+    // The emulator serves both: with only an endpoint, it is the authority too.
+    let authority = cfg.authority.clone().unwrap_or_else(|| {
+        if endpoint == DEFAULT_ENDPOINT {
+            DEFAULT_AUTHORITY.to_string()
+        } else {
+            endpoint.clone()
+        }
+    });
+    // Credentials travel only over https or to loopback; refused before
+    // the secret is read or anything is resolved or connected.
+    transport::check(&endpoint, endpoint_origin)?;
+    if cfg.authority.is_some() {
+        transport::check(
+            &authority,
+            "the `authority` of the graph provider in the tenant settings",
+        )?;
     }
     let credential = if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file)
     {
@@ -353,19 +379,6 @@ pub fn connection(
             "the `graph` provider names no credential\nhint: add `client-secret-env=\"VAR\"`, `client-secret-file=\"…\"`, or `certificate-file=\"…\" private-key-file=\"…\"`",
         ));
     };
-    let endpoint = g
-        .graph_endpoint
-        .clone()
-        .or_else(|| cfg.endpoint.clone())
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-    // The emulator serves both: with only an endpoint, it is the authority too.
-    let authority = cfg.authority.clone().unwrap_or_else(|| {
-        if endpoint == DEFAULT_ENDPOINT {
-            DEFAULT_AUTHORITY.to_string()
-        } else {
-            endpoint.clone()
-        }
-    });
     Ok(Connection {
         tenant_id: cfg.tenant_id.clone(),
         client_id: cfg.client_id.clone(),

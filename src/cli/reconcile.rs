@@ -64,7 +64,10 @@ pub fn run(g: &Global, args: &ReconcileArgs) -> Result<u8> {
                 "paused: {pending} users pending, nothing applied (the tenant settings say `paused`)"
             ),
             Ok(Round::Refused(why)) => format!("not applied: {why}"),
-            Err(f) => format!("failed: {}", f.message.lines().next().unwrap_or_default()),
+            Err(f) => format!(
+                "failed: {}",
+                crate::redact::text(f.message.lines().next().unwrap_or_default())
+            ),
         };
         println!(
             "{} reconcile {line} ({:.1}s)",

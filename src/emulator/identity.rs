@@ -140,6 +140,15 @@ impl Emulator {
                     );
                 }
             }
+            (None, Some(_)) if self.opts.client_secret.is_some() => {
+                // Assertion signatures are not verified: with a required
+                // secret, an assertion would let anyone in.
+                return aad(
+                    "invalid_client",
+                    700027,
+                    "Client assertion failed validation: this emulator requires the client secret (`--client-secret-env`) and does not verify assertion signatures.",
+                );
+            }
             (None, Some(a)) => {
                 if form.get("client_assertion_type").map(String::as_str)
                     != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")

@@ -82,6 +82,17 @@ impl Options {
             api: ApiOptions::default(),
         }
     }
+
+    /// Listening on more than this machine (`0.0.0.0`, a LAN address).
+    pub fn beyond_loopback(&self) -> bool {
+        !self.listen.ip().is_loopback()
+    }
+
+    /// A client id and a non-empty client secret are required for tokens.
+    pub fn requires_credentials(&self) -> bool {
+        self.client_id.as_deref().is_some_and(|c| !c.is_empty())
+            && self.client_secret.as_deref().is_some_and(|s| !s.is_empty())
+    }
 }
 
 pub struct Emulator {
@@ -107,10 +118,21 @@ pub enum EmulatorError {
     },
     #[error("emulator stopped: {0}")]
     Serve(std::io::Error),
+    /// Beyond loopback without required credentials: anyone who reaches
+    /// the address could take a token and read or change the tenant.
+    #[error(
+        "refusing to listen on {addr} without credentials: beyond loopback, anyone who reaches it could take a token with any client id and secret and read or change the emulated tenant\nhint: listen on loopback (`--listen 127.0.0.1:PORT`), or require credentials with `--client-id ID --client-secret-env VAR` (a non-empty secret)"
+    )]
+    Open { addr: SocketAddr },
 }
 
 impl Emulator {
+    /// Refuses a listen address beyond loopback unless a client id and a
+    /// non-empty secret are required ([`EmulatorError::Open`]).
     pub fn new(opts: Options) -> Result<Arc<Self>, EmulatorError> {
+        if opts.beyond_loopback() && !opts.requires_credentials() {
+            return Err(EmulatorError::Open { addr: opts.listen });
+        }
         let file = opts.tenant_file.display().to_string();
         let text = std::fs::read_to_string(&opts.tenant_file).map_err(|source| {
             crate::snapshot::SnapshotError::Io {
@@ -205,6 +227,15 @@ impl Emulator {
         if path.ends_with("/oauth2/v2.0/token") && method == "POST" {
             let r = self.token(headers, body);
             self.count("POST /{tenant}/oauth2/v2.0/token", r.status);
+            return r;
+        }
+        // The test endpoints show the whole tenant: beyond loopback they
+        // need a token like any Graph route.
+        if path.starts_with("/_emulator/")
+            && self.opts.beyond_loopback()
+            && let Err(r) = self.authenticate(headers)
+        {
+            self.count("unauthenticated", r.status);
             return r;
         }
         if path == "/_emulator/stats" {
@@ -356,4 +387,43 @@ fn to_axum(r: Response) -> AxumResponse {
         }
     }
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(listen: &str, id: Option<&str>, secret: Option<&str>) -> Options {
+        let mut o = Options::new(PathBuf::from("/nonexistent/tenant.json"));
+        o.listen = listen.parse().unwrap();
+        o.client_id = id.map(str::to_string);
+        o.client_secret = secret.map(str::to_string);
+        o
+    }
+
+    fn refused(o: Options) -> bool {
+        matches!(Emulator::new(o), Err(EmulatorError::Open { .. }))
+    }
+
+    #[test]
+    fn beyond_loopback_needs_a_client_id_and_a_secret() {
+        assert!(refused(options("0.0.0.0:0", None, None)));
+        assert!(refused(options("[::]:0", Some("app"), None)));
+        assert!(refused(options("10.1.2.3:0", None, Some("s3cret"))));
+        assert!(refused(options("0.0.0.0:0", Some("app"), Some(""))));
+        // Past the check, the (missing) tenant file is the next complaint.
+        assert!(!refused(options("0.0.0.0:0", Some("app"), Some("s3cret"))));
+        assert!(!refused(options("127.0.0.1:0", None, None)));
+        assert!(!refused(options("[::1]:0", None, None)));
+    }
+
+    #[test]
+    fn the_refusal_says_how_to_fix_it() {
+        let e = Emulator::new(options("0.0.0.0:8080", None, None))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("refusing to listen on 0.0.0.0:8080"), "{e}");
+        assert!(e.contains("--client-id ID --client-secret-env VAR"), "{e}");
+    }
 }

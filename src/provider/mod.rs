@@ -30,10 +30,13 @@ impl Outcome {
         }
     }
 
+    /// A failure; its message is masked ([`crate::redact`]): it reaches
+    /// the apply report and the terminal.
     pub fn failed(user_id: &str, error: impl Into<String>) -> Self {
+        let error = error.into();
         Outcome {
             user_id: user_id.to_string(),
-            error: Some(error.into()),
+            error: Some(crate::redact::text(&error).into_owned()),
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Client-credentials tokens from the Microsoft identity platform, with a
 //! client secret or a certificate (a signed client assertion, PS256 with
 //! the `x5t#S256` thumbprint). Tokens are cached and renewed before they
-//! expire. Secrets never reach messages or logs.
+//! expire. Secrets never reach messages or logs: every secret, token and
+//! assertion is registered with [`crate::redact`], and what the token
+//! endpoint answers is masked before it becomes an error.
 
 use std::time::Duration;
 
@@ -14,13 +16,22 @@ use tokio::time::Instant;
 
 use super::GraphError;
 
-/// A secret that never prints.
+/// A secret that never prints: `Debug` hides it, and creating one
+/// registers it with [`crate::redact`], so no message or log line shows it.
 #[derive(Clone)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
+        let s = s.into();
+        crate::redact::secret(&s);
+        Secret(s)
+    }
+    /// A short-lived secret (an access token), masked while it is recent.
+    fn token(s: impl Into<String>) -> Self {
+        let s = s.into();
+        crate::redact::token(&s);
+        Secret(s)
     }
     pub fn expose(&self) -> &str {
         &self.0
@@ -118,7 +129,7 @@ impl Auth {
         // Renew at 80% of the lifetime, and no later than 5 minutes before.
         let margin = (lifetime / 5).min(Duration::from_secs(300));
         *cache = Some(Cached {
-            token: Secret::new(token.clone()),
+            token: Secret::token(token.clone()),
             renew_at: Instant::now() + lifetime.saturating_sub(margin),
         });
         Ok(token)
@@ -141,10 +152,9 @@ impl Auth {
                     "client_assertion_type",
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
                 ));
-                form.push((
-                    "client_assertion",
-                    assertion(&self.token_url, &self.client_id, cert_der, key)?,
-                ));
+                let signed = assertion(&self.token_url, &self.client_id, cert_der, key)?;
+                crate::redact::token(&signed);
+                form.push(("client_assertion", signed));
             }
         }
         let mut attempt = 0;
@@ -157,17 +167,23 @@ impl Auth {
                 .timeout(Duration::from_secs(30))
                 .send()
                 .await;
+            if let Err(e) = &sent
+                && let Some(refused) =
+                    super::transport::refused_redirect(e, "a redirect of the token request")
+            {
+                return Err(refused);
+            }
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) if attempt < 4 => {
-                    tracing::debug!(error = %e.without_url(), "token request failed; retrying");
+                    tracing::debug!(error = %crate::redact::text(&e.without_url().to_string()), "token request failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
                     continue;
                 }
                 Err(e) => {
                     return Err(GraphError::Transport(format!(
                         "token request: {}",
-                        e.without_url()
+                        crate::redact::text(&e.without_url().to_string())
                     )));
                 }
             };
@@ -178,8 +194,10 @@ impl Auth {
                     .get("access_token")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
+                crate::redact::token(token);
                 if token.is_empty() {
                     return Err(GraphError::Auth {
+                        status: status.as_u16(),
                         code: "no_token".into(),
                         description: "the token response holds no access_token".into(),
                     });
@@ -194,20 +212,27 @@ impl Auth {
                 tokio::time::sleep(Duration::from_millis(300 * attempt)).await;
                 continue;
             }
-            let code = body
-                .get("error")
-                .and_then(Value::as_str)
-                .unwrap_or("unknown")
-                .to_string();
-            let description = body
-                .get("error_description")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string();
-            return Err(GraphError::Auth { code, description });
+            // The answer may echo the secret or the assertion: mask it.
+            let code = crate::redact::text(
+                body.get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("unknown"),
+            )
+            .into_owned();
+            let description = crate::redact::text(
+                body.get("error_description")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or(""),
+            )
+            .into_owned();
+            return Err(GraphError::Auth {
+                status: status.as_u16(),
+                code,
+                description,
+            });
         }
     }
 }

@@ -2,7 +2,9 @@
 //! 401 once), retries of 429/503/504 after `Retry-After` (whole or
 //! fractional seconds) or exponential backoff with jitter, a bounded number
 //! of attempts, request timeouts, and concurrency that backs off while
-//! throttled (fewer requests in flight, and a shared pause).
+//! throttled (fewer requests in flight, and a shared pause). A bearer token
+//! goes only to URLs [`super::transport`] allows, and what an answer says
+//! is masked by [`crate::redact`] before it becomes an error.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -160,6 +162,12 @@ impl Api {
         retry: Retry,
     ) -> Result<Reply, GraphError> {
         let url = self.url(path);
+        if url == path {
+            // Not below the checked base but a link Graph gave
+            // (`@odata.nextLink`, an operation's `Location`): the bearer
+            // token goes with it.
+            super::transport::check(&url, "a link in an answer of Graph")?;
+        }
         let route = route_name(&method, &url);
         let max = self.settings.max_attempts.max(1);
         let mut reauthed = false;
@@ -196,6 +204,11 @@ impl Api {
             let resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
+                    if let Some(refused) =
+                        super::transport::refused_redirect(&e, &format!("a redirect of `{route}`"))
+                    {
+                        return Err(refused);
+                    }
                     let timeout = e.is_timeout();
                     if timeout && retry == Retry::NotOnTimeout {
                         return Err(GraphError::Timeout { route });
@@ -340,7 +353,17 @@ pub fn retry_after(h: &HeaderMap) -> Option<Duration> {
     (v.is_finite() && v >= 0.0).then(|| Duration::from_secs_f64(v.min(300.0)))
 }
 
+/// The code and message of an error answer, masked: an answer may echo a
+/// token or a secret.
 fn error_parts(body: Option<&Value>, text: &str) -> (String, String) {
+    let (code, message) = error_fields(body, text);
+    (
+        crate::redact::text(&code).into_owned(),
+        crate::redact::text(&message).into_owned(),
+    )
+}
+
+fn error_fields(body: Option<&Value>, text: &str) -> (String, String) {
     match body.and_then(|b| b.get("error")) {
         Some(e) if e.is_object() => (
             e.get("code")
@@ -402,7 +425,7 @@ fn without_url(e: &reqwest::Error) -> String {
     if let Some(u) = e.url() {
         s = s.replace(u.as_str(), u.path());
     }
-    s
+    crate::redact::text(&s).into_owned()
 }
 
 #[cfg(test)]
@@ -436,5 +459,16 @@ mod tests {
         let long = "x".repeat(400);
         let (code, message) = error_parts(None, &long);
         assert_eq!((code.as_str(), message.len()), ("unknown", 300));
+    }
+
+    #[test]
+    fn error_parts_mask_tokens_an_answer_echoes() {
+        let body = serde_json::json!({ "error": { "code": "InvalidAuthenticationToken",
+            "message": "token Bearer abcdef123456 rejected" } });
+        let (code, message) = error_parts(Some(&body), "");
+        assert_eq!(code, "InvalidAuthenticationToken");
+        assert_eq!(message, "token Bearer [redacted] rejected");
+        let (_, message) = error_parts(None, "access_token=abcdef123456&x=1");
+        assert_eq!(message, "access_token=[redacted]&x=1");
     }
 }

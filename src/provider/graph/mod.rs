@@ -6,6 +6,7 @@ mod auth;
 mod http;
 pub mod read;
 pub mod routes;
+pub mod transport;
 mod write;
 
 use std::sync::Arc;
@@ -71,10 +72,14 @@ pub struct Connection {
 pub enum GraphError {
     /// The identity platform refused the credentials.
     #[error(
-        "the identity platform refused the credentials ({code}): {description}\nhint: {}",
+        "the identity platform refused the credentials ({status} {code}): {description}\nhint: {}",
         auth_hint(code)
     )]
-    Auth { code: String, description: String },
+    Auth {
+        status: u16,
+        code: String,
+        description: String,
+    },
     #[error(
         "Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration"
     )]
@@ -123,6 +128,12 @@ pub enum GraphError {
     Unexpected(String),
     #[error("{0}")]
     Config(String),
+    /// A URL that would carry credentials in clear text (neither `https`
+    /// nor a loopback host): refused before any lookup or connection.
+    #[error(
+        "refusing to send credentials over plain HTTP to `{url}` (from {origin}): the client secret and access tokens would travel in clear text\nhint: use an https:// URL; plain http:// is allowed only on a loopback host (127.0.0.0/8, ::1, localhost), such as the emulator on this machine"
+    )]
+    Insecure { url: String, origin: String },
 }
 
 fn after_attempts(attempts: u32) -> String {
@@ -158,6 +169,9 @@ pub struct GraphProvider {
 
 impl GraphProvider {
     pub fn new(conn: Connection, wanted: Wanted) -> Result<Self, GraphError> {
+        // Credentials only over https or to loopback: refused before any I/O.
+        transport::check(&conn.endpoint, "the Graph endpoint of the connection")?;
+        transport::check(&conn.authority, "the token authority of the connection")?;
         // One crypto provider for the process; a second install is a no-op.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -167,6 +181,7 @@ impl GraphProvider {
             .map_err(|e| GraphError::Config(format!("cannot start the async runtime: {e}")))?;
         let client = reqwest::Client::builder()
             .user_agent(concat!("roster/", env!("CARGO_PKG_VERSION")))
+            .redirect(transport::redirect_policy())
             .connect_timeout(Duration::from_secs(20))
             .build()
             .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
