@@ -1,6 +1,7 @@
 //! Files at the edge: writing a file roster owns (plans, reports, tenant
-//! snapshots, emulator state, formatted manifests) atomically, and reading
-//! a tenant snapshot file.
+//! snapshots, emulator state, formatted manifests) atomically, reading
+//! a tenant snapshot file, and the exclusive lock beside a file that keeps
+//! two roster writers apart ([`lock_beside`]).
 //!
 //! Everything here is I/O; the pure core (manifest, rules, numbers,
 //! desired, plan) never calls it.
@@ -362,3 +363,7 @@ mod tests {
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 }
+
+// The lock beside a file (`files/lock.rs`).
+mod lock;
+pub use lock::{FileLock, LockError, LockHolder, lock_beside, lock_path};

@@ -152,6 +152,16 @@ pub struct ApplyArgs {
     /// Limit planning to these users (without a saved plan); repeatable.
     #[arg(long = "user", value_name = "UPN")]
     pub users: Vec<String>,
+    /// How long to wait while another apply holds the tenant snapshot's
+    /// lock (e.g. `30s`, `5m`; `0`: fail at once).
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_lock_timeout)]
+    pub lock_timeout: std::time::Duration,
+}
+
+/// A `--lock-timeout`: a humantime duration, zero allowed.
+pub fn parse_lock_timeout(s: &str) -> std::result::Result<std::time::Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `0`, `30s`, `5m`"))
 }
 
 /// A failure: the message (already explaining what and how to fix) and the

@@ -178,6 +178,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         guard_output(g, &loaded, report, "the report")?;
     }
     let mut provider = open_provider(g, &loaded)?;
+    provider.lock(args.lock_timeout)?;
     let plan = match &args.plan {
         Some(path) => {
             if !args.users.is_empty() {

@@ -25,6 +25,10 @@ pub struct ReconcileArgs {
     /// Users per policy assignment call.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub batch_size: usize,
+    /// How long a round waits while an apply holds the tenant snapshot's
+    /// lock (e.g. `30s`, `5m`; `0`: fail the round at once).
+    #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = super::parse_lock_timeout)]
+    pub lock_timeout: Duration,
 }
 
 fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
@@ -50,7 +54,7 @@ pub fn run(g: &Global, args: &ReconcileArgs) -> Result<u8> {
     watch_signals(stop.clone());
     loop {
         let started = Instant::now();
-        let outcome = round(g, args.batch_size);
+        let outcome = round(g, args.batch_size, args.lock_timeout);
         let line = match &outcome {
             Ok(Round::Converged) => "converged: no changes".to_string(),
             Ok(Round::Applied { users, failed }) => {
@@ -91,10 +95,11 @@ pub fn run(g: &Global, args: &ReconcileArgs) -> Result<u8> {
     }
 }
 
-fn round(g: &Global, batch: usize) -> Result<Round> {
+fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     let (loaded, git) = load_config(g, None)?;
     let settings = loaded.manifest.settings().into_owned();
     let mut provider = open_provider(g, &loaded)?;
+    provider.lock(lock_timeout)?;
     let plan = make_plan(&loaded, provider.as_mut(), &[], git, &held_back(g)?)?;
     if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);

@@ -3,12 +3,13 @@
 //! A provider fetches a [`LiveState`] and performs [`Step`]s, reporting an
 //! outcome per user so one failure never stops the rest. `commit` makes the
 //! writes durable where that is a separate step (the file provider's atomic
-//! rename).
+//! rename); `lock` keeps other applies out of the tenant meanwhile.
 
 pub mod file;
 pub mod graph;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::live::LiveState;
 use crate::plan::schedule::Step;
@@ -63,7 +64,41 @@ pub enum ProviderError {
     /// permission, throttling, transport, API answers).
     #[error(transparent)]
     Graph(#[from] graph::GraphError),
+    /// Another apply held the tenant's lock for the whole lock timeout.
+    #[error(
+        "the tenant snapshot `{file}` is locked by another apply: {holder} holds `{lock}`{waited}\nhint: let that apply finish, then run again, or wait longer with `--lock-timeout` (e.g. `--lock-timeout 10m`); the lock ends with its holder, even a killed one, so never delete `{lock}` by hand"
+    )]
+    Locked {
+        file: String,
+        lock: String,
+        holder: String,
+        /// `, waited 5s`, or empty when it did not wait.
+        waited: String,
+    },
+    /// The lock file beside the tenant snapshot could not be opened.
+    #[error(
+        "cannot lock the tenant snapshot `{file}`: {source}\nhint: roster keeps `{lock}` beside the snapshot to keep two applies apart; the folder must exist and be writable"
+    )]
+    Lock {
+        file: String,
+        lock: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Someone wrote the tenant snapshot during the apply without the lock,
+    /// and some of this apply's writes no longer fit the file as it is now.
+    #[error(
+        "the tenant snapshot `{file}` was changed by another writer during this apply, and {} of this apply's writes no longer fit it: {}; nothing was written\nhint: plan and apply again", conflicts.len(), conflicts.join("; ")
+    )]
+    Conflict {
+        file: String,
+        conflicts: Vec<String>,
+    },
 }
+
+/// How long a provider's commit waits for the tenant's lock when the
+/// caller did not take it (the `--lock-timeout` default as well).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(300);
 
 pub trait Provider {
     /// `file` or `graph`.
@@ -78,4 +113,19 @@ pub trait Provider {
 
     /// Make the writes so far durable.
     fn commit(&mut self) -> Result<(), ProviderError>;
+
+    /// Hold the tenant exclusively from now until the provider is dropped,
+    /// so that two applies never interleave: call it before the `fetch`
+    /// an apply is based on (a state read earlier is read again). When
+    /// another process holds it, say once on stderr who, and wait up to
+    /// `timeout` (zero: fail at once) before failing with
+    /// [`ProviderError::Locked`]. A read-only run (`plan`) never calls it.
+    ///
+    /// The file provider locks `<snapshot>.lock` beside the snapshot. The
+    /// default does nothing: Graph offers no lock of its own (a lock in
+    /// roster's state store will cover it).
+    fn lock(&mut self, timeout: Duration) -> Result<(), ProviderError> {
+        let _ = timeout;
+        Ok(())
+    }
 }
