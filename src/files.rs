@@ -218,37 +218,6 @@ pub fn read_snapshot(
     Ok((snap, live))
 }
 
-/// An exclusive advisory lock on a file, held until dropped. The OS
-/// releases it when the process dies, so a crash never leaves it stuck.
-#[derive(Debug)]
-pub struct LockGuard {
-    _file: std::fs::File,
-}
-
-/// Take an exclusive lock on `path` (created if missing), waiting for it.
-pub fn lock_exclusive(path: &Path) -> std::io::Result<LockGuard> {
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::io::AsRawFd;
-        loop {
-            // SAFETY: flock(2) on a descriptor this function owns.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } == 0 {
-                break;
-            }
-            let e = std::io::Error::last_os_error();
-            if e.kind() != std::io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-    }
-    Ok(LockGuard { _file: file })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,9 @@
 //! roster's own state, kept between runs: today the number [`quarantine`].
 //!
 //! It lives in a state directory (`.roster-state/` beside the manifests by
-//! default). Every read-modify-write holds an exclusive lock on the
-//! directory's `lock` file, so two runs never both win; files are replaced
-//! atomically. A state file that is corrupt, or written by a newer roster,
+//! default). Every read-modify-write holds the exclusive lock beside the
+//! file it changes ([`crate::files::lock_beside`]), so two runs never both
+//! win; files are replaced atomically. A state file that is corrupt, or written by a newer roster,
 //! is refused with its path and never overwritten. This module is an I/O
 //! edge; the pure core only sees the values it reads.
 
@@ -102,13 +102,17 @@ impl StateDir {
         change: impl FnOnce(&mut Quarantine),
     ) -> Result<Quarantine, StateError> {
         std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
-        let lock_path = self.dir.join("lock");
-        let _lock = crate::files::lock_exclusive(&lock_path).map_err(self.io(&lock_path))?;
+        let path = self.quarantine_path();
+        // Changes take milliseconds; a minute is a holder that hangs.
+        let _lock = crate::files::lock_beside(&path, std::time::Duration::from_secs(60), |_| {})
+            .map_err(|e| StateError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
         let mut q = self.quarantine()?;
         change(&mut q);
         let mut text = serde_json::to_string_pretty(&q).expect("the quarantine serialises");
         text.push('\n');
-        let path = self.quarantine_path();
         crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))?;
         Ok(q)
     }
