@@ -35,6 +35,9 @@ pub enum Refusal {
     /// The plan is not what roster would plan now from its manifests and
     /// the live tenant: (user or `summary`, what differs).
     Edited { differences: Vec<(String, String)> },
+    /// Changes that were not in the reviewed plan and are not drift:
+    /// (user, what differs).
+    Unreviewed { differences: Vec<(String, String)> },
     /// The plan has errors.
     Errors { count: usize, first: String },
     /// The plan changes more users than the safety limits allow.
@@ -51,6 +54,9 @@ impl Refusal {
             Refusal::OtherTenant { .. } => "apply the plan with the config it was made from",
             Refusal::Edited { .. } => {
                 "a saved plan must not be edited: run `roster plan --out FILE` again and review that plan"
+            }
+            Refusal::Unreviewed { .. } => {
+                "let the pull request's plan run again on the current tenant and review it, or apply with `--force` after reviewing these changes"
             }
             Refusal::Errors { .. } => "fix them and plan again",
             Refusal::Unsafe(_) => {
@@ -104,6 +110,18 @@ impl std::fmt::Display for Refusal {
                     }
                 )
             }
+            Refusal::Unreviewed { differences } => write!(
+                f,
+                "{} change{} not in the reviewed plan and not drift: {}",
+                differences.len(),
+                if differences.len() == 1 { "" } else { "s" },
+                differences
+                    .iter()
+                    .take(20)
+                    .map(|(who, why)| format!("`{who}`: {why}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
             Refusal::Errors { count, first } => write!(
                 f,
                 "the plan has {count} error{} (first: {first})",
@@ -172,6 +190,67 @@ pub fn check_live(
         return Err(Refusal::Stale { users });
     }
     super::verify::check_faithful(plan, manifest, live, held_back)
+}
+
+/// How the plan to apply compares with the plan a reviewer saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Review {
+    /// Changes exactly as reviewed.
+    pub as_reviewed: usize,
+    /// Changes not in the reviewed plan that are drift (pending before the
+    /// reviewed revision range): allowed.
+    pub drift: Vec<String>,
+    /// Changes neither reviewed nor drift: (user, what differs).
+    pub unreviewed: Vec<(String, String)>,
+    /// Reviewed changes this apply does not make (the tenant moved on).
+    pub dropped: Vec<String>,
+}
+
+/// Compare the plan about to be applied with the `reviewed` plan (the one
+/// the pull request showed). A change is as reviewed when the reviewed plan
+/// has the same change for the user (persona, reason and actions; not the
+/// fingerprint or cause); a change marked drift is allowed without review.
+pub fn review(plan: &Plan, reviewed: &Plan) -> Review {
+    let seen: HashMap<&str, &Change> = reviewed
+        .changes
+        .iter()
+        .map(|c| (c.user.id.as_str(), c))
+        .collect();
+    let mut out = Review::default();
+    for c in &plan.changes {
+        let who = c.user.upn.clone();
+        match seen.get(c.user.id.as_str()) {
+            Some(r) if r.persona == c.persona && r.reason == c.reason && r.actions == c.actions => {
+                out.as_reviewed += 1
+            }
+            _ if c.cause == Some(crate::plan::Cause::Drift) => out.drift.push(who),
+            Some(_) => out
+                .unreviewed
+                .push((who, "differs from the reviewed change".into())),
+            None => out
+                .unreviewed
+                .push((who, "was not in the reviewed plan".into())),
+        }
+    }
+    let planned: HashSet<&str> = plan.changes.iter().map(|c| c.user.id.as_str()).collect();
+    out.dropped = reviewed
+        .changes
+        .iter()
+        .filter(|c| !planned.contains(c.user.id.as_str()))
+        .map(|c| c.user.upn.clone())
+        .collect();
+    out
+}
+
+/// Refuse changes nobody reviewed, unless forced.
+pub fn check_reviewed(review: &Review, force: bool) -> Result<(), Refusal> {
+    if review.unreviewed.is_empty() || force {
+        Ok(())
+    } else {
+        Err(Refusal::Unreviewed {
+            differences: review.unreviewed.clone(),
+        })
+    }
 }
 
 /// Any plan, saved or fresh: no errors, and within the safety limits. Over

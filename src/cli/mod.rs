@@ -156,6 +156,15 @@ pub struct ApplyArgs {
     /// lock (e.g. `30s`, `5m`; `0`: fail at once).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_lock_timeout)]
     pub lock_timeout: std::time::Duration,
+    /// The plan a reviewer saw (the pull request's saved plan): changes
+    /// that are neither in it nor drift are refused unless `--force`.
+    #[arg(long, value_name = "PLAN", conflicts_with = "plan")]
+    pub reviewed: Option<PathBuf>,
+    /// Mark each change as caused by the manifests' change since REV or as
+    /// drift pending before it (as `plan --base`); with `--reviewed`,
+    /// drift is applied without review.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 /// A `--lock-timeout`: a humantime duration, zero allowed.

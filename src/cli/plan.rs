@@ -117,26 +117,7 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
         &held_back,
     );
     if let Some(base) = &args.base {
-        let (sources, _) = Git::open(&g.config)?.sources_at(base)?;
-        let base_loaded = manifest::parse(sources);
-        if base_loaded.has_errors() {
-            eprintln!(
-                "warning: the manifests at `{base}` have errors, so nothing can be pending there: every change is marked as caused by this revision range"
-            );
-            for c in &mut plan.changes {
-                c.cause = Some(plan::Cause::Change);
-            }
-        } else {
-            let base_plan = plan_live(
-                &base_loaded,
-                &live,
-                provider.kind(),
-                &args.users,
-                None,
-                &held_back,
-            );
-            plan::mark_causes(&mut plan, &base_plan);
-        }
+        mark_base(g, &mut plan, base, &live, provider.kind(), &held_back)?;
     }
     if let Some(out) = &args.out {
         write_file(out, &plan.to_json())?;
@@ -160,10 +141,79 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     Ok(code)
 }
 
+/// Mark every change of `plan` as caused by the manifests' change since
+/// `base` or as drift already pending there.
+fn mark_base(
+    g: &Global,
+    plan: &mut Plan,
+    base: &str,
+    live: &LiveState,
+    provider: &str,
+    held_back: &HashSet<E164>,
+) -> Result<()> {
+    let (sources, _) = Git::open(&g.config)?.sources_at(base)?;
+    let base_loaded = manifest::parse(sources);
+    if base_loaded.has_errors() {
+        eprintln!(
+            "warning: the manifests at `{base}` have errors, so nothing can be pending there: every change is marked as caused by this revision range"
+        );
+        for c in &mut plan.changes {
+            c.cause = Some(plan::Cause::Change);
+        }
+    } else {
+        let users = plan.limit.users.clone();
+        let base_plan = plan_live(&base_loaded, live, provider, &users, None, held_back);
+        plan::mark_causes(plan, &base_plan);
+    }
+    Ok(())
+}
+
 pub fn show(path: &Path, format: Format) -> Result<u8> {
     let plan = read_plan(path)?;
     print!("{}", render(&plan, format, stdout_color()));
     Ok(0)
+}
+
+/// Compare the plan with the reviewed one, print how it compares, and
+/// refuse what nobody reviewed (unless `force`).
+fn check_reviewed(plan: &Plan, path: &Path, force: bool) -> Result<()> {
+    let reviewed = read_plan(path)?;
+    if reviewed.tenant != plan.tenant {
+        return Err(Failure::new(format!(
+            "refusing to apply: the reviewed plan `{}` is for tenant `{}` ({} provider), not `{}` ({} provider)\nhint: pass the plan the pull request showed for this tenant",
+            path.display(),
+            reviewed.tenant.name,
+            reviewed.tenant.provider,
+            plan.tenant.name,
+            plan.tenant.provider
+        )));
+    }
+    let review = apply::gate::review(plan, &reviewed);
+    println!(
+        "\nCompared with the reviewed plan `{}`: {} change{} as reviewed, {} drift correction{}, {} not reviewed, {} reviewed change{} no longer needed.",
+        path.display(),
+        review.as_reviewed,
+        if review.as_reviewed == 1 { "" } else { "s" },
+        review.drift.len(),
+        if review.drift.len() == 1 { "" } else { "s" },
+        review.unreviewed.len(),
+        review.dropped.len(),
+        if review.dropped.len() == 1 { "" } else { "s" },
+    );
+    for (who, why) in &review.unreviewed {
+        println!("  not reviewed: {who}: {why}");
+    }
+    for who in &review.drift {
+        println!("  drift (not in the reviewed plan): {who}");
+    }
+    for who in &review.dropped {
+        println!("  reviewed but no longer needed: {who}");
+    }
+    if force && !review.unreviewed.is_empty() {
+        eprintln!("warning: applying changes nobody reviewed, because of --force");
+    }
+    apply::gate::check_reviewed(&review, force)
+        .map_err(|r| Failure::new(format!("refusing to apply: {r}\nhint: {}", r.hint())))
 }
 
 fn read_plan(path: &Path) -> Result<Plan> {
@@ -203,8 +253,23 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             plan
         }
         None => {
-            let plan = make_plan(&loaded, provider.as_mut(), &args.users, git, &held_back(g)?)?;
+            let held_back = held_back(g)?;
+            let live = provider.fetch()?;
+            let mut plan = plan_live(
+                &loaded,
+                &live,
+                provider.kind(),
+                &args.users,
+                git,
+                &held_back,
+            );
+            if let Some(base) = &args.base {
+                mark_base(g, &mut plan, base, &live, provider.kind(), &held_back)?;
+            }
             print!("{}", render(&plan, Format::Text, stdout_color()));
+            if let Some(path) = &args.reviewed {
+                check_reviewed(&plan, path, args.force)?;
+            }
             plan
         }
     };
