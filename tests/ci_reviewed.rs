@@ -5,6 +5,7 @@
 
 use serde_json::{Value, json};
 
+use crate::common::git::commit_all;
 use crate::common::work::Work;
 
 /// The workflow config in a git repository: `base` without the meeting
@@ -17,27 +18,13 @@ fn repo(w: &Work) -> String {
     )
     .unwrap();
     w.edit_config("        TeamsMeetingPolicy \"Sales Meetings\"\n", "");
-    let base = commit(&repo, "base");
+    let base = commit_all(&repo, "base");
     w.edit_config(
         "        TeamsCallingPolicy \"AllowCalling\"\n",
         "        TeamsCallingPolicy \"AllowCalling\"\n        TeamsMeetingPolicy \"Sales Meetings\"\n",
     );
-    commit(&repo, "pull request");
+    commit_all(&repo, "pull request");
     base.to_string()
-}
-
-fn commit(repo: &git2::Repository, message: &str) -> git2::Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("Test", "test@example.com").unwrap();
-    let parent = repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-    let parents: Vec<&git2::Commit> = parent.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap()
 }
 
 /// Change users by hand after the review: `edit` gets the snapshot JSON.

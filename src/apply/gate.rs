@@ -279,15 +279,7 @@ pub fn check_ready(
 pub fn stale_users(plan: &Plan, live: &LiveState) -> Vec<String> {
     let held = live.numbers_by_holder();
     let by_id: HashMap<&str, &User> = live.users.iter().map(|u| (u.id.as_str(), u)).collect();
-    let released: HashSet<E164> = plan
-        .changes
-        .iter()
-        .flat_map(|c| &c.actions)
-        .filter_map(|a| match a {
-            Action::ReleaseNumber { number } => Some(*number),
-            _ => None,
-        })
-        .collect();
+    let released = plan.released_numbers();
     let taken = |c: &Change| {
         c.actions.iter().any(|a| match a {
             Action::AssignNumber { number, .. } => live.numbers.get(number).is_some_and(|a| {

@@ -77,15 +77,7 @@ pub fn differences(
         .iter()
         .map(|c| (c.user.id.as_str(), c))
         .collect();
-    let released: HashSet<E164> = plan
-        .changes
-        .iter()
-        .flat_map(|c| &c.actions)
-        .filter_map(|a| match a {
-            Action::ReleaseNumber { number } => Some(*number),
-            _ => None,
-        })
-        .collect();
+    let released = plan.released_numbers();
     let mut seen = HashSet::new();
     let mut given: HashMap<E164, &str> = HashMap::new();
     for c in &plan.changes {

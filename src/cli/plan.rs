@@ -107,18 +107,15 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     }
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
-    let held_back = held_back(g)?;
-    let mut plan = plan_live(
+    let plan = plan_marked(
+        g,
         &loaded,
         &live,
         provider.kind(),
         &args.users,
         git,
-        &held_back,
-    );
-    if let Some(base) = &args.base {
-        mark_base(g, &mut plan, base, &live, provider.kind(), &held_back)?;
-    }
+        args.base.as_deref(),
+    )?;
     if let Some(out) = &args.out {
         write_file(out, &plan.to_json())?;
         eprintln!(
@@ -139,6 +136,26 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     // allocations one by one would take as long as building them.
     std::mem::forget((plan, live, loaded, provider));
     Ok(code)
+}
+
+/// The plan now, with the number quarantine held back and, given a `base`
+/// revision, every change marked as caused by the manifests' change since
+/// it or as drift.
+fn plan_marked(
+    g: &Global,
+    loaded: &Loaded,
+    live: &LiveState,
+    provider: &str,
+    users: &[String],
+    git: Option<plan::GitInfo>,
+    base: Option<&str>,
+) -> Result<Plan> {
+    let held_back = held_back(g)?;
+    let mut plan = plan_live(loaded, live, provider, users, git, &held_back);
+    if let Some(base) = base {
+        mark_base(g, &mut plan, base, live, provider, &held_back)?;
+    }
+    Ok(plan)
 }
 
 /// Mark every change of `plan` as caused by the manifests' change since
@@ -253,19 +270,16 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             plan
         }
         None => {
-            let held_back = held_back(g)?;
             let live = provider.fetch()?;
-            let mut plan = plan_live(
+            let plan = plan_marked(
+                g,
                 &loaded,
                 &live,
                 provider.kind(),
                 &args.users,
                 git,
-                &held_back,
-            );
-            if let Some(base) = &args.base {
-                mark_base(g, &mut plan, base, &live, provider.kind(), &held_back)?;
-            }
+                args.base.as_deref(),
+            )?;
             print!("{}", render(&plan, Format::Text, stdout_color()));
             if let Some(path) = &args.reviewed {
                 check_reviewed(&plan, path, args.force)?;

@@ -177,6 +177,18 @@ impl Plan {
         !self.changes.is_empty()
     }
 
+    /// Every number the plan releases.
+    pub fn released_numbers(&self) -> std::collections::HashSet<E164> {
+        self.changes
+            .iter()
+            .flat_map(|c| &c.actions)
+            .filter_map(|a| match a {
+                Action::ReleaseNumber { number } => Some(*number),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The JSON of `docs/plan-format.md`, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).expect("a plan always serialises");

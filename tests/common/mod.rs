@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod emu;
+pub mod git;
 pub mod work;
 
 use std::path::PathBuf;
