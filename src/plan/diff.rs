@@ -22,9 +22,10 @@ pub struct Meta {
 pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
     let held = live.numbers_by_holder();
     let limit: BTreeSet<String> = meta.limit.iter().map(|u| u.trim().to_lowercase()).collect();
+    // As `LiveState::find_user` matches: UPNs trimmed, Unicode-aware case.
     let in_limit = |upn: &str, id: &str| {
         limit.is_empty()
-            || limit.contains(&upn.to_lowercase())
+            || limit.contains(&upn.trim().to_lowercase())
             || limit.contains(&id.to_lowercase())
     };
     let mut changes = Vec::new();
@@ -70,11 +71,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
     };
     let mut warnings: Vec<Issue> = desired.warnings.iter().filter(keep).cloned().collect();
     for l in &limit {
-        if !live
-            .users
-            .iter()
-            .any(|u| u.upn.trim().eq_ignore_ascii_case(l) || u.id.eq_ignore_ascii_case(l))
-        {
+        if live.find_user_index(l).is_none() {
             warnings.push(Issue::user(
                 IssueCode::UnknownLimitUser,
                 l.clone(),
@@ -531,5 +528,33 @@ mod tests {
             .map(|c| c.live_fingerprint.as_str())
             .collect();
         assert_eq!(prints.len(), 3);
+    }
+
+    #[test]
+    fn a_limit_matches_as_user_lookup_does() {
+        // Non-ASCII case and stray spaces around a UPN: the user is planned
+        // and not reported unknown (as `LiveState::find_user` finds them).
+        let mut live = LiveState {
+            users: vec![
+                User::new("id-asa", "ÅSA@x.com"),
+                User::new("id-dan", " dan@x.com "),
+            ],
+            ..LiveState::default()
+        };
+        live.finish();
+        let d = desired(vec![
+            want(0, &[("TenantDialPlan", Some("London"))]),
+            want(1, &[("TenantDialPlan", Some("London"))]),
+        ]);
+        for limit in ["åsa@x.com", "dan@x.com"] {
+            assert!(live.find_user(limit).is_some(), "{limit}");
+            let plan = diff(&d, &live, meta(&[limit]));
+            assert_eq!(plan.changes.len(), 1, "{limit}: {:?}", plan.changes);
+            assert!(
+                plan.changes[0].user.upn.trim().to_lowercase() == limit,
+                "{limit}"
+            );
+            assert!(plan.warnings.is_empty(), "{limit}: {:?}", plan.warnings);
+        }
     }
 }
