@@ -67,4 +67,21 @@ mod tests {
             vec![Some(Cause::Drift), Some(Cause::Change), Some(Cause::Change)]
         );
     }
+
+    #[test]
+    fn another_persona_with_the_same_actions_is_a_change() {
+        let base = plan(vec![change("a", "London")]);
+        let mut head = plan(vec![change("a", "London")]);
+        head.changes[0].persona = Some("q".into());
+        mark_causes(&mut head, &base);
+        assert_eq!(head.changes[0].cause, Some(Cause::Change));
+    }
+
+    #[test]
+    fn an_empty_base_makes_every_change_caused() {
+        let mut head = plan(vec![change("a", "London"), change("b", "Dublin")]);
+        head.changes[0].cause = Some(Cause::Drift);
+        mark_causes(&mut head, &plan(Vec::new()));
+        assert!(head.changes.iter().all(|c| c.cause == Some(Cause::Change)));
+    }
 }
