@@ -3,6 +3,7 @@
 //! the synchronous [`Provider`] interface: the provider owns a runtime.
 
 mod auth;
+pub mod federated;
 mod http;
 pub mod read;
 pub mod routes;
@@ -79,6 +80,22 @@ pub enum GraphError {
         status: u16,
         code: String,
         description: String,
+    },
+    /// The identity platform refused the CI's OIDC token (federation).
+    #[error(
+        "the identity platform refused the federated token ({status} {code}): {description}\nhint: check the app registration's federated credential: its issuer, its subject (the repository and the branch, pull request or environment of this run) and the audience `api://AzureADTokenExchange` must match the token, and the token must not have expired"
+    )]
+    FederatedAuth {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    /// No OIDC token could be had from the CI (federation).
+    #[error("cannot get an OIDC token from {source_name}: {message}\nhint: {hint}")]
+    Oidc {
+        source_name: String,
+        message: String,
+        hint: String,
     },
     #[error(
         "Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration"
