@@ -4,6 +4,7 @@
 //! Fixtures live under `tests/fixtures/`, insta snapshots under
 //! `tests/snapshots/`.
 
+mod ci_federation;
 mod cli_workflow;
 mod common;
 mod engine_allocation;
