@@ -444,6 +444,25 @@ mod tests {
     }
 
     #[test]
+    fn federated_assertions_are_loopback_only() {
+        let federated = |listen: &str| {
+            let mut o = options(listen, Some("app"), Some("s3cret"));
+            o.federated = Some(Federated {
+                issuer: "https://issuer.example".into(),
+                subject: "sub".into(),
+                audience: FEDERATED_AUDIENCE.into(),
+            });
+            Emulator::new(o)
+        };
+        let e = federated("0.0.0.0:0").err().unwrap();
+        assert!(matches!(e, EmulatorError::FederatedOpen { .. }), "{e}");
+        assert!(e.to_string().contains("not their signatures"), "{e}");
+        // On loopback, the (missing) tenant file is the next complaint.
+        let e = federated("127.0.0.1:0").err().unwrap();
+        assert!(matches!(e, EmulatorError::Snapshot(_)), "{e}");
+    }
+
+    #[test]
     fn the_refusal_says_how_to_fix_it() {
         let e = Emulator::new(options("0.0.0.0:8080", None, None))
             .err()
