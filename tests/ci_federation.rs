@@ -301,6 +301,66 @@ fn the_secret_is_the_fallback_where_the_ci_gives_no_token() {
 }
 
 #[test]
+fn auto_passes_over_a_half_set_source() {
+    let ci = CiTokens::start(Claims::default());
+    let half = vec![ci.github_env()[0].clone()];
+    // With a fallback: a warning, and the secret.
+    let (dir, _emu) = setup(
+        2,
+        "federated=\"auto\" client-secret-env=\"ROSTER_TEST_SECRET\"",
+        |_| {},
+    );
+    let mut env = half.clone();
+    env.push(("ROSTER_TEST_SECRET", crate::common::emu::SECRET.to_string()));
+    let r = run(dir.path(), &ci, &["plan"], &env);
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("warning: federated=\"auto\""), "{}", r.out);
+    assert!(
+        r.out.contains("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+        "{}",
+        r.out
+    );
+    // A half-set source, then a complete one: the complete one.
+    let (dir, emu) = setup(2, "federated=\"auto\"", |_| {});
+    let file = dir.path().join("token");
+    std::fs::write(&file, jwt(&Claims::default(), AUDIENCE, 77)).unwrap();
+    let mut env = half.clone();
+    env.push(("AZURE_FEDERATED_TOKEN_FILE", file.to_string_lossy().into()));
+    let r = run(dir.path(), &ci, &["plan"], &env);
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert_eq!(token_requests(&emu, 200), 1);
+    // Nothing else: the half-set source is the error.
+    let r = run(dir.path(), &ci, &["plan"], &half);
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(
+        r.out.contains(
+            "`ACTIONS_ID_TOKEN_REQUEST_URL` is set but `ACTIONS_ID_TOKEN_REQUEST_TOKEN` is not"
+        ),
+        "{}",
+        r.out
+    );
+    assert!(ci.issued().is_empty());
+}
+
+#[test]
+fn the_emulator_takes_issuer_and_subject_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("tenant.json");
+    std::fs::write(&seed, tenant(1).to_string()).unwrap();
+    let out = roster()
+        .arg("--tenant")
+        .arg(&seed)
+        .args(["emulator", "--listen", "127.0.0.1:0"])
+        .args(["--federated-issuer", ISSUER])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--federated-subject"), "{err}");
+}
+
+#[test]
 fn the_oidc_request_url_must_be_https_or_loopback() {
     let ci = CiTokens::start(Claims::default());
     let (dir, _emu) = setup(2, "federated=\"github\"", |_| {});

@@ -25,13 +25,38 @@ pub(super) fn credential(cfg: &GraphConfig, base: &Path) -> Result<Option<Creden
         Federation::GitHub => Source::github(&env)?,
         Federation::AzurePipelines => Source::azure_pipelines(&env, sc)?,
         Federation::File => Source::file(&env, file),
-        Federation::Auto => match Source::github(&env)? {
-            Some(s) => Some(s),
-            None => match Source::azure_pipelines(&env, sc)? {
+        Federation::Auto => {
+            // A source the environment sets up only halfway is passed over
+            // (the next one, or the fallback, may do), and named if none does.
+            let mut passed = None;
+            let mut found = None;
+            for attempt in [Source::github(&env), Source::azure_pipelines(&env, sc)] {
+                match attempt {
+                    Ok(Some(s)) => {
+                        found = Some(s);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(e) => passed = passed.or(Some(e)),
+                }
+            }
+            match found.or_else(|| Source::file(&env, file)) {
                 Some(s) => Some(s),
-                None => Source::file(&env, file),
-            },
-        },
+                None if has_fallback(cfg) => {
+                    if let Some(e) = passed {
+                        eprintln!(
+                            "warning: federated=\"auto\": {}; using the secret or certificate the graph provider also names",
+                            first_line(&e.to_string())
+                        );
+                    }
+                    return Ok(None);
+                }
+                None => match passed {
+                    Some(e) => return Err(e.into()),
+                    None => None,
+                },
+            }
+        }
     };
     if let Some(s) = source {
         tracing::debug!(source = s.name(), "workload identity federation");
@@ -51,10 +76,7 @@ pub(super) fn credential(cfg: &GraphConfig, base: &Path) -> Result<Option<Creden
             "this environment provides no OIDC token: neither GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL), Azure Pipelines (SYSTEM_OIDCREQUESTURI) nor a token file (`federated-token-file`, AZURE_FEDERATED_TOKEN_FILE)"
         }
     };
-    let fallback = (cfg.certificate_file.is_some() && cfg.private_key_file.is_some())
-        || cfg.client_secret_env.is_some()
-        || cfg.client_secret_file.is_some();
-    if fallback {
+    if has_fallback(cfg) {
         if kind != Federation::Auto {
             eprintln!(
                 "warning: federated=\"{}\": {missing}; using the secret or certificate the graph provider also names",
@@ -67,4 +89,15 @@ pub(super) fn credential(cfg: &GraphConfig, base: &Path) -> Result<Option<Creden
         "the `graph` provider has federated=\"{}\", but {missing}\nhint: run where the CI provides the token, or name a fallback credential (`client-secret-env=\"VAR\"`)",
         kind.as_manifest()
     )))
+}
+
+/// A secret or certificate is named besides `federated`.
+fn has_fallback(cfg: &GraphConfig) -> bool {
+    (cfg.certificate_file.is_some() && cfg.private_key_file.is_some())
+        || cfg.client_secret_env.is_some()
+        || cfg.client_secret_file.is_some()
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
 }

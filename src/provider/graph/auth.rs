@@ -134,11 +134,9 @@ impl Auth {
         // when the answer arrived.
         let asked = Instant::now();
         let (token, lifetime) = self.request().await?;
-        // Renew at 80% of the lifetime, and no later than 5 minutes before.
-        let margin = (lifetime / 5).min(Duration::from_secs(300));
         *cache = Some(Cached {
             token: Secret::token(token.clone()),
-            renew_at: asked + lifetime.saturating_sub(margin),
+            renew_at: asked + renew_after(lifetime),
         });
         Ok(token)
     }
@@ -255,6 +253,13 @@ impl Auth {
     }
 }
 
+/// When to renew a token of `lifetime`: at 80% of it, and no later than 5
+/// minutes before it expires.
+fn renew_after(lifetime: Duration) -> Duration {
+    let margin = (lifetime / 5).min(Duration::from_secs(300));
+    lifetime.saturating_sub(margin)
+}
+
 /// A signed client assertion (RFC 7523) for the token endpoint.
 fn assertion(
     aud: &str,
@@ -284,4 +289,20 @@ fn assertion(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(sig.to_bytes())
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_early() {
+        let s = Duration::from_secs;
+        // Entra's hour: five minutes early.
+        assert_eq!(renew_after(s(3599)), s(3299));
+        // Short lifetimes: at 80%.
+        assert_eq!(renew_after(s(600)), s(480));
+        assert_eq!(renew_after(s(2)), Duration::from_millis(1600));
+        assert_eq!(renew_after(s(1)), Duration::from_millis(800));
+    }
 }

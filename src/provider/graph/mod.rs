@@ -83,7 +83,8 @@ pub enum GraphError {
     },
     /// The identity platform refused the CI's OIDC token (federation).
     #[error(
-        "the identity platform refused the federated token ({status} {code}): {description}\nhint: check the app registration's federated credential: its issuer, its subject (the repository and the branch, pull request or environment of this run) and the audience `api://AzureADTokenExchange` must match the token, and the token must not have expired"
+        "the identity platform refused the federated token ({status} {code}): {description}\nhint: {}",
+        federated_hint(code)
     )]
     FederatedAuth {
         status: u16,
@@ -172,6 +173,15 @@ fn auth_hint(code: &str) -> &'static str {
         "invalid_request" => "check `tenant-id`",
         "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
         _ => "check `tenant-id`, `client-id` and the credential of the provider",
+    }
+}
+
+fn federated_hint(code: &str) -> &'static str {
+    match code {
+        "unauthorized_client" | "invalid_scope" => auth_hint(code),
+        _ => {
+            "check the app registration's federated credential: its issuer, its subject (the repository and the branch, pull request or environment of this run) and the audience `api://AzureADTokenExchange` must match the token, and the token must not have expired"
+        }
     }
 }
 
