@@ -4,6 +4,7 @@
 //! Fixtures live under `tests/fixtures/`, insta snapshots under
 //! `tests/snapshots/`.
 
+mod ci_federation;
 mod ci_reviewed;
 mod cli_workflow;
 mod common;

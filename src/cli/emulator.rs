@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::{Failure, Global, Result};
-use crate::emulator::{Emulator, Options};
+use crate::emulator::{Emulator, Federated, Options};
 
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
@@ -58,6 +58,18 @@ pub struct EmulatorArgs {
     /// `getPolicyId` answers 404 for an unknown name instead of an empty list.
     #[arg(long)]
     pub policy_not_found_404: bool,
+    /// Accept federated assertions (workload identity federation) from
+    /// this issuer (with `--federated-subject`; loopback only: their
+    /// signatures are not checked).
+    #[arg(long, value_name = "URL", requires = "federated_subject")]
+    pub federated_issuer: Option<String>,
+    /// The subject federated assertions must carry, e.g.
+    /// `repo:OWNER/REPO:ref:refs/heads/main`.
+    #[arg(long, value_name = "SUB", requires = "federated_issuer")]
+    pub federated_subject: Option<String>,
+    /// The audience federated assertions must carry.
+    #[arg(long, value_name = "AUD", default_value = crate::emulator::FEDERATED_AUDIENCE)]
+    pub federated_audience: String,
 }
 
 pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
@@ -97,6 +109,13 @@ pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
     o.api.max_assign_batch = args.max_assign_batch.max(1);
     o.api.wrap_single = !args.unwrapped_entities;
     o.api.policy_404 = args.policy_not_found_404;
+    if let (Some(issuer), Some(subject)) = (&args.federated_issuer, &args.federated_subject) {
+        o.federated = Some(Federated {
+            issuer: issuer.clone(),
+            subject: subject.clone(),
+            audience: args.federated_audience.clone(),
+        });
+    }
     let emu = Emulator::new(o)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -3,6 +3,7 @@
 
 mod emulator;
 mod explain;
+mod federation;
 mod fmt;
 mod plan;
 mod reconcile;
@@ -360,8 +361,9 @@ pub fn connection(
             "the `authority` of the graph provider in the tenant settings",
         )?;
     }
-    let credential = if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file)
-    {
+    let credential = if let Some(federated) = federation::credential(cfg, base)? {
+        federated
+    } else if let (Some(cert), Some(key)) = (&cfg.certificate_file, &cfg.private_key_file) {
         let cert = resolve(base, cert);
         let key = resolve(base, key);
         Credential::certificate(&cert.to_string_lossy(), &key.to_string_lossy())?
@@ -385,7 +387,7 @@ pub fn connection(
         Credential::Secret(Secret::new(s.trim()))
     } else {
         return Err(Failure::new(
-            "the `graph` provider names no credential\nhint: add `client-secret-env=\"VAR\"`, `client-secret-file=\"…\"`, or `certificate-file=\"…\" private-key-file=\"…\"`",
+            "the `graph` provider names no credential\nhint: add `federated=\"auto\"` (workload identity federation in CI), `client-secret-env=\"VAR\"`, `client-secret-file=\"…\"`, or `certificate-file=\"…\" private-key-file=\"…\"`",
         ));
     };
     Ok(Connection {

@@ -1,5 +1,7 @@
 //! The identity side of the emulator: the client-credentials token
-//! endpoint (secrets and certificate assertions), the tokens it issued, the
+//! endpoint (secrets, certificate assertions and federated assertions,
+//! whose issuer, subject, audience and validity are checked against the
+//! options; no signature is verified), the tokens it issued, the
 //! application permissions (roles) granted by default, and bearer-token
 //! checks on Graph requests. It must not decide what a route needs: that
 //! is the Graph side's route table.
@@ -140,6 +142,27 @@ impl Emulator {
                     );
                 }
             }
+            (None, Some(a)) if self.is_federated(&a, &client_id) => {
+                if form.get("client_assertion_type").map(String::as_str)
+                    != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                {
+                    return aad(
+                        "invalid_request",
+                        90002,
+                        "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+                    );
+                }
+                let Some(want) = &self.opts.federated else {
+                    return aad(
+                        "invalid_request",
+                        70021,
+                        "No matching federated identity record found for presented assertion: this emulator has no federated credential (start it with `--federated-issuer` and `--federated-subject`).",
+                    );
+                };
+                if let Err((error, code, text)) = check_federated(&a, want) {
+                    return aad(error, code, &text);
+                }
+            }
             (None, Some(_)) if self.opts.client_secret.is_some() => {
                 // Assertion signatures are not verified: with a required
                 // secret, an assertion would let anyone in.
@@ -196,6 +219,76 @@ impl Emulator {
     }
 }
 
+impl Emulator {
+    /// A federated assertion (an OIDC token from another issuer) rather
+    /// than a certificate assertion (whose issuer is the client itself).
+    /// What cannot be read counts as federated when federation is on.
+    fn is_federated(&self, jwt: &str, client_id: &str) -> bool {
+        match jwt.split('.').nth(1).and_then(|p| decode(p).ok()) {
+            Some(claims) => claims["iss"].as_str().is_some_and(|iss| iss != client_id),
+            None => self.opts.federated.is_some(),
+        }
+    }
+}
+
+fn decode(part: &str) -> Result<Value, String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .map_err(|_| "bad base64url".to_string())?;
+    serde_json::from_slice(&bytes).map_err(|_| "bad JSON".to_string())
+}
+
+/// Check a federated assertion against the federated credential: issuer,
+/// subject and audience must match, and it must be valid now (`nbf`,
+/// `exp`). The signature is not verified. Errors are Entra's `error`, its
+/// AADSTS code and the description.
+fn check_federated(jwt: &str, want: &super::Federated) -> Result<(), (&'static str, u32, String)> {
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let claims = match parts.as_slice() {
+        [_, claims, _] => decode(claims).ok(),
+        _ => None,
+    };
+    let Some(claims) = claims else {
+        return Err((
+            "invalid_request",
+            50027,
+            "JWT token is invalid or malformed.".into(),
+        ));
+    };
+    let iss = claims["iss"].as_str().unwrap_or("");
+    let sub = claims["sub"].as_str().unwrap_or("");
+    let auds: Vec<&str> = match &claims["aud"] {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if iss != want.issuer || sub != want.subject || !auds.contains(&want.audience.as_str()) {
+        return Err((
+            "invalid_request",
+            70021,
+            format!(
+                "No matching federated identity record found for presented assertion. Assertion Issuer: '{iss}'. Assertion Subject: '{sub}'. Assertion Audience: '{}'.",
+                auds.join(",")
+            ),
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let exp = claims["exp"].as_i64();
+    let nbf = claims["nbf"].as_i64();
+    if exp.is_none_or(|e| e <= now) || nbf.is_some_and(|n| n > now) {
+        return Err((
+            "invalid_client",
+            700024,
+            format!(
+                "Client assertion is not within its valid time range. Current time: {now}, assertion valid from {}, expiry time of assertion {}.",
+                nbf.map_or("-".into(), |n| n.to_string()),
+                exp.map_or("-".into(), |e| e.to_string()),
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Check a client assertion's shape and claims (the signature is not
 /// verified: the emulator holds no certificates).
 fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
@@ -203,12 +296,6 @@ fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
     if parts.len() != 3 {
         return Err("not a JWT".into());
     }
-    let decode = |p: &str| -> Result<Value, String> {
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(p)
-            .map_err(|_| "bad base64url".to_string())?;
-        serde_json::from_slice(&bytes).map_err(|_| "bad JSON".to_string())
-    };
     let header = decode(parts[0])?;
     let claims = decode(parts[1])?;
     if !matches!(header["alg"].as_str(), Some("PS256" | "RS256")) {
@@ -225,4 +312,50 @@ fn check_assertion(jwt: &str, client_id: &str) -> Result<(), String> {
         return Err("the assertion is expired".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: Value) -> String {
+        let e = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        format!("{}.{}.", e(json!({"alg": "none"})), e(claims))
+    }
+
+    fn want() -> super::super::Federated {
+        super::super::Federated {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            subject: "repo:o/r:ref:refs/heads/main".into(),
+            audience: "api://AzureADTokenExchange".into(),
+        }
+    }
+
+    #[test]
+    fn federated_claims_are_checked() {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let good = json!({
+            "iss": "https://token.actions.githubusercontent.com",
+            "sub": "repo:o/r:ref:refs/heads/main",
+            "aud": "api://AzureADTokenExchange", "nbf": now - 5, "exp": now + 300,
+        });
+        assert!(check_federated(&jwt(good.clone()), &want()).is_ok());
+        let mut list = good.clone();
+        list["aud"] = json!(["other", "api://AzureADTokenExchange"]);
+        assert!(check_federated(&jwt(list), &want()).is_ok());
+        for (k, v, code) in [
+            ("aud", json!("api://other"), 70021),
+            ("sub", json!("repo:o/r:pull_request"), 70021),
+            ("iss", json!("https://evil.example"), 70021),
+            ("exp", json!(now - 1), 700024),
+            ("nbf", json!(now + 600), 700024),
+            ("exp", Value::Null, 700024),
+        ] {
+            let mut c = good.clone();
+            c[k] = v;
+            let got = check_federated(&jwt(c), &want()).unwrap_err();
+            assert_eq!(got.1, code, "{k}: {got:?}");
+        }
+        assert_eq!(check_federated("not-a-jwt", &want()).unwrap_err().1, 50027);
+    }
 }

@@ -61,7 +61,22 @@ pub struct Options {
     pub seed: u64,
     pub operation_delay: Duration,
     pub api: ApiOptions,
+    /// The federated credential of the app (workload identity
+    /// federation): assertions from another issuer are checked against it.
+    pub federated: Option<Federated>,
 }
+
+/// What a federated credential accepts (an app registration's
+/// `federatedIdentityCredential`).
+#[derive(Debug, Clone)]
+pub struct Federated {
+    pub issuer: String,
+    pub subject: String,
+    pub audience: String,
+}
+
+/// The audience of a federated credential unless told otherwise.
+pub const FEDERATED_AUDIENCE: &str = "api://AzureADTokenExchange";
 
 impl Options {
     pub fn new(tenant_file: PathBuf) -> Self {
@@ -80,6 +95,7 @@ impl Options {
             seed: 1,
             operation_delay: Duration::from_millis(0),
             api: ApiOptions::default(),
+            federated: None,
         }
     }
 
@@ -124,14 +140,24 @@ pub enum EmulatorError {
         "refusing to listen on {addr} without credentials: beyond loopback, anyone who reaches it could take a token with any client id and secret and read or change the emulated tenant\nhint: listen on loopback (`--listen 127.0.0.1:PORT`), or require credentials with `--client-id ID --client-secret-env VAR` (a non-empty secret)"
     )]
     Open { addr: SocketAddr },
+    /// Federated assertions are not signature-checked: beyond loopback,
+    /// anyone who reaches the address could make one.
+    #[error(
+        "refusing to accept federated assertions on {addr}: the emulator checks their claims but not their signatures, so beyond loopback anyone who reaches it could make one\nhint: listen on loopback (`--listen 127.0.0.1:PORT`) with `--federated-issuer`"
+    )]
+    FederatedOpen { addr: SocketAddr },
 }
 
 impl Emulator {
     /// Refuses a listen address beyond loopback unless a client id and a
-    /// non-empty secret are required ([`EmulatorError::Open`]).
+    /// non-empty secret are required ([`EmulatorError::Open`]), and
+    /// federated assertions beyond loopback ([`EmulatorError::FederatedOpen`]).
     pub fn new(opts: Options) -> Result<Arc<Self>, EmulatorError> {
         if opts.beyond_loopback() && !opts.requires_credentials() {
             return Err(EmulatorError::Open { addr: opts.listen });
+        }
+        if opts.beyond_loopback() && opts.federated.is_some() {
+            return Err(EmulatorError::FederatedOpen { addr: opts.listen });
         }
         let file = opts.tenant_file.display().to_string();
         let text = std::fs::read_to_string(&opts.tenant_file).map_err(|source| {
@@ -415,6 +441,25 @@ mod tests {
         assert!(!refused(options("0.0.0.0:0", Some("app"), Some("s3cret"))));
         assert!(!refused(options("127.0.0.1:0", None, None)));
         assert!(!refused(options("[::1]:0", None, None)));
+    }
+
+    #[test]
+    fn federated_assertions_are_loopback_only() {
+        let federated = |listen: &str| {
+            let mut o = options(listen, Some("app"), Some("s3cret"));
+            o.federated = Some(Federated {
+                issuer: "https://issuer.example".into(),
+                subject: "sub".into(),
+                audience: FEDERATED_AUDIENCE.into(),
+            });
+            Emulator::new(o)
+        };
+        let e = federated("0.0.0.0:0").err().unwrap();
+        assert!(matches!(e, EmulatorError::FederatedOpen { .. }), "{e}");
+        assert!(e.to_string().contains("not their signatures"), "{e}");
+        // On loopback, the (missing) tenant file is the next complaint.
+        let e = federated("127.0.0.1:0").err().unwrap();
+        assert!(matches!(e, EmulatorError::Snapshot(_)), "{e}");
     }
 
     #[test]

@@ -155,6 +155,7 @@ impl Key {
 use Kdl::{Argument, Child, Children, Property};
 
 pub const PROVIDER_KINDS: &[&str] = &["file", "graph"];
+pub const FEDERATED_SOURCES: &[&str] = &["github", "file", "azure-pipelines", "auto"];
 pub const NUMBER_TYPES: &[&str] = &["direct-routing", "calling-plan", "operator-connect"];
 
 const FILE: &[Key] = &[
@@ -205,6 +206,22 @@ const PROVIDER: &[Key] = &[
     key("private-key-file", Ty::String, Property)
         .only_for("graph")
         .doc("PEM private key of that certificate."),
+    key(
+        "federated",
+        Ty::Choice {
+            name: "FederatedSource",
+            values: FEDERATED_SOURCES,
+        },
+        Property,
+    )
+    .only_for("graph")
+    .doc("Workload identity federation: the CI's OIDC token instead of a secret (`github`, `file`, `azure-pipelines` or `auto`); a secret or certificate also named is the fallback when the CI provides no token."),
+    key("federated-token-file", Ty::String, Property)
+        .only_for("graph")
+        .doc("federated=\"file\": the token file (default: `AZURE_FEDERATED_TOKEN_FILE`)."),
+    key("service-connection-id", Ty::String, Property)
+        .only_for("graph")
+        .doc("federated=\"azure-pipelines\": the service connection (default: `AZURESUBSCRIPTION_SERVICE_CONNECTION_ID`)."),
     key("endpoint", Ty::String, Property)
         .only_for("graph")
         .doc("Overrides `https://graph.microsoft.com`."),
@@ -442,7 +459,7 @@ mod tests {
         assert_eq!(Item::Rule.kdl_properties(), ["persona"]);
         assert_eq!(Item::Provider.kdl_properties_for("file"), ["path"]);
         let graph = Item::Provider.kdl_properties_for("graph");
-        assert_eq!(graph.len(), 8);
+        assert_eq!(graph.len(), 11);
         assert!(!graph.contains(&"path") && !graph.contains(&"kind"));
         assert_eq!(
             Item::Operators.kdl_properties(),

@@ -9,7 +9,7 @@ use crate::numbers::{E164, NumberType};
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
 use super::keys::{self, Item};
-use super::model::{Op, PolicySetting};
+use super::model::{Federation, Op, PolicySetting};
 use super::pattern::Pattern;
 use super::source::{FileId, Span, Spanned};
 
@@ -228,6 +228,20 @@ pub fn number_type(diags: &mut Diagnostics, text: &str, span: Span) -> Option<Nu
         unknown(diags, "number type", text, span, keys::NUMBER_TYPES);
     }
     t
+}
+
+pub fn federation(diags: &mut Diagnostics, text: &str, span: Span) -> Option<Federation> {
+    let f = Federation::from_manifest(text);
+    if f.is_none() {
+        unknown(
+            diags,
+            "federated token source",
+            text,
+            span,
+            keys::FEDERATED_SOURCES,
+        );
+    }
+    f
 }
 
 pub fn policy(

@@ -95,7 +95,7 @@ pub enum ProviderConfig {
     /// A tenant snapshot on disk, relative to the config directory.
     File { path: String },
     /// Microsoft Graph with an app registration.
-    Graph(GraphConfig),
+    Graph(Box<GraphConfig>),
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -109,8 +109,52 @@ pub struct GraphConfig {
     /// PEM certificate and private key for a signed client assertion.
     pub certificate_file: Option<String>,
     pub private_key_file: Option<String>,
+    /// Workload identity federation: the CI's OIDC token instead of a
+    /// secret (the secret or certificate, when also named, is the fallback
+    /// where the CI provides no token).
+    pub federated: Option<Federation>,
+    /// The token file of the `file` source (default:
+    /// `AZURE_FEDERATED_TOKEN_FILE`), relative to the config directory.
+    pub federated_token_file: Option<String>,
+    /// The Azure Pipelines service connection (default:
+    /// `AZURESUBSCRIPTION_SERVICE_CONNECTION_ID`).
+    pub service_connection_id: Option<String>,
     pub endpoint: Option<String>,
     pub authority: Option<String>,
+}
+
+/// Where the OIDC token of workload identity federation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Federation {
+    /// GitHub Actions' ID-token service.
+    GitHub,
+    /// A token file (Azure workload identity on Kubernetes, other CIs).
+    File,
+    /// Azure Pipelines' service-connection OIDC endpoint.
+    AzurePipelines,
+    /// Whichever of those the environment provides.
+    Auto,
+}
+
+impl Federation {
+    pub fn from_manifest(text: &str) -> Option<Federation> {
+        Some(match text {
+            "github" => Federation::GitHub,
+            "file" => Federation::File,
+            "azure-pipelines" => Federation::AzurePipelines,
+            "auto" => Federation::Auto,
+            _ => return None,
+        })
+    }
+
+    pub fn as_manifest(self) -> &'static str {
+        match self {
+            Federation::GitHub => "github",
+            Federation::File => "file",
+            Federation::AzurePipelines => "azure-pipelines",
+            Federation::Auto => "auto",
+        }
+    }
 }
 
 /// What happens to users in scope whose account is disabled.

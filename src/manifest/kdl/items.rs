@@ -139,10 +139,16 @@ impl Ctx<'_> {
                     client_secret_file: get(self, "client-secret-file"),
                     certificate_file: get(self, "certificate-file"),
                     private_key_file: get(self, "private-key-file"),
+                    federated: p
+                        .get("federated")
+                        .and_then(|e| self.string(e, "`federated`"))
+                        .and_then(|s| lower::federation(self.diags, &s.value, s.span)),
+                    federated_token_file: get(self, "federated-token-file"),
+                    service_connection_id: get(self, "service-connection-id"),
                     endpoint: get(self, "endpoint"),
                     authority: get(self, "authority"),
                 };
-                Some(Spanned::new(ProviderConfig::Graph(g), span))
+                Some(Spanned::new(ProviderConfig::Graph(Box::new(g)), span))
             }
             other => {
                 lower::unknown(self.diags, "provider", other, kind.span, PROVIDER_KINDS);

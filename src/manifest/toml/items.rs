@@ -93,6 +93,9 @@ impl Ctx<'_> {
                 "client-secret-file" => g.client_secret_file = Some(s.value),
                 "certificate-file" => g.certificate_file = Some(s.value),
                 "private-key-file" => g.private_key_file = Some(s.value),
+                "federated" => g.federated = lower::federation(self.diags, &s.value, s.span),
+                "federated-token-file" => g.federated_token_file = Some(s.value),
+                "service-connection-id" => g.service_connection_id = Some(s.value),
                 "endpoint" => g.endpoint = Some(s.value),
                 _ => g.authority = Some(s.value),
             }
@@ -119,7 +122,7 @@ impl Ctx<'_> {
                     None
                 }
             },
-            "graph" => Some(Spanned::new(ProviderConfig::Graph(g), span)),
+            "graph" => Some(Spanned::new(ProviderConfig::Graph(Box::new(g)), span)),
             other => {
                 lower::unknown(self.diags, "provider", other, kind.span, PROVIDER_KINDS);
                 None

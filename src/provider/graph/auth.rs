@@ -1,9 +1,11 @@
 //! Client-credentials tokens from the Microsoft identity platform, with a
-//! client secret or a certificate (a signed client assertion, PS256 with
-//! the `x5t#S256` thumbprint). Tokens are cached and renewed before they
-//! expire. Secrets never reach messages or logs: every secret, token and
-//! assertion is registered with [`crate::redact`], and what the token
-//! endpoint answers is masked before it becomes an error.
+//! client secret, a certificate (a signed client assertion, PS256 with
+//! the `x5t#S256` thumbprint) or a federated OIDC token from the CI (a
+//! fresh one from [`super::federated`] for every token request). Tokens
+//! are cached and renewed before they expire (the lifetime counted from
+//! when the request was sent). Secrets never reach messages or logs: every
+//! secret, token and assertion is registered with [`crate::redact`], and
+//! what the token endpoint answers is masked before it becomes an error.
 
 use std::time::Duration;
 
@@ -52,6 +54,8 @@ pub enum Credential {
         cert_der: Vec<u8>,
         key: Box<rsa::RsaPrivateKey>,
     },
+    /// Workload identity federation: the CI's OIDC token as the assertion.
+    Federated(super::federated::Source),
 }
 
 impl Credential {
@@ -95,6 +99,7 @@ pub struct Auth {
 }
 
 pub const SCOPE: &str = "https://graph.microsoft.com/.default";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 impl Auth {
     pub fn new(
@@ -125,12 +130,13 @@ impl Auth {
         {
             return Ok(c.token.expose().to_string());
         }
+        // The lifetime runs from when the token was asked for, not from
+        // when the answer arrived.
+        let asked = Instant::now();
         let (token, lifetime) = self.request().await?;
-        // Renew at 80% of the lifetime, and no later than 5 minutes before.
-        let margin = (lifetime / 5).min(Duration::from_secs(300));
         *cache = Some(Cached {
             token: Secret::token(token.clone()),
-            renew_at: Instant::now() + lifetime.saturating_sub(margin),
+            renew_at: asked + renew_after(lifetime),
         });
         Ok(token)
     }
@@ -148,13 +154,16 @@ impl Auth {
         match &self.credential {
             Credential::Secret(s) => form.push(("client_secret", s.expose().to_string())),
             Credential::Certificate { cert_der, key } => {
-                form.push((
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
-                ));
+                form.push(("client_assertion_type", JWT_BEARER.into()));
                 let signed = assertion(&self.token_url, &self.client_id, cert_der, key)?;
                 crate::redact::token(&signed);
                 form.push(("client_assertion", signed));
+            }
+            Credential::Federated(source) => {
+                form.push(("client_assertion_type", JWT_BEARER.into()));
+                tracing::debug!(source = source.name(), "requesting an OIDC token");
+                let oidc = source.fetch(&self.client).await?;
+                form.push(("client_assertion", oidc));
             }
         }
         let mut attempt = 0;
@@ -228,6 +237,13 @@ impl Auth {
                     .unwrap_or(""),
             )
             .into_owned();
+            if matches!(self.credential, Credential::Federated(_)) {
+                return Err(GraphError::FederatedAuth {
+                    status: status.as_u16(),
+                    code,
+                    description,
+                });
+            }
             return Err(GraphError::Auth {
                 status: status.as_u16(),
                 code,
@@ -235,6 +251,13 @@ impl Auth {
             });
         }
     }
+}
+
+/// When to renew a token of `lifetime`: at 80% of it, and no later than 5
+/// minutes before it expires.
+fn renew_after(lifetime: Duration) -> Duration {
+    let margin = (lifetime / 5).min(Duration::from_secs(300));
+    lifetime.saturating_sub(margin)
 }
 
 /// A signed client assertion (RFC 7523) for the token endpoint.
@@ -266,4 +289,20 @@ fn assertion(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(sig.to_bytes())
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_renewed_early() {
+        let s = Duration::from_secs;
+        // Entra's hour: five minutes early.
+        assert_eq!(renew_after(s(3599)), s(3299));
+        // Short lifetimes: at 80%.
+        assert_eq!(renew_after(s(600)), s(480));
+        assert_eq!(renew_after(s(2)), Duration::from_millis(1600));
+        assert_eq!(renew_after(s(1)), Duration::from_millis(800));
+    }
 }

@@ -3,6 +3,7 @@
 //! the synchronous [`Provider`] interface: the provider owns a runtime.
 
 mod auth;
+pub mod federated;
 mod http;
 pub mod read;
 pub mod routes;
@@ -80,6 +81,23 @@ pub enum GraphError {
         code: String,
         description: String,
     },
+    /// The identity platform refused the CI's OIDC token (federation).
+    #[error(
+        "the identity platform refused the federated token ({status} {code}): {description}\nhint: {}",
+        federated_hint(code)
+    )]
+    FederatedAuth {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    /// No OIDC token could be had from the CI (federation).
+    #[error("cannot get an OIDC token from {source_name}: {message}\nhint: {hint}")]
+    Oidc {
+        source_name: String,
+        message: String,
+        hint: String,
+    },
     #[error(
         "Graph refused `{route}` (401 {code}): {message}\nhint: the token was rejected even after renewing it; check the tenant id and the app registration"
     )]
@@ -155,6 +173,15 @@ fn auth_hint(code: &str) -> &'static str {
         "invalid_request" => "check `tenant-id`",
         "invalid_scope" => "the scope must be https://graph.microsoft.com/.default",
         _ => "check `tenant-id`, `client-id` and the credential of the provider",
+    }
+}
+
+fn federated_hint(code: &str) -> &'static str {
+    match code {
+        "unauthorized_client" | "invalid_scope" => auth_hint(code),
+        _ => {
+            "check the app registration's federated credential: its issuer, its subject (the repository and the branch, pull request or environment of this run) and the audience `api://AzureADTokenExchange` must match the token, and the token must not have expired"
+        }
     }
 }
 
