@@ -18,6 +18,7 @@ mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;
 mod manifest_limits;
+mod plan_redact;
 mod plan_render;
 mod provider_contract;
 mod purity;

@@ -78,6 +78,9 @@ pub enum Command {
         plan: PathBuf,
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Hide `names`, `numbers` or `names,numbers` (as `plan --redact`).
+        #[arg(long, value_name = "WHAT", value_parser = crate::plan::redact::Redact::parse, default_value = "")]
+        redact: crate::plan::redact::Redact,
     },
     /// Explain one user: each rule tried, the persona, desired versus live.
     Explain {
@@ -132,6 +135,19 @@ pub struct PlanArgs {
     /// (`change`) or pending already at REV (`drift`).
     #[arg(long, value_name = "REV")]
     pub base: Option<String>,
+    /// Hide people in what is shown (not in `--out`): `names`, `numbers` or
+    /// `names,numbers` become stable short hashes, keyed with
+    /// `ROSTER_REDACT_KEY` (else the tenant name).
+    #[arg(long, value_name = "WHAT", value_parser = crate::plan::redact::Redact::parse, default_value = "")]
+    pub redact: crate::plan::redact::Redact,
+}
+
+/// The key of `--redact` hashes.
+pub fn redact_key(tenant: &str) -> String {
+    std::env::var("ROSTER_REDACT_KEY")
+        .ok()
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| tenant.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -241,7 +257,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),
-        Command::Show { plan: path, format } => plan::show(path, *format),
+        Command::Show {
+            plan: path,
+            format,
+            redact,
+        } => plan::show(path, *format, *redact),
         Command::Explain { user } => explain::explain(g, user),
         Command::Snapshot { out } => snapshot(g, out),
         Command::Emulator(args) => emulator::run(g, args),

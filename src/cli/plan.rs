@@ -5,13 +5,14 @@ use std::path::Path;
 
 use super::{
     ApplyArgs, Failure, Global, PlanArgs, Result, checked, guard_output, load_valid, open_provider,
-    stdout_color, write_file,
+    redact_key, stdout_color, write_file,
 };
 use crate::apply;
 use crate::gitops::Git;
 use crate::live::LiveState;
 use crate::manifest::{self, Loaded};
-use crate::plan::render::{Format, render};
+use crate::plan::redact::Redact;
+use crate::plan::render::{Format, render, render_redacted};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
@@ -124,7 +125,11 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
             out.display()
         );
     }
-    print!("{}", render(&plan, args.format, stdout_color()));
+    let key = redact_key(&plan.tenant.name);
+    print!(
+        "{}",
+        render_redacted(&plan, args.format, stdout_color(), args.redact, &key)
+    );
     let code = if plan.has_errors() {
         1
     } else if args.detailed_exitcode && plan.has_changes() {
@@ -185,9 +190,13 @@ fn mark_base(
     Ok(())
 }
 
-pub fn show(path: &Path, format: Format) -> Result<u8> {
+pub fn show(path: &Path, format: Format, redact: Redact) -> Result<u8> {
     let plan = read_plan(path)?;
-    print!("{}", render(&plan, format, stdout_color()));
+    let key = redact_key(&plan.tenant.name);
+    print!(
+        "{}",
+        render_redacted(&plan, format, stdout_color(), redact, &key)
+    );
     Ok(0)
 }
 

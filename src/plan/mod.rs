@@ -5,6 +5,7 @@
 mod cause;
 mod diff;
 pub mod fingerprint;
+pub mod redact;
 pub mod render;
 pub mod safety;
 pub mod schedule;

@@ -16,6 +16,27 @@ pub enum Format {
     Json,
 }
 
+/// [`render`] with names and numbers hidden as `what` asks (see
+/// [`crate::plan::redact`]).
+pub fn render_redacted(
+    plan: &Plan,
+    format: Format,
+    color: bool,
+    what: crate::plan::redact::Redact,
+    key: &str,
+) -> String {
+    if !what.any() {
+        return render(plan, format, color);
+    }
+    let shown = crate::plan::redact::redact(plan, what, key);
+    let text = render(&shown, format, color);
+    if what.numbers {
+        crate::plan::redact::numbers_in_text(&text, key)
+    } else {
+        text
+    }
+}
+
 pub fn render(plan: &Plan, format: Format, color: bool) -> String {
     match format {
         Format::Text => text(plan, color),
