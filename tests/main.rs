@@ -19,6 +19,7 @@ mod manifest_limits;
 mod plan_render;
 mod provider_contract;
 mod purity;
+mod release;
 mod safety_concurrency;
 mod safety_emulator;
 mod safety_files;
