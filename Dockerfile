@@ -39,8 +39,18 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo zigbuild --locked --release --bin roster --target "$(cat /rust-target)" \
     && cp "target/$(cat /rust-target)/release/roster" /roster
 
-# distroless/static: CA certificates, /etc/passwd with `nonroot` (65532), no
-# shell, no package manager.
+# The `ci` variant (`docker build --target ci`, tag `VERSION-ci`): the same
+# binary with distroless's busybox shell at /busybox/sh, for CI systems that
+# run job scripts inside the image (GitLab CI). Same non-root user.
+FROM gcr.io/distroless/static-debian12:debug-nonroot AS ci
+COPY --from=build /roster /usr/local/bin/roster
+USER 65532:65532
+WORKDIR /work
+ENTRYPOINT ["/usr/local/bin/roster"]
+CMD ["--help"]
+
+# The default image (the last stage). distroless/static: CA certificates,
+# /etc/passwd with `nonroot` (65532), no shell, no package manager.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /roster /usr/local/bin/roster
 USER 65532:65532
