@@ -538,6 +538,10 @@ fn dockerfile_is_a_static_non_root_roster_image() {
         "runs as a non-root user, not {user}"
     );
     assert!(final_stage.contains(r#"ENTRYPOINT ["/usr/local/bin/roster"]"#));
+    // The `ci` variant (a shell for GitLab CI) runs as the same user.
+    let ci = dockerfile.split_once(" AS ci\n").expect("a stage `ci`").1;
+    let ci = ci.split("\nFROM ").next().unwrap();
+    assert!(ci.contains("USER 65532:65532") && ci.contains("ENTRYPOINT"));
     assert!(
         dockerfile.contains("-unknown-linux-musl"),
         "a static musl binary"
