@@ -658,3 +658,29 @@ fn version_names_the_commit() {
         None => assert_eq!(version, format!("roster {package}")),
     }
 }
+
+/// docs/ci.md's table of the action's inputs lists exactly the inputs of
+/// action.yml.
+#[test]
+fn ci_docs_list_the_action_inputs() {
+    let action = yaml("action.yml");
+    let declared: BTreeSet<String> = action
+        .get("inputs")
+        .and_then(Value::as_object)
+        .expect("inputs")
+        .keys()
+        .cloned()
+        .collect();
+    let docs = read("docs/ci.md");
+    let section = docs
+        .split_once("\n## The action\n")
+        .expect("docs/ci.md has a section `## The action`")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    let row = regex::Regex::new(r"(?m)^\| `([a-z-]+)` \|").unwrap();
+    let documented: BTreeSet<String> = row
+        .captures_iter(section)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert_eq!(documented, declared, "docs/ci.md, `## The action`");
+}
