@@ -358,6 +358,16 @@ fn fake_release(dir: &Path, version: &str, what: &str, sums: bool) -> PathBuf {
 /// release served from `dir` over `file://`; returns its output and the
 /// `GITHUB_PATH` it wrote.
 fn install(dir: &Path, version: &str) -> (std::process::Output, String) {
+    install_from(dir, version, "owner/roster", "")
+}
+
+/// install.sh with the action inputs `repository` and the action's folder.
+fn install_from(
+    dir: &Path,
+    version: &str,
+    repository: &str,
+    action_path: &str,
+) -> (std::process::Output, String) {
     let github_path = dir.join("github_path");
     std::fs::write(&github_path, "").unwrap();
     let runner_temp = dir.join("runner");
@@ -366,7 +376,8 @@ fn install(dir: &Path, version: &str) -> (std::process::Output, String) {
         .arg(root().join(".github/actions/scripts/install.sh"))
         .current_dir(dir)
         .env("ROSTER_VERSION", version)
-        .env("ROSTER_REPOSITORY", "owner/roster")
+        .env("ROSTER_REPOSITORY", repository)
+        .env("ACTION_PATH", action_path)
         .env_remove("GH_TOKEN")
         .env("RUNNER_OS", "Linux")
         .env("RUNNER_ARCH", "X64")
@@ -407,6 +418,18 @@ fn action_install_checks_the_archive_against_sha256sums() {
         bin.join("roster").is_file(),
         "GITHUB_PATH names roster's folder: {path:?}"
     );
+
+    // No repository input: the action's own, from its folder on the runner.
+    let action_path = "/home/runner/work/_actions/owner/roster/v1";
+    let (output, path) = install_from(dir.path(), "v9.9.9", "", action_path);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(!path.is_empty());
+    let (output, _) = install_from(dir.path(), "v9.9.9", "", "/home/runner/work/roster/roster");
+    assert!(!output.status.success(), "no repository to be found");
 
     // The archive replaced after the checksums were written: a valid
     // archive, another roster.

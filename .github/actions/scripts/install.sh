@@ -5,8 +5,8 @@
 # against the release's SHA256SUMS and puts roster on the PATH.
 #
 # Environment: ROSTER_VERSION (a tag such as v0.1.0, `latest` or `source`),
-# ROSTER_REPOSITORY (owner/name of roster's repository), GH_TOKEN (for the
-# GitHub API), and the runner's RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP,
+# ROSTER_REPOSITORY (owner/name of roster's repository; empty: taken from
+# ACTION_PATH, the action's folder), GH_TOKEN (for the GitHub API), and the runner's RUNNER_OS, RUNNER_ARCH, RUNNER_TEMP,
 # GITHUB_PATH, GITHUB_SERVER_URL, GITHUB_API_URL.
 set -euo pipefail
 
@@ -21,9 +21,22 @@ if [ "$version" = source ]; then
     exit 0
 fi
 
+# The action's own repository, from where the runner keeps it:
+# .../_actions/OWNER/NAME/REF (github.action_repository is empty inside a
+# composite action).
 repository="${ROSTER_REPOSITORY:-}"
 if [ -z "$repository" ]; then
-    echo "::error::the action input repository is empty: name roster's repository (owner/name)"
+    case "${ACTION_PATH:-}" in
+        */_actions/*/*/*)
+            rest="${ACTION_PATH##*/_actions/}"
+            owner="${rest%%/*}"
+            rest="${rest#*/}"
+            repository="$owner/${rest%%/*}"
+            ;;
+    esac
+fi
+if [ -z "$repository" ]; then
+    echo "::error::cannot tell which repository holds roster's releases: set the action input repository (owner/name)"
     exit 1
 fi
 
