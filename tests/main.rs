@@ -4,6 +4,7 @@
 //! Fixtures live under `tests/fixtures/`, insta snapshots under
 //! `tests/snapshots/`.
 
+mod action;
 mod cli_workflow;
 mod common;
 mod engine_allocation;
