@@ -4,6 +4,7 @@
 //! Fixtures live under `tests/fixtures/`, insta snapshots under
 //! `tests/snapshots/`.
 
+mod action;
 mod ci_federation;
 mod ci_reviewed;
 mod cli_workflow;
@@ -22,6 +23,7 @@ mod plan_redact;
 mod plan_render;
 mod provider_contract;
 mod purity;
+mod release;
 mod safety_concurrency;
 mod safety_emulator;
 mod safety_files;

@@ -1,6 +1,7 @@
-//! The GitOps workflows (`.github/workflows/`, `docs/ci.md`): they pass
-//! actionlint, they agree with roster on the comment marker, and the
-//! pull-request comment of a large plan fits GitHub's comment limit.
+//! The GitOps workflows (`.github/workflows/`, the action they use,
+//! `docs/ci.md`): they pass actionlint, they agree with roster on the
+//! comment marker, and the pull-request comment of a large plan fits
+//! GitHub's comment limit.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -112,11 +113,33 @@ fn roster_workflows_name_the_config_directory_once() {
     }
 }
 
+/// A roster workflow with the steps it runs: the workflow, the action it
+/// uses (`uses: ./`, action.yml) and the action's scripts.
+fn with_action(workflow: &str) -> String {
+    let text = read(workflow);
+    assert!(
+        text.contains("uses: ./\n"),
+        "{workflow}: runs the roster action of this repository (`uses: ./`)"
+    );
+    let mut all = text + &read("action.yml");
+    let dir = root().join(".github/actions/scripts");
+    let mut scripts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", dir.display()))
+        .map(|entry| entry.expect("a directory entry").path())
+        .collect();
+    scripts.sort();
+    for script in scripts {
+        all += &std::fs::read_to_string(&script)
+            .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", script.display()));
+    }
+    all
+}
+
 /// The details the workflows must not lose: the plan comment is found by
 /// roster's own marker, applies never run concurrently nor get cancelled.
 #[test]
 fn workflows_keep_their_contract() {
-    let plan = read(".github/workflows/roster-plan.yml");
+    let plan = with_action(".github/workflows/roster-plan.yml");
     let rendered = markdown(&large_plan(1, |_| None), MARKDOWN_LIMIT);
     let first_line = rendered.lines().next().unwrap_or_default();
     assert_eq!(
@@ -131,12 +154,12 @@ fn workflows_keep_their_contract() {
     assert!(plan.contains("--base \"origin/$BASE_REF\""));
     assert!(plan.contains("updateComment"));
 
-    let apply = read(".github/workflows/roster-apply.yml");
+    let apply = with_action(".github/workflows/roster-apply.yml");
     assert!(apply.contains("cancel-in-progress: false"));
     assert!(apply.contains("--auto-approve"));
     assert!(apply.contains("environment: tenant"));
 
-    let drift = read(".github/workflows/roster-drift.yml");
+    let drift = with_action(".github/workflows/roster-drift.yml");
     assert!(drift.contains("--detailed-exitcode"));
     assert!(drift.contains("cron:"));
 }

@@ -24,7 +24,8 @@ use crate::provider::file::FileProvider;
 #[derive(Debug, Parser)]
 #[command(
     name = "roster",
-    version,
+    // The package version and the commit it was built from (build.rs).
+    version = env!("ROSTER_VERSION"),
     about = "Microsoft Teams provisioning as code: personas, number ranges and rules in git; plan and apply.",
     propagate_version = true
 )]
