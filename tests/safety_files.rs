@@ -96,3 +96,17 @@ fn temporaries_left_by_a_killed_writer_are_removed_on_the_next_write() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(!torn.exists());
 }
+
+#[test]
+fn a_report_is_never_written_into_the_state_directory() {
+    let w = Work::new();
+    std::fs::create_dir(w.path(".roster-state")).unwrap();
+    let out = w.run(&[
+        "apply",
+        "--auto-approve",
+        "--report",
+        w.path(".roster-state/quarantine.json").to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("state directory"), "{out:?}");
+}

@@ -9,7 +9,11 @@ use crate::common::work::Work;
 /// Save a plan, edit its JSON with `edit`, apply it: returns the apply's
 /// output, after checking that the tenant did not change.
 fn apply_edited(edit: impl FnOnce(&mut Value)) -> crate::common::work::Output {
-    let w = Work::new();
+    edit_and_apply(&Work::new(), edit)
+}
+
+/// [`apply_edited`] on a prepared copy.
+fn edit_and_apply(w: &Work, edit: impl FnOnce(&mut Value)) -> crate::common::work::Output {
     let (out, path) = w.save_plan("plan.json");
     assert_eq!(out.code, 0, "{out:?}");
     let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -166,4 +170,74 @@ fn an_unknown_issue_code_or_malformed_number_is_refused_at_read() {
     });
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("changes[0].actions[2]"), "{out:?}");
+}
+
+// Found in review: edits the first version of the check let through.
+
+#[test]
+fn a_second_assign_number_is_refused() {
+    let out = apply_edited(|p| {
+        let c = change(p, "amy@contoso.com");
+        let mut extra = c["actions"][2].clone();
+        extra["number"] = json!("+19998887777");
+        c["actions"].as_array_mut().unwrap().push(extra);
+        let n = p["summary"]["numbers_assigned"].as_u64().unwrap();
+        p["summary"]["numbers_assigned"] = json!(n + 1);
+    });
+    assert_refused(&out, "amy@contoso.com", "2 new numbers for one user");
+}
+
+#[test]
+fn a_repeated_action_is_refused() {
+    let out = apply_edited(|p| {
+        let c = change(p, "amy@contoso.com");
+        let first = c["actions"][0].clone();
+        c["actions"].as_array_mut().unwrap().insert(0, first);
+        let n = p["summary"]["policies_assigned"].as_u64().unwrap();
+        p["summary"]["policies_assigned"] = json!(n + 1);
+    });
+    assert_refused(&out, "amy@contoso.com", "appears twice");
+}
+
+#[test]
+fn a_pinned_number_replaced_by_another_of_its_range_is_refused() {
+    let w = Work::new();
+    let cfg = std::fs::read_to_string(w.path("roster.kdl")).unwrap()
+        + "\nuser \"amy@contoso.com\" number=\"+442071230004\"\n";
+    std::fs::write(w.path("roster.kdl"), cfg).unwrap();
+    let out = edit_and_apply(&w, |p| {
+        change(p, "amy@contoso.com")["actions"][2]["number"] = json!("+442071230002");
+    });
+    assert_refused(&out, "amy@contoso.com", "is not the pinned number");
+}
+
+#[test]
+fn a_number_released_by_another_user_is_refused() {
+    let w = Work::new();
+    let cfg = std::fs::read_to_string(w.path("roster.kdl")).unwrap()
+        + "\npersona \"no-phone\" {\n    number #false\n}\n\
+           rule \"Eng\" persona=\"no-phone\" {\n    when { jobTitle \"Engineer\" }\n}\n";
+    std::fs::write(w.path("roster.kdl"), cfg).unwrap();
+    let mut t = w.tenant_json();
+    t["numberAssignments"].as_array_mut().unwrap().push(json!({
+        "id": "num-eng01", "telephoneNumber": "+442071230003", "numberType": "directRouting",
+        "assignmentTargetId": "00000000-0000-0000-0000-0000000000e1",
+        "assignmentCategory": "primary", "assignmentStatus": "userAssigned",
+        "activationState": "activated", "capabilities": ["userAssignment"],
+        "locationId": "loc-london", "isoCountryCode": "GB"}));
+    w.set_tenant(&t);
+    let out = edit_and_apply(&w, |p| {
+        change(p, "amy@contoso.com")["actions"][2]["number"] = json!("+442071230003");
+    });
+    assert_refused(&out, "amy@contoso.com", "is released by this plan");
+}
+
+#[test]
+fn an_inflated_users_in_scope_is_refused() {
+    let w = Work::new();
+    w.edit_config("max-changed-percent=50", "max-changed-percent=10");
+    let out = edit_and_apply(&w, |p| {
+        p["summary"]["users_in_scope"] = json!(1000);
+    });
+    assert_refused(&out, "summary", "users in scope");
 }

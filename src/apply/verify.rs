@@ -6,9 +6,11 @@
 //!
 //! One difference is allowed: the number a user is given may differ from
 //! the one roster would pick now when it is still one roster could have
-//! picked (from a range the user's persona draws from, free, not reserved,
-//! of the range's type and location), because other users' numbers may
-//! have moved since the plan was made. A plan may also leave users out
+//! picked (not a pin, from a range the user's persona draws from, free and
+//! not released by this plan, not reserved, pinned or in quarantine, of the
+//! range's type and location), because other users' numbers may have moved
+//! since the plan was made. Each action appears once; one new number at
+//! most. A plan may also leave users out
 //! (it does less); it may never do more.
 
 use std::collections::{HashMap, HashSet};
@@ -72,6 +74,16 @@ pub fn differences(
             "the summary does not count the plan's changes".to_string(),
         ));
     }
+    // The percentage safety limit is measured against it.
+    if plan.summary.users_in_scope != fresh.summary.users_in_scope {
+        out.push((
+            "summary".to_string(),
+            format!(
+                "{} users in scope in the plan, {} for roster",
+                plan.summary.users_in_scope, fresh.summary.users_in_scope
+            ),
+        ));
+    }
     let fresh_by_id: HashMap<&str, &Change> = fresh
         .changes
         .iter()
@@ -119,6 +131,21 @@ struct Numbers<'a> {
 }
 
 fn compare_change(c: &Change, f: &Change, numbers: &Numbers<'_>, why: &mut Vec<String>) {
+    // Each action at most once, and at most one new number: the checks
+    // below compare the first of each.
+    for (i, a) in c.actions.iter().enumerate() {
+        if c.actions[..i].contains(a) {
+            why.push(format!("`{}` appears twice", describe(a)));
+        }
+    }
+    let assigns = c
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::AssignNumber { .. }))
+        .count();
+    if assigns > 1 {
+        why.push(format!("{assigns} new numbers for one user"));
+    }
     if c.user.upn != f.user.upn {
         why.push(format!(
             "the plan names the user `{}`, the tenant `{}`",
@@ -196,7 +223,12 @@ fn could_allocate(a: &Action, b: &Action, c: &Change, numbers: &Numbers<'_>) -> 
     let Action::AssignNumber { range: fresh, .. } = b else {
         return Err("is not a number assignment".into());
     };
-    if fresh.is_none() || range.is_none() {
+    let pinned = manifest.users.iter().any(|u| {
+        u.number.is_some()
+            && (u.upn.value.trim().eq_ignore_ascii_case(c.user.upn.trim())
+                || u.upn.value.trim().eq_ignore_ascii_case(c.user.id.trim()))
+    });
+    if pinned || fresh.is_none() || range.is_none() {
         // A pinned number: only the pin will do.
         return Err("is not the pinned number".into());
     }
@@ -242,10 +274,14 @@ fn could_allocate(a: &Action, b: &Action, c: &Change, numbers: &Numbers<'_>) -> 
     if r.kind.needs_inventory() && !entry.is_some_and(|e| e.can_assign_to_user()) {
         return Err("is not in the tenant's inventory for user assignment".into());
     }
+    // Roster never gives a number this plan releases to someone else (it
+    // goes into quarantine); only a pin may take one.
+    if released.contains(number) {
+        return Err("is released by this plan".into());
+    }
     if let Some(e) = entry
         && e.is_held()
         && e.target.as_deref() != Some(c.user.id.as_str())
-        && !released.contains(number)
     {
         return Err("is held by another user".into());
     }

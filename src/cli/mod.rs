@@ -471,6 +471,14 @@ pub fn snapshot_path(g: &Global, loaded: &Loaded) -> Option<PathBuf> {
 /// would destroy the tenant's state or the config. Also checks, before
 /// anything is changed, that the file can be written at all.
 pub fn guard_output(g: &Global, loaded: &Loaded, path: &Path, what: &str) -> Result<()> {
+    let state = g.config.join(crate::state::DEFAULT_DIR);
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+    if parent.is_some_and(|p| crate::files::same_file(p, &state)) {
+        return Err(Failure::new(format!(
+            "refusing to write {what} `{}`: it is inside roster's state directory\nhint: write it to another folder",
+            path.display()
+        )));
+    }
     if let Some(snapshot) = snapshot_path(g, loaded)
         && crate::files::same_file(path, &snapshot)
     {

@@ -29,25 +29,6 @@ pub fn now() -> String {
         .unwrap_or_default()
 }
 
-/// Plan the loaded manifests against the provider's live state.
-pub fn make_plan(
-    loaded: &Loaded,
-    provider: &mut dyn Provider,
-    users: &[String],
-    git: Option<plan::GitInfo>,
-    held_back: &HashSet<E164>,
-) -> Result<Plan> {
-    let live = provider.fetch()?;
-    Ok(plan_live(
-        loaded,
-        &live,
-        provider.kind(),
-        users,
-        git,
-        held_back,
-    ))
-}
-
 /// The commit the working tree is at, when the config is in git.
 fn git_head(dir: &Path) -> Result<Option<plan::GitInfo>> {
     match Git::discover(dir)? {

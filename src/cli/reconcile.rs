@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::plan::{load_config, make_plan, now};
+use super::plan::{load_config, now};
 use super::state::{QuarantineRecorder, held_back, state_dir};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
@@ -100,7 +100,11 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     let settings = loaded.manifest.settings().into_owned();
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(lock_timeout)?;
-    let plan = make_plan(&loaded, provider.as_mut(), &[], git, &held_back(g)?)?;
+    // The tenant first, then the quarantine: a release recorded meanwhile
+    // is then seen as held or as quarantined, never as free.
+    let live = provider.fetch()?;
+    let held_back = held_back(g)?;
+    let plan = super::plan::plan_live(&loaded, &live, provider.kind(), &[], git, &held_back);
     if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);
     }

@@ -92,7 +92,19 @@ impl StateDir {
                 supported: quarantine::QUARANTINE_FORMAT_VERSION,
             });
         }
-        serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+        let q: Quarantine = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        // Times are compared as text, which is right only in this one form.
+        if let Some((n, t)) = q.numbers.iter().find_map(|(n, e)| {
+            [&e.released_at, &e.until]
+                .into_iter()
+                .find(|t| !quarantine::is_utc_time(t))
+                .map(|t| (n, t))
+        }) {
+            return Err(corrupt(format!(
+                "the entry of `{n}` has the time `{t}`; times are written `YYYY-MM-DDTHH:MM:SSZ`"
+            )));
+        }
+        Ok(q)
     }
 
     /// Change the quarantine under the directory's lock: read it, let
@@ -130,7 +142,9 @@ mod tests {
         assert!(state.quarantine().unwrap().numbers.is_empty());
         let n = E164::parse("+15550001").unwrap();
         state
-            .update_quarantine(|q| q.record(n, "a@x", "t0", "t9"))
+            .update_quarantine(|q| {
+                q.record(n, "a@x", "2026-01-01T00:00:00Z", "2026-01-08T00:00:00Z")
+            })
             .unwrap();
         assert!(state.quarantine().unwrap().numbers.contains_key(&n));
 
@@ -142,6 +156,14 @@ mod tests {
             "{err}"
         );
         assert!(std::fs::read_to_string(&path).unwrap().contains("99"));
+
+        std::fs::write(
+            &path,
+            "{\"format_version\": 1, \"numbers\": {\"+15550001\": {\"released_at\": \"2026-01-01T00:00:00Z\", \"until\": \"never\", \"holder\": \"a\"}}}",
+        )
+        .unwrap();
+        let err = state.quarantine().unwrap_err().to_string();
+        assert!(err.contains("`never`"), "{err}");
 
         std::fs::write(&path, "{ torn").unwrap();
         let err = state.quarantine().unwrap_err().to_string();

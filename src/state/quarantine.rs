@@ -73,6 +73,21 @@ impl Quarantine {
     }
 }
 
+/// Whether `t` is written `YYYY-MM-DDTHH:MM:SSZ` (RFC 3339 in UTC to the
+/// second, as roster writes times): the one form in which comparing times
+/// as text is comparing them in time.
+pub fn is_utc_time(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,6 +118,19 @@ mod tests {
         );
         q.expire("2026-01-08T00:00:00Z");
         assert_eq!(q.numbers.len(), 1);
+    }
+
+    #[test]
+    fn only_utc_times_to_the_second_compare_as_text() {
+        assert!(is_utc_time("2026-11-30T15:00:00Z"));
+        for bad in [
+            "2026-11-30T15:00:00+01:00",
+            "never",
+            "2026-11-30",
+            "2026-11-30t15:00:00z",
+        ] {
+            assert!(!is_utc_time(bad), "{bad}");
+        }
     }
 
     #[test]

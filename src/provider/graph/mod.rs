@@ -206,10 +206,20 @@ impl GraphProvider {
             .enable_all()
             .build()
             .map_err(|e| GraphError::Config(format!("cannot start the async runtime: {e}")))?;
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .user_agent(concat!("roster/", env!("CARGO_PKG_VERSION")))
             .redirect(transport::redirect_policy())
-            .connect_timeout(Duration::from_secs(20))
+            .connect_timeout(Duration::from_secs(20));
+        // Plain HTTP is allowed only to loopback; a proxy from the
+        // environment would carry the secret and tokens off the machine in
+        // clear text, so such a connection never uses one.
+        if [&conn.endpoint, &conn.authority]
+            .iter()
+            .any(|u| u.trim().to_ascii_lowercase().starts_with("http://"))
+        {
+            builder = builder.no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| GraphError::Config(format!("cannot build the HTTP client: {e}")))?;
         let auth = auth::Auth::new(
