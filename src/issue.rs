@@ -28,6 +28,10 @@ pub enum IssueCode {
     UnknownGroup,
     /// Warning: `--user` names no user of the tenant.
     UnknownLimitUser,
+    /// Warning: a user override expired and no longer applies.
+    OverrideExpired,
+    /// Warning: a user override expires within 14 days.
+    OverrideExpiring,
     /// Error: a persona names a policy that does not exist in the tenant.
     UnknownPolicy,
     /// Warning: a user override names no user of the tenant.
@@ -43,6 +47,8 @@ impl IssueCode {
             IssueCode::RangeExhausted => "range-exhausted",
             IssueCode::UnknownGroup => "unknown-group",
             IssueCode::UnknownLimitUser => "unknown-limit-user",
+            IssueCode::OverrideExpired => "override-expired",
+            IssueCode::OverrideExpiring => "override-expiring",
             IssueCode::UnknownPolicy => "unknown-policy",
             IssueCode::UnknownUserOverride => "unknown-user-override",
         }
@@ -108,7 +114,7 @@ impl Issue {
 mod tests {
     use super::*;
 
-    const ALL: [IssueCode; 7] = [
+    const ALL: [IssueCode; 9] = [
         IssueCode::PinnedNumberTaken,
         IssueCode::PinnedNumberUnavailable,
         IssueCode::RangeExhausted,
@@ -116,6 +122,8 @@ mod tests {
         IssueCode::UnknownLimitUser,
         IssueCode::UnknownPolicy,
         IssueCode::UnknownUserOverride,
+        IssueCode::OverrideExpired,
+        IssueCode::OverrideExpiring,
     ];
 
     #[test]

@@ -19,6 +19,7 @@ mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;
 mod manifest_limits;
+mod override_expiry;
 mod plan_redact;
 mod plan_render;
 mod provider_contract;

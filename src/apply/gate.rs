@@ -12,7 +12,6 @@ use std::collections::{HashMap, HashSet};
 
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, Safety};
-use crate::numbers::E164;
 use crate::plan::fingerprint::fingerprint;
 use crate::plan::safety::{self, Violation};
 use crate::plan::{Action, Change, Plan};
@@ -183,13 +182,13 @@ pub fn check_live(
     plan: &Plan,
     manifest: &Manifest,
     live: &LiveState,
-    held_back: &HashSet<E164>,
+    ctx: &crate::desired::Context,
 ) -> Result<(), Refusal> {
     let users = stale_users(plan, live);
     if !users.is_empty() {
         return Err(Refusal::Stale { users });
     }
-    super::verify::check_faithful(plan, manifest, live, held_back)
+    super::verify::check_faithful(plan, manifest, live, ctx)
 }
 
 /// How the plan to apply compares with the plan a reviewer saw.

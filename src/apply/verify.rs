@@ -26,15 +26,15 @@ use crate::plan::{self, Action, Change, Meta, Plan};
 /// What differs, per user (UPN, or `summary` for the plan as a whole).
 pub type Differences = Vec<(String, String)>;
 
-/// Refuse a saved plan that is not what roster would plan now, with the
-/// `held_back` (quarantined) numbers out of allocation.
+/// Refuse a saved plan that is not what roster would plan now (in `ctx`:
+/// the quarantine, the date).
 pub fn check_faithful(
     plan: &Plan,
     manifest: &Manifest,
     live: &LiveState,
-    held_back: &HashSet<E164>,
+    ctx: &desired::Context,
 ) -> Result<(), Refusal> {
-    let state = desired::compute_with(manifest, live, held_back);
+    let state = desired::compute_with(manifest, live, ctx);
     let meta = Meta {
         created_at: String::new(),
         digest: plan.config.digest.clone(),
@@ -49,7 +49,7 @@ pub fn check_faithful(
             first: first.message.clone(),
         });
     }
-    let differences = differences(plan, &fresh, manifest, live, held_back);
+    let differences = differences(plan, &fresh, manifest, live, &ctx.held_back);
     if differences.is_empty() {
         Ok(())
     } else {

@@ -12,8 +12,9 @@ pub fn explain(g: &Global, key: &str) -> Result<u8> {
             "no user `{key}` in the tenant\nhint: give a user principal name or an object id"
         )));
     };
-    let engine = crate::desired::Engine::new(&loaded.manifest, &live);
-    let state = crate::desired::compute_with(&loaded.manifest, &live, &super::state::held_back(g)?);
+    let ctx = super::state::context(g)?;
+    let engine = crate::desired::Engine::with_today(&loaded.manifest, &live, ctx.today.as_deref());
+    let state = crate::desired::compute_with(&loaded.manifest, &live, &ctx);
     print!(
         "{}",
         crate::explain::explain_with(&engine, &state, &live, index).render()

@@ -16,9 +16,7 @@ use crate::plan::render::{Format, render, render_redacted};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
-use super::state::{QuarantineRecorder, held_back, state_dir};
-use crate::numbers::E164;
-use std::collections::HashSet;
+use super::state::{QuarantineRecorder, context, state_dir};
 
 /// RFC 3339 UTC time, to the second.
 pub fn now() -> String {
@@ -45,9 +43,9 @@ pub fn plan_live(
     provider: &str,
     users: &[String],
     git: Option<plan::GitInfo>,
-    held_back: &HashSet<E164>,
+    ctx: &crate::desired::Context,
 ) -> Plan {
-    let desired = crate::desired::compute_with(&loaded.manifest, live, held_back);
+    let desired = crate::desired::compute_with(&loaded.manifest, live, ctx);
     let settings = loaded.manifest.settings();
     let meta = Meta {
         created_at: now(),
@@ -136,10 +134,10 @@ fn plan_marked(
     git: Option<plan::GitInfo>,
     base: Option<&str>,
 ) -> Result<Plan> {
-    let held_back = held_back(g)?;
-    let mut plan = plan_live(loaded, live, provider, users, git, &held_back);
+    let ctx = context(g)?;
+    let mut plan = plan_live(loaded, live, provider, users, git, &ctx);
     if let Some(base) = base {
-        mark_base(g, &mut plan, base, live, provider, &held_back)?;
+        mark_base(g, &mut plan, base, live, provider, &ctx)?;
     }
     Ok(plan)
 }
@@ -152,7 +150,7 @@ fn mark_base(
     base: &str,
     live: &LiveState,
     provider: &str,
-    held_back: &HashSet<E164>,
+    ctx: &crate::desired::Context,
 ) -> Result<()> {
     let (sources, _) = Git::open(&g.config)?.sources_at(base)?;
     let base_loaded = manifest::parse(sources);
@@ -165,7 +163,7 @@ fn mark_base(
         }
     } else {
         let users = plan.limit.users.clone();
-        let base_plan = plan_live(&base_loaded, live, provider, &users, None, held_back);
+        let base_plan = plan_live(&base_loaded, live, provider, &users, None, ctx);
         plan::mark_causes(plan, &base_plan);
     }
     Ok(())
@@ -255,7 +253,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
                 .map_err(refused)?;
             let live = provider.fetch()?;
-            apply::gate::check_live(&plan, &loaded.manifest, &live, &held_back(g)?)
+            apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
                 .map_err(refused)?;
             plan
         }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::plan::{load_config, now};
-use super::state::{QuarantineRecorder, held_back, state_dir};
+use super::state::{QuarantineRecorder, context, state_dir};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
 
@@ -103,8 +103,8 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     // The tenant first, then the quarantine: a release recorded meanwhile
     // is then seen as held or as quarantined, never as free.
     let live = provider.fetch()?;
-    let held_back = held_back(g)?;
-    let plan = super::plan::plan_live(&loaded, &live, provider.kind(), &[], git, &held_back);
+    let ctx = context(g)?;
+    let plan = super::plan::plan_live(&loaded, &live, provider.kind(), &[], git, &ctx);
     if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);
     }

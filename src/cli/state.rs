@@ -1,7 +1,6 @@
 //! The state directory as the commands use it: which numbers are in
 //! quarantine now, and recording releases before an apply makes them.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
 use super::plan::now;
@@ -15,9 +14,21 @@ pub fn state_dir(g: &Global) -> StateDir {
     StateDir::new(g.config.join(crate::state::DEFAULT_DIR))
 }
 
-/// The numbers in quarantine now.
-pub fn held_back(g: &Global) -> Result<HashSet<E164>> {
-    Ok(state_dir(g).quarantine()?.held_back(&now()))
+/// How many days before an override expires the plan warns.
+pub const EXPIRY_WARNING_DAYS: i64 = 14;
+
+/// What plans depend on besides manifests and tenant: the numbers in
+/// quarantine now, today's date and the override expiry warning window.
+pub fn context(g: &Global) -> Result<crate::desired::Context> {
+    let today = time::OffsetDateTime::now_utc().date();
+    let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    Ok(crate::desired::Context {
+        held_back: state_dir(g).quarantine()?.held_back(&now()),
+        today: Some(day(today)),
+        warn_until: today
+            .checked_add(time::Duration::days(EXPIRY_WARNING_DAYS))
+            .map(day),
+    })
 }
 
 /// Records each release in the quarantine before it is made.

@@ -89,3 +89,48 @@ pub(super) fn check_policies(manifest: &Manifest, live: &LiveState, out: &mut De
         }
     }
 }
+
+/// A user override that expired stops applying (the rules decide for the
+/// user again) and says so; one that expires within the warning window
+/// says when. Without a date nothing expires.
+pub(super) fn check_override_dates(
+    manifest: &Manifest,
+    ctx: &super::Context,
+    out: &mut DesiredState,
+) {
+    let Some(today) = ctx.today.as_deref() else {
+        return;
+    };
+    for u in &manifest.users {
+        let Some(expires) = &u.expires else { continue };
+        let owner = u
+            .owner
+            .as_deref()
+            .map(|o| format!(" (owner: {o})"))
+            .unwrap_or_default();
+        let upn = &u.upn.value;
+        if u.expired(today) {
+            out.warnings.push(Issue::user(
+                IssueCode::OverrideExpired,
+                upn.clone(),
+                format!(
+                    "user override `{upn}`{owner} expired on {}: it no longer applies and the rules decide for this user again; remove it, or extend `expires`",
+                    expires.value
+                ),
+            ));
+        } else if ctx
+            .warn_until
+            .as_deref()
+            .is_some_and(|w| expires.value.as_str() <= w)
+        {
+            out.warnings.push(Issue::user(
+                IssueCode::OverrideExpiring,
+                upn.clone(),
+                format!(
+                    "user override `{upn}`{owner} expires on {}: from then on the rules decide for this user; extend `expires` if it must stay",
+                    expires.value
+                ),
+            ));
+        }
+    }
+}

@@ -89,6 +89,12 @@ pub struct Engine<'m> {
 
 impl<'m> Engine<'m> {
     pub fn new(manifest: &'m Manifest, live: &LiveState) -> Self {
+        Self::with_today(manifest, live, None)
+    }
+
+    /// [`Engine::new`], leaving out the user overrides that expired by
+    /// `today` (`YYYY-MM-DD`): for their users the rules decide again.
+    pub fn with_today(manifest: &'m Manifest, live: &LiveState, today: Option<&str>) -> Self {
         let settings = manifest.settings();
         let scope = settings
             .scope
@@ -110,7 +116,7 @@ impl<'m> Engine<'m> {
             scope,
             rules,
             used,
-            overrides: Overrides::new(manifest),
+            overrides: Overrides::new(manifest, today),
         }
     }
 
@@ -217,11 +223,12 @@ struct Overrides<'m> {
 }
 
 impl<'m> Overrides<'m> {
-    fn new(manifest: &'m Manifest) -> Self {
+    fn new(manifest: &'m Manifest, today: Option<&str>) -> Self {
         Overrides {
             by_key: manifest
                 .users
                 .iter()
+                .filter(|u| !today.is_some_and(|t| u.expired(t)))
                 .map(|u| (u.upn.value.trim().to_lowercase(), u))
                 .collect(),
         }

@@ -75,24 +75,36 @@ pub struct DesiredState {
     pub errors: Vec<Issue>,
 }
 
-/// The desired state of every user; no number is held back.
-pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
-    compute_with(manifest, live, &HashSet::new())
+/// What a plan depends on besides the manifests and the live tenant: the
+/// numbers in quarantine and the date (no clock inside the core: the
+/// caller reads both).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// Numbers in quarantine: allocation passes over them.
+    pub held_back: HashSet<E164>,
+    /// Today (`YYYY-MM-DD`): user overrides that expired by then no longer
+    /// apply. `None`: no override expires.
+    pub today: Option<String>,
+    /// Overrides that expire by this day (`YYYY-MM-DD`) get a warning.
+    pub warn_until: Option<String>,
 }
 
-/// The desired state of every user, allocating none of the `held_back`
-/// numbers (those in quarantine, see [`crate::state::quarantine`]).
-pub fn compute_with(
-    manifest: &Manifest,
-    live: &LiveState,
-    held_back: &HashSet<E164>,
-) -> DesiredState {
-    let engine = Engine::new(manifest, live);
+/// The desired state of every user; nothing held back, nothing expires.
+pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
+    compute_with(manifest, live, &Context::default())
+}
+
+/// The desired state of every user, allocating none of the numbers held
+/// back (in quarantine, see [`crate::state::quarantine`]) and applying no
+/// user override that expired by `ctx.today`.
+pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> DesiredState {
+    let engine = Engine::with_today(manifest, live, ctx.today.as_deref());
     let settings = manifest.settings();
     let mut out = DesiredState::default();
     checks::check_policies(manifest, live, &mut out);
     checks::check_overrides(manifest, live, &mut out);
     checks::check_groups(manifest, live, &mut out);
+    checks::check_override_dates(manifest, ctx, &mut out);
     // Policy types some persona manages: what a leaver reset removes.
     let managed_types: BTreeSet<&str> = manifest
         .personas
@@ -184,7 +196,7 @@ pub fn compute_with(
     }
 
     // Pass 2: pins and allocation.
-    numbering::allocate(manifest, live, held_back, &mut out, wants);
+    numbering::allocate(manifest, live, &ctx.held_back, &mut out, wants);
     out.errors.sort();
     out.warnings.sort();
     out

@@ -283,6 +283,11 @@ const USER: &[Key] = &[
     key("persona", Ty::String, Property),
     key("number", Ty::E164, Property),
     key("ignore", Ty::Bool, Property),
+    key("expires", Ty::String, Property).doc(
+        "A date (`YYYY-MM-DD`): from that day on the override no longer applies and the rules decide again; the plan warns 14 days before.",
+    ),
+    key("owner", Ty::String, Property)
+        .doc("Who asked for the override (free text or a UPN), shown in the plan's warnings."),
 ];
 
 /// `equals` is how TOML spells the values KDL gives as arguments; the

@@ -222,6 +222,33 @@ pub fn quarantine(diags: &mut Diagnostics, text: &str, span: Span) -> Option<std
     }
 }
 
+/// A calendar date written `YYYY-MM-DD`.
+pub fn date(diags: &mut Diagnostics, text: &str, span: Span) -> Option<String> {
+    let t = text.trim();
+    let parts: Vec<&str> = t.split('-').collect();
+    let valid = match parts.as_slice() {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            match (y.parse::<i32>(), m.parse::<u8>(), d.parse::<u8>()) {
+                (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
+                    .ok()
+                    .and_then(|m| time::Date::from_calendar_date(y, m, d).ok())
+                    .is_some(),
+                _ => false,
+            }
+        }
+        _ => false,
+    };
+    if valid {
+        return Some(t.to_string());
+    }
+    diags.push(
+        Diagnostic::error("invalid-date", span, format!("`{text}` is not a date"))
+            .label("YYYY-MM-DD expected")
+            .help("write the day the override stops applying, e.g. `2027-03-31`"),
+    );
+    None
+}
+
 pub fn number_type(diags: &mut Diagnostics, text: &str, span: Span) -> Option<NumberType> {
     let t = NumberType::from_manifest(text);
     if t.is_none() {

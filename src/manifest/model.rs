@@ -353,5 +353,18 @@ pub struct UserOverride {
     pub persona: Option<Spanned<String>>,
     pub number: Option<Spanned<E164>>,
     pub ignore: bool,
+    /// `YYYY-MM-DD`: from this day on the override no longer applies.
+    pub expires: Option<Spanned<String>>,
+    /// Who asked for it.
+    pub owner: Option<String>,
     pub span: Span,
+}
+
+impl UserOverride {
+    /// Whether the override has expired on `today` (`YYYY-MM-DD`).
+    pub fn expired(&self, today: &str) -> bool {
+        self.expires
+            .as_ref()
+            .is_some_and(|d| d.value.as_str() <= today)
+    }
 }

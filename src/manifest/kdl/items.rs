@@ -541,7 +541,18 @@ impl Ctx<'_> {
             .get("ignore")
             .and_then(|e| self.boolean(e, "`ignore`"))
             .unwrap_or(false);
-        if p.is_empty() {
+        let expires = p.get("expires").and_then(|e| {
+            let s = self.string(e, "`expires`")?;
+            lower::date(self.diags, &s.value, s.span).map(|d| Spanned::new(d, s.span))
+        });
+        let owner = p
+            .get("owner")
+            .and_then(|e| self.string(e, "`owner`"))
+            .map(|s| s.value);
+        if !["persona", "number", "ignore"]
+            .iter()
+            .any(|k| p.contains_key(*k))
+        {
             self.diags.push(
                 Diagnostic::error("empty-override", span, "user override says nothing")
                     .label("no persona, number or ignore")
@@ -553,6 +564,8 @@ impl Ctx<'_> {
             persona,
             number,
             ignore,
+            expires,
+            owner,
             span,
         })
     }

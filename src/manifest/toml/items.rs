@@ -531,11 +531,16 @@ impl Ctx<'_> {
             persona: None,
             number: None,
             ignore: false,
+            expires: None,
+            owner: None,
             span,
         };
         let owner = format!("user override `{}`", u.upn.value);
         let fields = self.fields(t, &owner, &Item::User.toml_keys());
-        if fields.is_empty() {
+        if !fields
+            .iter()
+            .any(|(k, _, _)| ["persona", "number", "ignore"].contains(&k.as_str()))
+        {
             self.diags.push(
                 Diagnostic::error("empty-override", u.upn.span, "user override says nothing")
                     .label("no persona, number or ignore")
@@ -550,6 +555,12 @@ impl Ctx<'_> {
                         lower::e164(self.diags, &s.value, s.span).map(|n| Spanned::new(n, s.span))
                     })
                 }
+                "expires" => {
+                    u.expires = self.string(v, "`expires`").and_then(|s| {
+                        lower::date(self.diags, &s.value, s.span).map(|d| Spanned::new(d, s.span))
+                    })
+                }
+                "owner" => u.owner = self.string(v, "`owner`").map(|s| s.value),
                 _ => u.ignore = self.boolean(v, "`ignore`").unwrap_or(false),
             }
         }
