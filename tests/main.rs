@@ -9,6 +9,7 @@ mod ci_federation;
 mod ci_reviewed;
 mod cli_workflow;
 mod common;
+mod directory_guard;
 mod engine_allocation;
 mod engine_props;
 mod engine_rules;

@@ -37,6 +37,10 @@ pub enum Refusal {
     /// Changes that were not in the reviewed plan and are not drift:
     /// (user, what differs).
     Unreviewed { differences: Vec<(String, String)> },
+    /// The directory looks broken compared with the last apply (an
+    /// attribute the rules use emptied, the scope shrank): what and by how
+    /// much.
+    DirectoryLooksBroken { findings: Vec<String> },
     /// The plan has errors.
     Errors { count: usize, first: String },
     /// The plan changes more users than the safety limits allow.
@@ -56,6 +60,9 @@ impl Refusal {
             }
             Refusal::Unreviewed { .. } => {
                 "let the pull request's plan run again on the current tenant and review it, or apply with `--force` after reviewing these changes"
+            }
+            Refusal::DirectoryLooksBroken { .. } => {
+                "check the directory (a broken HR feed?) before letting the rules act on it; if the change is real, apply with `--force`, or raise the limits in `safety`"
             }
             Refusal::Errors { .. } => "fix them and plan again",
             Refusal::Unsafe(_) => {
@@ -120,6 +127,11 @@ impl std::fmt::Display for Refusal {
                     .map(|(who, why)| format!("`{who}`: {why}"))
                     .collect::<Vec<_>>()
                     .join("; ")
+            ),
+            Refusal::DirectoryLooksBroken { findings } => write!(
+                f,
+                "the directory looks broken since the last apply: {}",
+                findings.join("; ")
             ),
             Refusal::Errors { count, first } => write!(
                 f,

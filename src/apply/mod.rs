@@ -6,6 +6,7 @@
 //! hold two); every other write goes on when one fails.
 
 pub mod gate;
+pub mod guard;
 pub mod verify;
 
 pub use gate::{Refusal, stale_users};

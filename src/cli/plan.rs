@@ -16,7 +16,7 @@ use crate::plan::render::{Format, render, render_redacted};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
-use super::state::{QuarantineRecorder, context, state_dir};
+use super::state::{QuarantineRecorder, context, guard_directory, save_census, state_dir};
 
 /// RFC 3339 UTC time, to the second.
 pub fn now() -> String {
@@ -234,7 +234,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     }
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(args.lock_timeout)?;
-    let plan = match &args.plan {
+    let (plan, live) = match &args.plan {
         Some(path) => {
             if !args.users.is_empty() {
                 return Err(Failure::new(
@@ -255,7 +255,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             let live = provider.fetch()?;
             apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
                 .map_err(refused)?;
-            plan
+            (plan, live)
         }
         None => {
             let live = provider.fetch()?;
@@ -272,7 +272,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             if let Some(path) = &args.reviewed {
                 check_reviewed(&plan, path, args.force)?;
             }
-            plan
+            (plan, live)
         }
     };
     if !plan.has_errors() && !plan.has_changes() {
@@ -291,6 +291,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             )));
         }
     }
+    let census = guard_directory(g, &loaded, &live, &plan, args.force)?;
     if args.plan.is_none() && !args.auto_approve && !confirm()? {
         eprintln!("Apply cancelled.");
         return Ok(1);
@@ -300,6 +301,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         period: loaded.manifest.settings().numbers.quarantine,
     };
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
+    save_census(g, &census);
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');

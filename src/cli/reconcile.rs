@@ -116,6 +116,12 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     if let Err(r) = apply::gate::check_ready(&plan, &settings.safety, false) {
         return Ok(Round::Refused(r.to_string()));
     }
+    let census = apply::guard::census(&loaded.manifest, &live, plan.summary.users_in_scope, &now());
+    if let Some(before) = state_dir(g).census()?
+        && let Err(r) = apply::guard::check(&before, &census, &settings.safety)
+    {
+        return Ok(Round::Refused(r.to_string()));
+    }
     let mut recorder = QuarantineRecorder {
         state: state_dir(g),
         period: loaded.manifest.settings().numbers.quarantine,
@@ -128,6 +134,7 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
         &mut recorder,
     )
     .map_err(|e| Failure::new(e.to_string()))?;
+    super::state::save_census(g, &census);
     for u in report
         .users
         .iter()

@@ -31,6 +31,41 @@ pub fn context(g: &Global) -> Result<crate::desired::Context> {
     })
 }
 
+/// The directory sanity guard before an apply: this census, compared with
+/// the last apply's (refused unless `force`). The caller saves the census
+/// with [`save_census`] once the apply ran.
+pub fn guard_directory(
+    g: &Global,
+    loaded: &crate::manifest::Loaded,
+    live: &crate::live::LiveState,
+    plan: &crate::plan::Plan,
+    force: bool,
+) -> Result<crate::apply::guard::Census> {
+    let census =
+        crate::apply::guard::census(&loaded.manifest, live, plan.summary.users_in_scope, &now());
+    if let Some(before) = state_dir(g).census()?
+        && let Err(r) =
+            crate::apply::guard::check(&before, &census, &loaded.manifest.settings().safety)
+    {
+        if !force {
+            return Err(super::Failure::new(format!(
+                "refusing to apply: {r}\nhint: {}",
+                r.hint()
+            )));
+        }
+        eprintln!("warning: applying because of --force: {r}");
+    }
+    Ok(census)
+}
+
+/// Record the census of an apply that ran: the next apply compares with it.
+/// A failure to write it is a warning (the tenant changed already).
+pub fn save_census(g: &Global, census: &crate::apply::guard::Census) {
+    if let Err(e) = state_dir(g).save_census(census) {
+        eprintln!("warning: {e}");
+    }
+}
+
 /// Records each release in the quarantine before it is made.
 pub struct QuarantineRecorder {
     pub state: StateDir,

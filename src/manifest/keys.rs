@@ -238,6 +238,12 @@ const LEAVERS: &[Key] = &[
 const SAFETY: &[Key] = &[
     key("max-changed-users", Ty::Integer { max: u32::MAX }, Property),
     key("max-changed-percent", Ty::Integer { max: 100 }, Property),
+    key("max-emptied-percent", Ty::Integer { max: 100 }, Property).doc(
+        "Refuse an apply when an attribute the rules use became empty for more than this share of users since the last apply (default 10).",
+    ),
+    key("max-scope-drop-percent", Ty::Integer { max: 100 }, Property).doc(
+        "Refuse an apply when the users in scope dropped by more than this share since the last apply (default 10).",
+    ),
 ];
 
 const NUMBERS: &[Key] = &[key("quarantine", Ty::String, Property).doc(

@@ -178,10 +178,17 @@ impl Default for Leavers {
 pub struct Safety {
     pub max_changed_users: Option<u64>,
     pub max_changed_percent: Option<u32>,
+    /// The directory sanity guard: the largest share (percent of users) of
+    /// an attribute the rules use that may become empty between applies.
+    pub max_emptied_percent: u32,
+    /// The largest drop (percent) of users in scope between applies.
+    pub max_scope_drop_percent: u32,
 }
 
 impl Safety {
     pub const DEFAULT_PERCENT: u32 = 30;
+    /// The default of both directory sanity limits.
+    pub const DEFAULT_GUARD_PERCENT: u32 = 10;
     /// The percentage limit applies once at least this many users are in scope.
     pub const PERCENT_MIN_USERS: usize = 10;
 }
@@ -191,6 +198,8 @@ impl Default for Safety {
         Safety {
             max_changed_users: None,
             max_changed_percent: Some(Self::DEFAULT_PERCENT),
+            max_emptied_percent: Self::DEFAULT_GUARD_PERCENT,
+            max_scope_drop_percent: Self::DEFAULT_GUARD_PERCENT,
         }
     }
 }

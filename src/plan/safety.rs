@@ -84,6 +84,7 @@ mod tests {
         let s = Safety {
             max_changed_users: Some(5),
             max_changed_percent: None,
+            ..Safety::default()
         };
         assert!(check(&plan(1000, 5), &s).is_ok());
         let v = check(&plan(1000, 7), &s).unwrap_err();

@@ -1,4 +1,6 @@
-//! roster's own state, kept between runs: today the number [`quarantine`].
+//! roster's own state, kept between runs: the number [`quarantine`] and
+//! the directory census of the last apply (for the sanity guard,
+//! [`crate::apply::guard`]).
 //!
 //! It lives in a state directory (`.roster-state/` beside the manifests by
 //! default). Every read-modify-write holds the exclusive lock beside the
@@ -67,13 +69,17 @@ impl StateDir {
         }
     }
 
-    /// The quarantine as recorded (empty when there is no file yet).
-    pub fn quarantine(&self) -> Result<Quarantine, StateError> {
-        let path = self.quarantine_path();
-        let text = match std::fs::read_to_string(&path) {
+    /// A state file as JSON: `None` when there is none yet; refused when
+    /// corrupt or newer than `supported`.
+    fn read_json(
+        &self,
+        path: &Path,
+        supported: u32,
+    ) -> Result<Option<serde_json::Value>, StateError> {
+        let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Quarantine::new()),
-            Err(e) => return Err(self.io(&path)(e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.io(path)(e)),
         };
         let corrupt = |message: String| StateError::Corrupt {
             path: path.display().to_string(),
@@ -85,13 +91,53 @@ impl StateDir {
             .get("format_version")
             .and_then(|v| v.as_u64())
             .ok_or_else(|| corrupt("it has no `format_version`".into()))?;
-        if found > u64::from(quarantine::QUARANTINE_FORMAT_VERSION) {
+        if found > u64::from(supported) {
             return Err(StateError::Newer {
                 path: path.display().to_string(),
                 found: found as u32,
-                supported: quarantine::QUARANTINE_FORMAT_VERSION,
+                supported,
             });
         }
+        Ok(Some(value))
+    }
+
+    fn census_path(&self) -> PathBuf {
+        self.dir.join("directory.json")
+    }
+
+    /// The directory census of the last apply, if any.
+    pub fn census(&self) -> Result<Option<crate::apply::guard::Census>, StateError> {
+        let path = self.census_path();
+        let Some(value) = self.read_json(&path, crate::apply::guard::CENSUS_FORMAT_VERSION)? else {
+            return Ok(None);
+        };
+        serde_json::from_value(value)
+            .map(Some)
+            .map_err(|e| StateError::Corrupt {
+                path: path.display().to_string(),
+                message: e.to_string(),
+            })
+    }
+
+    /// Record the directory census of this apply (atomically).
+    pub fn save_census(&self, census: &crate::apply::guard::Census) -> Result<(), StateError> {
+        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
+        let path = self.census_path();
+        let mut text = serde_json::to_string_pretty(census).expect("a census serialises");
+        text.push('\n');
+        crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))
+    }
+
+    /// The quarantine as recorded (empty when there is no file yet).
+    pub fn quarantine(&self) -> Result<Quarantine, StateError> {
+        let path = self.quarantine_path();
+        let Some(value) = self.read_json(&path, quarantine::QUARANTINE_FORMAT_VERSION)? else {
+            return Ok(Quarantine::new());
+        };
+        let corrupt = |message: String| StateError::Corrupt {
+            path: path.display().to_string(),
+            message,
+        };
         let q: Quarantine = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
         // Times are compared as text, which is right only in this one form.
         if let Some((n, t)) = q.numbers.iter().find_map(|(n, e)| {

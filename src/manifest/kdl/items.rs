@@ -72,6 +72,16 @@ impl Ctx<'_> {
                     {
                         t.safety.max_changed_percent = Some(i as u32);
                     }
+                    if let Some(e) = p.get("max-emptied-percent")
+                        && let Some(i) = self.integer(e, "`max-emptied-percent`", 100)
+                    {
+                        t.safety.max_emptied_percent = i as u32;
+                    }
+                    if let Some(e) = p.get("max-scope-drop-percent")
+                        && let Some(i) = self.integer(e, "`max-scope-drop-percent`", 100)
+                    {
+                        t.safety.max_scope_drop_percent = i as u32;
+                    }
                 }
                 "numbers" => {
                     self.no_args(child, "write `numbers quarantine=\"7d\"`");

@@ -51,8 +51,15 @@ impl Ctx<'_> {
                                 out.safety.max_changed_users = self
                                     .integer(v, "`max-changed-users`", u32::MAX as i128)
                                     .map(|i| i as u64);
-                            } else if let Some(i) = self.integer(v, "`max-changed-percent`", 100) {
-                                out.safety.max_changed_percent = Some(i as u32);
+                            } else if let Some(i) = self.integer(v, &format!("`{k}`"), 100) {
+                                let i = i as u32;
+                                match k.as_str() {
+                                    "max-emptied-percent" => out.safety.max_emptied_percent = i,
+                                    "max-scope-drop-percent" => {
+                                        out.safety.max_scope_drop_percent = i
+                                    }
+                                    _ => out.safety.max_changed_percent = Some(i),
+                                }
                             }
                         }
                     }
