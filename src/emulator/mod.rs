@@ -17,6 +17,7 @@ mod batch;
 mod faults;
 mod groups;
 mod identity;
+mod index;
 mod numbers;
 pub mod odata;
 mod policies;
@@ -26,7 +27,7 @@ mod users;
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -97,7 +98,8 @@ impl Options {
 
 pub struct Emulator {
     opts: Options,
-    tenant: Mutex<TenantState>,
+    /// Reads share it; writes (and finishing number operations) take it alone.
+    tenant: RwLock<TenantState>,
     tokens: Mutex<HashMap<String, identity::Token>>,
     buckets: Mutex<HashMap<String, faults::Bucket>>,
     rng: Mutex<fastrand::Rng>,
@@ -144,7 +146,7 @@ impl Emulator {
         Ok(Arc::new(Emulator {
             rng: Mutex::new(fastrand::Rng::with_seed(opts.seed)),
             opts,
-            tenant: Mutex::new(tenant),
+            tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             stats: Mutex::new(BTreeMap::new()),
@@ -178,6 +180,30 @@ impl Emulator {
 
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_tenant(&self) -> std::sync::RwLockReadGuard<'_, TenantState> {
+        self.tenant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_tenant(&self) -> std::sync::RwLockWriteGuard<'_, TenantState> {
+        self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run one Graph request against the tenant: a `GET` under the shared
+    /// lock (after finishing due number operations, which needs the
+    /// exclusive one only when some are due), a write under the exclusive
+    /// lock.
+    fn run(&self, req: &Request<'_>) -> Response {
+        if req.method != "GET" {
+            return api::handle(&mut self.write_tenant(), &self.opts.api, req);
+        }
+        if self.read_tenant().has_due()
+            && let Some(e) = api::finish_due(&mut self.write_tenant())
+        {
+            return e;
+        }
+        api::read(&self.read_tenant(), &self.opts.api, req)
     }
 
     fn count(&self, route: &str, status: u16) {
@@ -242,7 +268,7 @@ impl Emulator {
             return Response::json(200, self.stats_json());
         }
         if path == "/_emulator/snapshot" {
-            let text = Self::lock(&self.tenant).snapshot_text();
+            let text = self.read_tenant().snapshot_text();
             return Response::json(200, serde_json::from_str(&text).unwrap_or(Value::Null));
         }
         let Some((version, rest)) = split_version(path) else {
@@ -339,8 +365,7 @@ impl Emulator {
                 body,
                 base,
             };
-            let mut t = Self::lock(&self.tenant);
-            api::handle(&mut t, &self.opts.api, &req)
+            self.run(&req)
         };
         self.count(&route, r.status);
         r
@@ -348,7 +373,7 @@ impl Emulator {
 
     /// The current state as tenant snapshot JSON (as `/_emulator/snapshot`).
     pub fn snapshot_text(&self) -> String {
-        Self::lock(&self.tenant).snapshot_text()
+        self.read_tenant().snapshot_text()
     }
 
     /// Requests served by route and status (as `/_emulator/stats`).

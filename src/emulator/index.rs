@@ -1,0 +1,516 @@
+//! The emulator's lookup tables over the tenant ([`Index`]): users by id and
+//! principal name, the snapshot JSON of each user, groups by id, the users
+//! of each group (transitively) and the groups each user is a direct
+//! member of, group policy assignments by group, and numbers by holder. They
+//! let a request cost what its page holds, not what the tenant holds. The
+//! tables derived from users and groups are built once (the emulator never
+//! changes them); numbers by holder is kept right by
+//! [`Index::move_number`], which every write that changes a number's target
+//! must call. It must not decide what a request answers.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
+
+use crate::live::LiveState;
+use crate::numbers::E164;
+
+#[derive(Debug, Default)]
+pub struct Index {
+    /// User id -> index into `live.users`.
+    pub user: HashMap<String, usize>,
+    /// ASCII-lower-cased user principal name -> index into `live.users`.
+    upn: HashMap<String, usize>,
+    /// Index into `live.users` -> index into the snapshot's users (file order).
+    pub json_of: Vec<u32>,
+    /// Group id -> index into `live.groups`.
+    pub group: HashMap<String, u32>,
+    /// Index into `live.groups` -> users (indexes into `live.users`, ascending)
+    /// who belong to it directly or through nesting.
+    pub group_users: Vec<Vec<u32>>,
+    /// Index into `live.users` -> groups the user is a direct member of.
+    pub direct_groups: Vec<Vec<u32>>,
+    /// Group id -> indexes into `live.group_policies`, ascending.
+    pub group_policies: HashMap<String, Vec<usize>>,
+    /// Target id -> the numbers whose `target` it is (held or not).
+    holder: HashMap<String, BTreeSet<E164>>,
+}
+
+impl Index {
+    /// Build every table. `users_json` is the snapshot's users, any order.
+    pub fn build(live: &LiveState, users_json: &[Value]) -> Index {
+        let user: HashMap<String, usize> = live
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, u)| (u.id.clone(), i))
+            .collect();
+        let mut upn = HashMap::with_capacity(live.users.len());
+        for (i, u) in live.users.iter().enumerate() {
+            // The first user by sort order wins, as a linear search finds it.
+            upn.entry(u.upn.to_ascii_lowercase()).or_insert(i);
+        }
+        let mut json_of = vec![u32::MAX; live.users.len()];
+        for (j, v) in users_json.iter().enumerate() {
+            if let Some(&i) = v
+                .get("id")
+                .and_then(Value::as_str)
+                .and_then(|id| user.get(id))
+                && json_of[i] == u32::MAX
+            {
+                json_of[i] = j as u32;
+            }
+        }
+        let mut group = HashMap::with_capacity(live.groups.len());
+        for (g, grp) in live.groups.iter().enumerate() {
+            group.entry(grp.id.clone()).or_insert(g as u32);
+        }
+        let mut group_users = vec![Vec::new(); live.groups.len()];
+        let mut direct_groups = vec![Vec::new(); live.users.len()];
+        for (i, u) in live.users.iter().enumerate() {
+            for &g in &u.groups {
+                group_users[g as usize].push(i as u32);
+            }
+        }
+        for (g, grp) in live.groups.iter().enumerate() {
+            for m in &grp.members {
+                if let Some(&i) = user.get(m)
+                    && !direct_groups[i].contains(&(g as u32))
+                {
+                    direct_groups[i].push(g as u32);
+                }
+            }
+        }
+        let mut group_policies: HashMap<String, Vec<usize>> = HashMap::new();
+        for (k, gp) in live.group_policies.iter().enumerate() {
+            group_policies
+                .entry(gp.group_id.clone())
+                .or_default()
+                .push(k);
+        }
+        let mut holder: HashMap<String, BTreeSet<E164>> = HashMap::new();
+        for n in live.numbers.values() {
+            if let Some(t) = &n.target {
+                holder.entry(t.clone()).or_default().insert(n.number);
+            }
+        }
+        Index {
+            user,
+            upn,
+            json_of,
+            group,
+            group_users,
+            direct_groups,
+            group_policies,
+            holder,
+        }
+    }
+
+    /// A user by object id, or by principal name without regard to ASCII case.
+    pub fn find_user(&self, key: &str) -> Option<usize> {
+        self.user
+            .get(key)
+            .or_else(|| self.upn.get(&key.to_ascii_lowercase()))
+            .copied()
+    }
+
+    /// The numbers whose target is `target` (held or not), in number order.
+    pub fn numbers_of(&self, target: &str) -> impl Iterator<Item = E164> + '_ {
+        self.holder.get(target).into_iter().flatten().copied()
+    }
+
+    /// Number `n` moved from target `old` to `new` (either may be none).
+    pub fn move_number(&mut self, n: E164, old: Option<&str>, new: Option<&str>) {
+        if old == new {
+            return;
+        }
+        if let Some(o) = old
+            && let Some(set) = self.holder.get_mut(o)
+        {
+            set.remove(&n);
+            if set.is_empty() {
+                self.holder.remove(o);
+            }
+        }
+        if let Some(t) = new {
+            self.holder.entry(t.to_string()).or_default().insert(n);
+        }
+    }
+
+    /// Every (target, number) pair the index holds, for checks.
+    #[cfg(test)]
+    pub fn holder_pairs(&self) -> BTreeSet<(String, E164)> {
+        self.holder
+            .iter()
+            .flat_map(|(t, ns)| ns.iter().map(move |n| (t.clone(), *n)))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::super::api::{self, ApiOptions, Request, Response};
+    use super::super::state::TenantState;
+
+    const TENANT: &str = include_str!("../../examples/tenant-config/tenant.json");
+
+    fn tenant() -> TenantState {
+        TenantState::load(TENANT.into(), "tenant.json", None, Duration::ZERO).unwrap()
+    }
+
+    fn call(
+        t: &mut TenantState,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<Value>,
+    ) -> Response {
+        let req = Request {
+            method,
+            path,
+            version: "v1.0",
+            query: query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            consistency_eventual: true,
+            body,
+            base: "http://emu",
+        };
+        api::handle(t, &ApiOptions::default(), &req)
+    }
+
+    /// A user's configuration computed the slow way, by scanning the whole
+    /// tenant (what the emulator did before it had an index).
+    fn brute_configuration(t: &TenantState, i: usize) -> Value {
+        let u = &t.live.users[i];
+        let mut by_group: BTreeMap<&str, (u32, &str, &str)> = BTreeMap::new();
+        for g in &t.live.group_policies {
+            let direct = t
+                .live
+                .groups
+                .iter()
+                .any(|grp| grp.id == g.group_id && grp.members.contains(&u.id));
+            if direct && !u.policies.contains_key(&g.policy_type) {
+                let e =
+                    by_group
+                        .entry(&g.policy_type)
+                        .or_insert((g.rank, &g.policy_name, &g.group_id));
+                if g.rank < e.0 {
+                    *e = (g.rank, &g.policy_name, &g.group_id);
+                }
+            }
+        }
+        let pid = |ty: &str, name: &str| {
+            t.live
+                .policy(ty, name)
+                .map(|p| p.id.clone())
+                .unwrap_or_default()
+        };
+        let mut effective: Vec<Value> = u.policies.iter().map(|(ty, name)| json!({
+            "policyType": ty,
+            "policyAssignment": { "displayName": name, "assignmentType": "direct", "policyId": pid(ty, name) }
+        })).collect();
+        for (ty, (_, name, group)) in by_group {
+            effective.push(json!({
+                "policyType": ty,
+                "policyAssignment": { "displayName": name, "assignmentType": "group", "policyId": pid(ty, name), "groupId": group }
+            }));
+        }
+        let numbers: Vec<Value> = t.live.numbers.values()
+            .filter(|n| n.target.as_deref() == Some(u.id.as_str()) && n.is_held())
+            .map(|n| json!({ "telephoneNumber": n.number.to_string(), "assignmentCategory": n.category.clone().unwrap_or_else(|| "primary".into()) }))
+            .collect();
+        json!({ "effective": effective, "numbers": numbers, "voice": t.enterprise_voice.contains(&u.id) })
+    }
+
+    fn indexed_configuration(v: &Value) -> Value {
+        json!({ "effective": v["effectivePolicyAssignments"], "numbers": v["telephoneNumbers"], "voice": v["isEnterpriseVoiceEnabled"] })
+    }
+
+    /// Every page of `userConfigurations`, and the holder index, agree with
+    /// the brute-force computation.
+    fn check(t: &mut TenantState) {
+        let mut seen = 0;
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = vec![("$top", "37")];
+            if let Some(tok) = &token {
+                q.push(("$skiptoken", tok));
+            }
+            let r = call(t, "GET", "/admin/teams/userConfigurations", &q, None);
+            let body = r.body.unwrap();
+            for v in body["value"].as_array().unwrap() {
+                let i = t.idx.user[v["id"].as_str().unwrap()];
+                assert_eq!(i, seen, "pages in user order");
+                assert_eq!(
+                    indexed_configuration(v),
+                    brute_configuration(t, i),
+                    "user {i}"
+                );
+                seen += 1;
+            }
+            match body.get("@odata.nextLink").and_then(Value::as_str) {
+                Some(link) => {
+                    let url = url::Url::parse(link).unwrap();
+                    token = url
+                        .query_pairs()
+                        .find(|(k, _)| k == "$skiptoken")
+                        .map(|(_, v)| v.to_string());
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, t.live.users.len());
+        let brute: std::collections::BTreeSet<_> = t
+            .live
+            .numbers
+            .values()
+            .filter_map(|n| n.target.clone().map(|tg| (tg, n.number)))
+            .collect();
+        assert_eq!(t.idx.holder_pairs(), brute);
+    }
+
+    fn number_op(
+        t: &mut TenantState,
+        action: &str,
+        number: &str,
+        number_type: &str,
+        user: Option<&str>,
+    ) {
+        let mut body = json!({ "telephoneNumber": number, "numberType": number_type });
+        if let Some(u) = user {
+            body["assignmentTargetId"] = json!(u);
+        }
+        let path = format!("/admin/teams/telephoneNumberManagement/numberAssignments/{action}");
+        assert_eq!(call(t, "POST", &path, &[], Some(body)).status, 202);
+    }
+
+    #[test]
+    fn the_index_stays_right_through_writes() {
+        let mut t = tenant();
+        check(&mut t);
+        let users: Vec<String> = t.live.users.iter().map(|u| u.id.clone()).collect();
+        let free: Vec<(String, String)> = t
+            .live
+            .numbers
+            .values()
+            .filter(|n| !n.is_held() && n.can_assign_to_user())
+            .map(|n| {
+                (
+                    n.number.to_string(),
+                    n.number_type.unwrap().graph_name().to_string(),
+                )
+            })
+            .take(3)
+            .collect();
+        let held: Vec<(String, String, String)> = t
+            .live
+            .numbers
+            .values()
+            .filter(|n| n.is_held() && n.target.is_some())
+            .map(|n| {
+                (
+                    n.number.to_string(),
+                    n.number_type.unwrap().graph_name().to_string(),
+                    n.target.clone().unwrap(),
+                )
+            })
+            .take(2)
+            .collect();
+        assert!(
+            free.len() == 3 && held.len() == 2,
+            "the example tenant has numbers to move"
+        );
+        // Assign free numbers; move a held number to another user (it
+        // fails while held, then succeeds once unassigned); unassign.
+        number_op(
+            &mut t,
+            "assignNumber",
+            &free[0].0,
+            &free[0].1,
+            Some(&users[0]),
+        );
+        number_op(
+            &mut t,
+            "assignNumber",
+            &free[1].0,
+            &free[1].1,
+            Some(&users[0]),
+        );
+        number_op(
+            &mut t,
+            "assignNumber",
+            &free[2].0,
+            &free[2].1,
+            Some(&users[5]),
+        );
+        number_op(
+            &mut t,
+            "assignNumber",
+            &held[0].0,
+            &held[0].1,
+            Some(&users[7]),
+        );
+        check(&mut t);
+        number_op(&mut t, "unassignNumber", &held[0].0, &held[0].1, None);
+        number_op(
+            &mut t,
+            "assignNumber",
+            &held[0].0,
+            &held[0].1,
+            Some(&users[7]),
+        );
+        number_op(&mut t, "unassignNumber", &free[1].0, &free[1].1, None);
+        number_op(&mut t, "unassignNumber", &held[1].0, &held[1].1, None);
+        number_op(
+            &mut t,
+            "assignNumber",
+            &free[2].0,
+            &free[2].1,
+            Some("no-such-user"),
+        );
+        check(&mut t);
+        // Direct policy assignments hide group ones and come back off.
+        let gp = t.live.group_policies[0].clone();
+        let member = t
+            .live
+            .groups
+            .iter()
+            .find(|g| g.id == gp.group_id)
+            .unwrap()
+            .members[0]
+            .clone();
+        let policy_id = t
+            .live
+            .policy(&gp.policy_type, "Global")
+            .map(|p| p.id.clone());
+        let other = t.live.policies[&gp.policy_type]
+            .values()
+            .find(|p| p.name != gp.policy_name)
+            .unwrap()
+            .id
+            .clone();
+        let assign = |u: &str, id: &str| json!({ "value": [{ "userId": u, "policyType": gp.policy_type, "policyId": id }] });
+        let path = "/admin/teams/policy/userAssignments";
+        assert_eq!(
+            call(
+                &mut t,
+                "POST",
+                &format!("{path}/assign"),
+                &[],
+                Some(assign(&member, &other))
+            )
+            .status,
+            204
+        );
+        assert_eq!(
+            call(
+                &mut t,
+                "POST",
+                &format!("{path}/assign"),
+                &[],
+                Some(assign(&users[3], &other))
+            )
+            .status,
+            204
+        );
+        check(&mut t);
+        let unassign = json!({ "value": [{ "userId": member, "policyType": gp.policy_type }] });
+        assert_eq!(
+            call(
+                &mut t,
+                "POST",
+                &format!("{path}/unassign"),
+                &[],
+                Some(unassign)
+            )
+            .status,
+            204
+        );
+        check(&mut t);
+        assert!(policy_id.is_none(), "Global is never listed");
+    }
+
+    #[test]
+    fn group_members_and_filtered_users_page_as_a_full_scan_would() {
+        let mut t = tenant();
+        for g in t.live.groups.clone() {
+            let brute: Vec<String> = t
+                .live
+                .users
+                .iter()
+                .filter(|u| u.groups.contains(&(t.idx.group[&g.id])))
+                .map(|u| u.id.clone())
+                .collect();
+            let path = format!("/groups/{}/transitiveMembers/microsoft.graph.user", g.id);
+            let mut got = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut q = vec![("$top", "7"), ("$count", "true"), ("$select", "id")];
+                if let Some(tok) = &token {
+                    q.push(("$skiptoken", tok));
+                }
+                let body = call(&mut t, "GET", &path, &q, None).body.unwrap();
+                got.extend(
+                    body["value"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|v| v["id"].as_str().unwrap().to_string()),
+                );
+                match body.get("@odata.nextLink").and_then(Value::as_str) {
+                    Some(link) => {
+                        token = url::Url::parse(link)
+                            .unwrap()
+                            .query_pairs()
+                            .find(|(k, _)| k == "$skiptoken")
+                            .map(|(_, v)| v.to_string())
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!(got, brute, "{}", g.display_name);
+        }
+        let brute: Vec<&str> = t
+            .users_json
+            .iter()
+            .filter(|u| {
+                u["city"]
+                    .as_str()
+                    .is_some_and(|c| c.eq_ignore_ascii_case("london"))
+            })
+            .map(|u| u["id"].as_str().unwrap())
+            .collect::<Vec<_>>();
+        let brute: Vec<String> = brute.into_iter().map(str::to_string).collect();
+        let mut got = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut q = vec![("$top", "5"), ("$filter", "city eq 'London'")];
+            if let Some(tok) = &token {
+                q.push(("$skiptoken", tok));
+            }
+            let body = call(&mut t, "GET", "/users", &q, None).body.unwrap();
+            let page = body["value"].as_array().unwrap();
+            assert!(!page.is_empty(), "no empty pages");
+            got.extend(page.iter().map(|v| v["id"].as_str().unwrap().to_string()));
+            match body.get("@odata.nextLink").and_then(Value::as_str) {
+                Some(link) => {
+                    token = url::Url::parse(link)
+                        .unwrap()
+                        .query_pairs()
+                        .find(|(k, _)| k == "$skiptoken")
+                        .map(|(_, v)| v.to_string())
+                }
+                None => break,
+            }
+        }
+        assert!(brute.len() > 5);
+        assert_eq!(got, brute);
+    }
+}
