@@ -13,7 +13,9 @@ use super::{groups, numbers, policies, users};
 /// Emulator switches for points the reference marks unconfirmed.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
-    /// Wrap single-entity GETs in `{"value": {…}}` as the docs' examples do.
+    /// Wrap single-entity GETs in `{"value": {…}}` as the docs' examples
+    /// do; off by default: the bare entity, as OData and Microsoft's SDKs
+    /// expect.
     pub wrap_single: bool,
     /// `getPolicyId` for an unknown name: 404 instead of an empty `value`.
     pub policy_404: bool,
@@ -26,7 +28,7 @@ pub struct ApiOptions {
 impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
-            wrap_single: true,
+            wrap_single: false,
             policy_404: false,
             max_assign_batch: 1000,
             config_page: 100,

@@ -22,6 +22,7 @@ mod numbers;
 pub mod odata;
 mod policies;
 pub mod state;
+pub mod throttle;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
@@ -56,7 +57,11 @@ pub struct Options {
     /// revoked or skewed token does).
     pub token_reported_lifetime: Option<Duration>,
     pub latency: Duration,
-    /// Requests per second per client; 0 for no throttling.
+    /// Graph's published limits per app (resource units per 10 s, writes
+    /// per 150 s); `None` for none.
+    pub limits: Option<throttle::Limits>,
+    /// Requests per second per client, a "chaos" token bucket on top of
+    /// `limits`; 0 for none.
     pub throttle_rps: f64,
     pub fault_rate: f64,
     pub seed: u64,
@@ -76,6 +81,7 @@ impl Options {
             token_lifetime: Duration::from_secs(3599),
             token_reported_lifetime: None,
             latency: Duration::ZERO,
+            limits: Some(throttle::Limits::default()),
             throttle_rps: 0.0,
             fault_rate: 0.0,
             seed: 1,
@@ -102,6 +108,9 @@ pub struct Emulator {
     tenant: RwLock<TenantState>,
     tokens: Mutex<HashMap<String, identity::Token>>,
     buckets: Mutex<HashMap<String, faults::Bucket>>,
+    limits: Mutex<Option<throttle::Throttle>>,
+    /// The tenant's id (for `x-ms-throttle-scope`).
+    tenant_id: String,
     rng: Mutex<fastrand::Rng>,
     stats: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -143,8 +152,14 @@ impl Emulator {
             }
         })?;
         let tenant = TenantState::load(text, &file, opts.state_file.clone(), opts.operation_delay)?;
+        let limits = opts
+            .limits
+            .clone()
+            .map(|l| throttle::Throttle::new(l, tenant.live.users.len()));
         Ok(Arc::new(Emulator {
             rng: Mutex::new(fastrand::Rng::with_seed(opts.seed)),
+            limits: Mutex::new(limits),
+            tenant_id: tenant.live.tenant_id.clone(),
             opts,
             tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
@@ -339,7 +354,13 @@ impl Emulator {
             self.count(&format!("{method} (unknown)"), r.status);
             return r;
         };
-        let r = if let Some(r) = self.throttle(client) {
+        let mut admitted = Vec::new();
+        let mut r = if let Err(r) = self
+            .graph_limits(client, method, &path, &query)
+            .map(|h| admitted = h)
+        {
+            r
+        } else if let Some(r) = self.throttle(client) {
             r
         } else if let Some(r) = self.fault() {
             r
@@ -367,6 +388,7 @@ impl Emulator {
             };
             self.run(&req)
         };
+        r.headers.extend(admitted);
         self.count(&route, r.status);
         r
     }
