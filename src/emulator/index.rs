@@ -10,8 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use serde_json::Value;
-
+use super::state::UserJson;
 use crate::live::LiveState;
 use crate::numbers::E164;
 
@@ -38,7 +37,7 @@ pub struct Index {
 
 impl Index {
     /// Build every table. `users_json` is the snapshot's users, any order.
-    pub fn build(live: &LiveState, users_json: &[Value]) -> Index {
+    pub fn build(live: &LiveState, users_json: &[UserJson]) -> Index {
         let user: HashMap<String, usize> = live
             .users
             .iter()
@@ -52,10 +51,7 @@ impl Index {
         }
         let mut json_of = vec![u32::MAX; live.users.len()];
         for (j, v) in users_json.iter().enumerate() {
-            if let Some(&i) = v
-                .get("id")
-                .and_then(Value::as_str)
-                .and_then(|id| user.get(id))
+            if let Some(&i) = user.get(&*v.id)
                 && json_of[i] == u32::MAX
             {
                 json_of[i] = j as u32;
@@ -477,17 +473,17 @@ mod tests {
             }
             assert_eq!(got, brute, "{}", g.display_name);
         }
-        let brute: Vec<&str> = t
+        let brute: Vec<String> = t
             .users_json
             .iter()
+            .map(|u| u.value())
             .filter(|u| {
                 u["city"]
                     .as_str()
                     .is_some_and(|c| c.eq_ignore_ascii_case("london"))
             })
-            .map(|u| u["id"].as_str().unwrap())
-            .collect::<Vec<_>>();
-        let brute: Vec<String> = brute.into_iter().map(str::to_string).collect();
+            .map(|u| u["id"].as_str().unwrap().to_string())
+            .collect();
         let mut got = Vec::new();
         let mut token: Option<String> = None;
         loop {

@@ -41,8 +41,9 @@ pub enum OpKind {
 pub struct TenantState {
     /// The snapshot text it was seeded from (kept to preserve unknown fields).
     pub original: String,
-    /// Users as the snapshot holds them (all properties), in file order.
-    pub users_json: Vec<Value>,
+    /// Users as the snapshot holds them (all properties), in file order,
+    /// kept as compact JSON text (a third of the memory of parsed values).
+    pub users_json: Vec<UserJson>,
     pub live: LiveState,
     /// Lookup tables (users, groups, numbers by holder), kept right on writes.
     pub idx: Index,
@@ -76,7 +77,7 @@ impl TenantState {
         #[derive(serde::Deserialize)]
         struct Users {
             #[serde(default)]
-            users: Option<Vec<Value>>,
+            users: Option<Vec<UserJson>>,
         }
         let raw: Users =
             serde_json::from_str(&text).map_err(|e| snapshot::SnapshotError::Json {
@@ -323,6 +324,35 @@ impl TenantState {
                 "statusDetail": detail,
             }]
         })
+    }
+}
+
+/// One user of the snapshot: its id, and all its properties as compact
+/// JSON text, parsed again when a page shows it.
+#[derive(Debug, Clone)]
+pub struct UserJson {
+    pub id: Box<str>,
+    text: Box<str>,
+}
+
+impl UserJson {
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .into();
+        let text = serde_json::to_string(&v)
+            .map_err(serde::de::Error::custom)?
+            .into_boxed_str();
+        Ok(UserJson { id, text })
     }
 }
 
