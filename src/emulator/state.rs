@@ -65,6 +65,8 @@ impl TenantState {
     ) -> Result<Self, snapshot::SnapshotError> {
         let snap = snapshot::parse(file, &text)?;
         let mut live = snapshot::to_live(file, &snap)?;
+        // Gone before the users are read again: the peak is one copy, not two.
+        drop(snap);
         // Every policy needs an id to be assigned by; make missing ones stable.
         for by_name in live.policies.values_mut() {
             for p in by_name.values_mut() {
