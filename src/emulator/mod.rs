@@ -5,10 +5,11 @@
 //! One fallback handler parses every request (OData paths such as
 //! `operations('id')` and `getPolicyId(type=…,name=…)` do not fit a router),
 //! then runs the same pipeline for top-level and `$batch` sub-requests:
-//! authentication ([`identity`]), per-client throttling and injected faults
-//! ([`faults`]), permissions (the Graph side's [`routes`] table, which the
+//! authentication ([`identity`]), Graph's published limits ([`throttle`]),
+//! the chaos throttling and injected faults ([`faults`]), permissions (the Graph side's [`routes`] table, which the
 //! emulator reads and never defines), and the route itself
-//! ([`api::handle`]). Every request is counted by route and status for
+//! ([`api::handle`]; `GET`s share the tenant's lock, writes take it alone).
+//! Every request is counted by route and status for
 //! `/_emulator/stats`. The emulator must not be used by the provider: the
 //! dependency runs one way, emulator to provider.
 
