@@ -214,9 +214,9 @@ impl Emulator {
         if req.method != "GET" {
             return api::handle(&mut self.write_tenant(), &self.opts.api, req);
         }
-        if self.read_tenant().has_due()
-            && let Some(e) = api::finish_due(&mut self.write_tenant())
-        {
+        // The shared guard is gone before the exclusive one is taken.
+        let due = self.read_tenant().has_due();
+        if due && let Some(e) = api::finish_due(&mut self.write_tenant()) {
             return e;
         }
         api::read(&self.read_tenant(), &self.opts.api, req)
