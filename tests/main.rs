@@ -10,6 +10,7 @@ mod ci_reviewed;
 mod cli_workflow;
 mod common;
 mod directory_guard;
+mod emulator_limits;
 mod engine_allocation;
 mod engine_props;
 mod engine_rules;

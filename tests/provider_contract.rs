@@ -131,7 +131,7 @@ rule "Support has no phone" persona="no-phone" { when { jobTitle contains="suppo
 rule "UK" persona="uk" { when { city "London" "Manchester" } }
 "#;
 
-fn config() -> Loaded {
+pub(crate) fn config() -> Loaded {
     let l = manifest::parse_str("config.kdl", CONFIG);
     assert!(
         !l.has_errors(),
@@ -160,14 +160,18 @@ fn make_plan(loaded: &Loaded, p: &mut dyn Provider) -> Plan {
     )
 }
 
-fn write_tenant(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
+pub(crate) fn write_tenant(dir: &std::path::Path, n: usize) -> std::path::PathBuf {
     let path = dir.join("tenant.json");
     std::fs::write(&path, serde_json::to_string_pretty(&tenant(n)).unwrap()).unwrap();
     path
 }
 
 /// Plan, apply, plan again: empty. Returns the first plan and the report.
-fn converge(loaded: &Loaded, p: &mut dyn Provider, batch: usize) -> (Plan, apply::Report) {
+pub(crate) fn converge(
+    loaded: &Loaded,
+    p: &mut dyn Provider,
+    batch: usize,
+) -> (Plan, apply::Report) {
     let first = make_plan(loaded, p);
     assert!(first.errors.is_empty(), "{:?}", first.errors);
     assert!(first.has_changes());

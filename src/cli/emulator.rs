@@ -37,7 +37,24 @@ pub struct EmulatorArgs {
     /// Delay every response by this many milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
-    /// Requests per second per client before 429s (0: no throttling).
+    /// Graph's resource units per app per window (default: by tenant size
+    /// as published, 3500 under 50 users, 5000 up to 500, 8000 above).
+    #[arg(long, value_name = "N")]
+    pub resource_units: Option<u32>,
+    /// The resource-unit window, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub resource_window: f64,
+    /// Graph's writes per app per window.
+    #[arg(long, value_name = "N", default_value_t = 3000)]
+    pub write_limit: u32,
+    /// The write window, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 150.0)]
+    pub write_window: f64,
+    /// No Graph limits (resource units, writes) at all.
+    #[arg(long)]
+    pub no_limits: bool,
+    /// A "chaos" token bucket on top: requests per second per client
+    /// before 429s (0: none).
     #[arg(long, default_value_t = 0.0)]
     pub throttle_rps: f64,
     /// Share of requests that fail with 503 or 504 (0 to 1).
@@ -52,8 +69,13 @@ pub struct EmulatorArgs {
     /// Most users one `userAssignments/assign` call may carry.
     #[arg(long, default_value_t = 1000)]
     pub max_assign_batch: usize,
-    /// Single-entity GETs return the bare entity instead of `{"value": {…}}`.
-    #[arg(long)]
+    /// Single-entity GETs return `{"value": {…}}`, as the docs' examples
+    /// show, instead of the bare entity.
+    #[arg(long, conflicts_with = "unwrapped_entities")]
+    pub wrapped_entities: bool,
+    /// The bare entity for single-entity GETs (the default; kept so that
+    /// existing command lines still work).
+    #[arg(long, hide = true)]
     pub unwrapped_entities: bool,
     /// `getPolicyId` answers 404 for an unknown name instead of an empty list.
     #[arg(long)]
@@ -102,12 +124,31 @@ pub fn run(g: &Global, args: &EmulatorArgs) -> Result<u8> {
     }
     o.token_lifetime = Duration::from_secs(args.token_lifetime.max(1));
     o.latency = Duration::from_millis(args.latency_ms);
+    let window = |name: &str, secs: f64| {
+        if secs.is_finite() && secs > 0.0 {
+            Ok(Duration::from_secs_f64(secs))
+        } else {
+            Err(Failure::new(format!(
+                "`{name}` is a number of seconds above 0, e.g. 10"
+            )))
+        }
+    };
+    o.limits = if args.no_limits {
+        None
+    } else {
+        Some(crate::emulator::throttle::Limits {
+            resource_units: args.resource_units.map(|n| n.max(1)),
+            resource_window: window("--resource-window", args.resource_window)?,
+            writes: args.write_limit.max(1),
+            write_window: window("--write-window", args.write_window)?,
+        })
+    };
     o.throttle_rps = args.throttle_rps;
     o.fault_rate = args.fault_rate;
     o.seed = args.seed;
     o.operation_delay = Duration::from_millis(args.operation_delay_ms);
     o.api.max_assign_batch = args.max_assign_batch.max(1);
-    o.api.wrap_single = !args.unwrapped_entities;
+    o.api.wrap_single = args.wrapped_entities;
     o.api.policy_404 = args.policy_not_found_404;
     if let (Some(issuer), Some(subject)) = (&args.federated_issuer, &args.federated_subject) {
         o.federated = Some(Federated {

@@ -13,7 +13,9 @@ use super::{groups, numbers, policies, users};
 /// Emulator switches for points the reference marks unconfirmed.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
-    /// Wrap single-entity GETs in `{"value": {…}}` as the docs' examples do.
+    /// Wrap single-entity GETs in `{"value": {…}}` as the docs' examples
+    /// do; off by default: the bare entity, as OData and Microsoft's SDKs
+    /// expect.
     pub wrap_single: bool,
     /// `getPolicyId` for an unknown name: 404 instead of an empty `value`.
     pub policy_404: bool,
@@ -26,7 +28,7 @@ pub struct ApiOptions {
 impl Default for ApiOptions {
     fn default() -> Self {
         ApiOptions {
-            wrap_single: true,
+            wrap_single: false,
             policy_404: false,
             max_assign_batch: 1000,
             config_page: 100,
@@ -124,6 +126,38 @@ pub(super) fn page(req: &Request<'_>, items: Vec<Value>, size: usize, context: &
     Response::json(200, body)
 }
 
+/// One page over `count` candidates taken by position: `item(pos)` is the
+/// answer's entry for a candidate, or `None` when the query leaves it out.
+/// The `$skiptoken` holds the position of the next entry to show, and the
+/// `@odata.nextLink` is there only when one follows. It costs the page and
+/// the candidates passed over while filling it, never the rest.
+pub(super) fn scan_page(
+    req: &Request<'_>,
+    count: usize,
+    size: usize,
+    context: &str,
+    mut item: impl FnMut(usize) -> Option<Value>,
+) -> Response {
+    let mut pos = q(req, "$skiptoken").and_then(decode_skip).unwrap_or(0);
+    let mut value = Vec::with_capacity(size.min(count.saturating_sub(pos)));
+    while pos < count && value.len() < size {
+        if let Some(v) = item(pos) {
+            value.push(v);
+        }
+        pos += 1;
+    }
+    let next = (pos..count).find(|&p| item(p).is_some());
+    let mut body = json!({
+        "@odata.context": format!("{}/{}/$metadata#{context}", req.base, req.version),
+        "value": value,
+    });
+    if let Some(next) = next {
+        body["@odata.nextLink"] =
+            Value::String(next_link(req, &[("$skiptoken", encode_skip(next))]));
+    }
+    Response::json(200, body)
+}
+
 /// The request's own URL with every original query option, the paging
 /// options in `set` replaced (as Graph's `@odata.nextLink` carries them).
 pub(super) fn next_link(req: &Request<'_>, set: &[(&str, String)]) -> String {
@@ -153,13 +187,32 @@ pub(super) fn single(opts: &ApiOptions, v: Value) -> Response {
 }
 
 /// Route one Graph request (path below the version root) to the resource
-/// that serves it.
+/// that serves it, after finishing the number operations whose time has come.
 pub fn handle(t: &mut TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
+    if let Some(e) = finish_due(t) {
+        return e;
+    }
+    if req.method == "GET" {
+        read(t, opts, req)
+    } else {
+        write(t, opts, req)
+    }
+}
+
+/// Finish the number operations whose time has come (persisting them);
+/// an error response when persisting fails.
+pub fn finish_due(t: &mut TenantState) -> Option<Response> {
     if t.complete_due()
         && let Err(e) = t.persist()
     {
-        return Response::error(500, "generalException", &e);
+        return Some(Response::error(500, "generalException", &e));
     }
+    None
+}
+
+/// A `GET`: reads the tenant only, so reads can run side by side. The
+/// caller has finished due operations first ([`finish_due`]).
+pub fn read(t: &TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     match (req.method, segs.as_slice()) {
         ("GET", ["users"]) => users::list_users(t, req),
@@ -179,9 +232,6 @@ pub fn handle(t: &mut TenantState, opts: &ApiOptions, req: &Request<'_>) -> Resp
         }
         ("GET", ["admin", "teams", "policy", f]) if f.starts_with("getPolicyId(") => {
             policies::get_policy_id(t, opts, f)
-        }
-        ("POST", ["admin", "teams", "policy", "userAssignments", which]) => {
-            policies::policy_write(t, opts, req, which == &"assign")
         }
         (
             "GET",
@@ -203,16 +253,6 @@ pub fn handle(t: &mut TenantState, opts: &ApiOptions, req: &Request<'_>) -> Resp
             ],
         ) => numbers::get_number(t, opts, id),
         (
-            "POST",
-            [
-                "admin",
-                "teams",
-                "telephoneNumberManagement",
-                "numberAssignments",
-                action,
-            ],
-        ) => numbers::number_write(t, req, action),
-        (
             "GET",
             [
                 "admin",
@@ -222,15 +262,40 @@ pub fn handle(t: &mut TenantState, opts: &ApiOptions, req: &Request<'_>) -> Resp
                 id,
             ],
         ) => numbers::get_operation(t, opts, req, id),
-        _ => Response::error(
-            400,
-            "Request_BadRequest",
-            &format!(
-                "Resource not found for the segment '{}'.",
-                segs.last().unwrap_or(&"")
-            ),
-        ),
+        _ => not_found(&segs),
     }
+}
+
+/// Any other method: the write routes.
+pub fn write(t: &mut TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
+    let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
+    match (req.method, segs.as_slice()) {
+        ("POST", ["admin", "teams", "policy", "userAssignments", which]) => {
+            policies::policy_write(t, opts, req, which == &"assign")
+        }
+        (
+            "POST",
+            [
+                "admin",
+                "teams",
+                "telephoneNumberManagement",
+                "numberAssignments",
+                action,
+            ],
+        ) => numbers::number_write(t, req, action),
+        _ => not_found(&segs),
+    }
+}
+
+fn not_found(segs: &[&str]) -> Response {
+    Response::error(
+        400,
+        "Request_BadRequest",
+        &format!(
+            "Resource not found for the segment '{}'.",
+            segs.last().unwrap_or(&"")
+        ),
+    )
 }
 
 /// `$select` list, or an error for properties only a single GET returns.

@@ -1,21 +1,80 @@
-//! What the emulator refuses on purpose, as Graph does under load:
-//! per-client throttling (429 with `Retry-After`, a token bucket) and
-//! injected 503/504 faults, reproducible for a seed. It must not touch the
-//! tenant state.
+//! What the emulator refuses on purpose, as Graph does under load: Graph's
+//! published limits (the windows of [`super::throttle`], with the
+//! `x-ms-resource-unit` and `x-ms-throttle-*` headers), the "chaos" knobs
+//! (a per-client token bucket, `--throttle-rps`) and injected 503/504
+//! faults, reproducible for a seed. It must not touch the tenant state.
 
 use std::time::Instant;
 
 use serde_json::json;
 
 use super::api::Response;
-use super::{Emulator, odata};
+use super::{Emulator, odata, throttle};
 
 pub(super) struct Bucket {
     tokens: f64,
     last: Instant,
 }
 
+/// Graph's `429` body.
+fn too_many_requests() -> Response {
+    Response::json(
+        429,
+        json!({ "error": {
+            "code": "TooManyRequests",
+            "message": "Please retry again later.",
+            "innerError": { "code": "429", "date": odata::now_iso(), "message": "Please retry after", "request-id": uuid::Uuid::new_v4().to_string(), "status": "429" }
+        }}),
+    )
+}
+
 impl Emulator {
+    /// Graph's published limits for `client`: the headers for an admitted
+    /// request, or the `429` with `Retry-After` (the wait until the window
+    /// has room) and `x-ms-throttle-scope`/`-information`.
+    pub(super) fn graph_limits(
+        &self,
+        client: &str,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Result<Vec<(String, String)>, Response> {
+        let mut guard = Self::lock(&self.limits);
+        let Some(limits) = guard.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let cost = throttle::cost(method, path, query);
+        match limits.admit(client, cost, throttle::is_write(method), Instant::now()) {
+            Ok(share) => {
+                let mut h = vec![("x-ms-resource-unit".to_string(), cost.to_string())];
+                if share > 0.8 {
+                    h.push((
+                        "x-ms-throttle-limit-percentage".into(),
+                        format!("{:.2}", share.min(1.8)),
+                    ));
+                }
+                Ok(h)
+            }
+            Err(refusal) => {
+                let mut r = too_many_requests();
+                r.headers
+                    .push(("Retry-After".into(), throttle::seconds(refusal.retry_after)));
+                r.headers.push((
+                    "x-ms-throttle-scope".into(),
+                    format!(
+                        "Tenant_Application/{}/{client}/{}",
+                        refusal.limit, self.tenant_id
+                    ),
+                ));
+                r.headers.push((
+                    "x-ms-throttle-information".into(),
+                    refusal.information.into(),
+                ));
+                Err(r)
+            }
+        }
+    }
+
     /// A token bucket per client: `throttle_rps` per second, bursts of the same.
     pub(super) fn throttle(&self, client: &str) -> Option<Response> {
         let rps = self.opts.throttle_rps;
@@ -40,14 +99,7 @@ impl Emulator {
         } else {
             format!("{}", wait.ceil() as u64)
         };
-        let mut r = Response::json(
-            429,
-            json!({ "error": {
-                "code": "TooManyRequests",
-                "message": "Please retry again later.",
-                "innerError": { "code": "429", "date": odata::now_iso(), "message": "Please retry after", "request-id": uuid::Uuid::new_v4().to_string(), "status": "429" }
-            }}),
-        );
+        let mut r = too_many_requests();
         r.headers.push(("Retry-After".into(), retry));
         Some(r)
     }

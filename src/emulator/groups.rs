@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::api::{Request, Response, filter, needs_advanced, page, selection, top};
+use super::api::{Request, Response, filter, needs_advanced, page, scan_page, selection, top};
 use super::odata;
 use super::state::TenantState;
 
@@ -18,12 +18,7 @@ pub(super) fn member_of(t: &TenantState, req: &Request<'_>, id: &str, rest: &[&s
     {
         return e;
     }
-    let Some(u) = t
-        .live
-        .users
-        .iter()
-        .find(|u| u.id == id || u.upn.eq_ignore_ascii_case(id))
-    else {
+    let Some(u) = t.idx.find_user(id).map(|i| &t.live.users[i]) else {
         return Response::error(
             404,
             "Request_ResourceNotFound",
@@ -71,7 +66,7 @@ pub(super) fn group_members(
     if users_only && let Some(e) = needs_advanced(req, "An OData cast on transitiveMembers") {
         return e;
     }
-    let Some(gi) = t.live.groups.iter().position(|g| g.id == id) else {
+    let Some(&gi) = t.idx.group.get(id) else {
         return Response::error(
             404,
             "Request_ResourceNotFound",
@@ -84,38 +79,40 @@ pub(super) fn group_members(
         Ok(f) => f,
         Err(e) => return e,
     };
-    let gi = gi as u32;
-    let mut items: Vec<Value> = t
-        .live
-        .users
-        .iter()
-        .filter(|u| u.groups.binary_search(&gi).is_ok())
-        .filter_map(|u| t.users_json.iter().find(|j| j["id"] == u.id.as_str()))
-        .map(|j| {
-            let mut v = odata::select(j, fields.as_deref());
-            v["@odata.type"] = json!("#microsoft.graph.user");
-            v
-        })
-        .collect();
+    let size = match top(req, 100, 999) {
+        Ok(size) => size,
+        Err(e) => return e,
+    };
+    let users = &t.idx.group_users[gi as usize];
+    let mut nested = Vec::new();
     if !users_only {
         // Nested groups are transitive members too.
-        let mut stack = vec![id.to_string()];
+        let mut stack = vec![gi];
         let mut seen = std::collections::HashSet::new();
         while let Some(g) = stack.pop() {
-            if let Some(grp) = t.live.groups.iter().find(|x| x.id == g) {
-                for m in &grp.members {
-                    if let Some(child) = t.live.groups.iter().find(|x| &x.id == m)
-                        && seen.insert(child.id.clone())
-                    {
-                        items.push(group_json(child));
-                        stack.push(child.id.clone());
-                    }
+            for m in &t.live.groups[g as usize].members {
+                if let Some(&child) = t.idx.group.get(m)
+                    && seen.insert(child)
+                {
+                    nested.push(child);
+                    stack.push(child);
                 }
             }
         }
     }
-    match top(req, 100, 999) {
-        Ok(size) => page(req, items, size, "directoryObjects"),
-        Err(e) => e,
-    }
+    scan_page(
+        req,
+        users.len() + nested.len(),
+        size,
+        "directoryObjects",
+        |k| match users.get(k) {
+            Some(&u) => {
+                let j = t.users_json.get(t.idx.json_of[u as usize] as usize)?;
+                let mut v = odata::select(&j.value(), fields.as_deref());
+                v["@odata.type"] = json!("#microsoft.graph.user");
+                Some(v)
+            }
+            None => Some(group_json(&t.live.groups[nested[k - users.len()] as usize])),
+        },
+    )
 }

@@ -5,10 +5,11 @@
 //! One fallback handler parses every request (OData paths such as
 //! `operations('id')` and `getPolicyId(type=…,name=…)` do not fit a router),
 //! then runs the same pipeline for top-level and `$batch` sub-requests:
-//! authentication ([`identity`]), per-client throttling and injected faults
-//! ([`faults`]), permissions (the Graph side's [`routes`] table, which the
+//! authentication ([`identity`]), Graph's published limits ([`throttle`]),
+//! the chaos throttling and injected faults ([`faults`]), permissions (the Graph side's [`routes`] table, which the
 //! emulator reads and never defines), and the route itself
-//! ([`api::handle`]). Every request is counted by route and status for
+//! ([`api::handle`]; `GET`s share the tenant's lock, writes take it alone).
+//! Every request is counted by route and status for
 //! `/_emulator/stats`. The emulator must not be used by the provider: the
 //! dependency runs one way, emulator to provider.
 
@@ -17,16 +18,18 @@ mod batch;
 mod faults;
 mod groups;
 mod identity;
+mod index;
 mod numbers;
 pub mod odata;
 mod policies;
 pub mod state;
+pub mod throttle;
 mod users;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -55,7 +58,11 @@ pub struct Options {
     /// revoked or skewed token does).
     pub token_reported_lifetime: Option<Duration>,
     pub latency: Duration,
-    /// Requests per second per client; 0 for no throttling.
+    /// Graph's published limits per app (resource units per 10 s, writes
+    /// per 150 s); `None` for none.
+    pub limits: Option<throttle::Limits>,
+    /// Requests per second per client, a "chaos" token bucket on top of
+    /// `limits`; 0 for none.
     pub throttle_rps: f64,
     pub fault_rate: f64,
     pub seed: u64,
@@ -90,6 +97,7 @@ impl Options {
             token_lifetime: Duration::from_secs(3599),
             token_reported_lifetime: None,
             latency: Duration::ZERO,
+            limits: Some(throttle::Limits::default()),
             throttle_rps: 0.0,
             fault_rate: 0.0,
             seed: 1,
@@ -113,9 +121,13 @@ impl Options {
 
 pub struct Emulator {
     opts: Options,
-    tenant: Mutex<TenantState>,
+    /// Reads share it; writes (and finishing number operations) take it alone.
+    tenant: RwLock<TenantState>,
     tokens: Mutex<HashMap<String, identity::Token>>,
     buckets: Mutex<HashMap<String, faults::Bucket>>,
+    limits: Mutex<Option<throttle::Throttle>>,
+    /// The tenant's id (for `x-ms-throttle-scope`).
+    tenant_id: String,
     rng: Mutex<fastrand::Rng>,
     stats: Mutex<BTreeMap<(String, u16), u64>>,
 }
@@ -167,10 +179,16 @@ impl Emulator {
             }
         })?;
         let tenant = TenantState::load(text, &file, opts.state_file.clone(), opts.operation_delay)?;
+        let limits = opts
+            .limits
+            .clone()
+            .map(|l| throttle::Throttle::new(l, tenant.live.users.len()));
         Ok(Arc::new(Emulator {
             rng: Mutex::new(fastrand::Rng::with_seed(opts.seed)),
+            limits: Mutex::new(limits),
+            tenant_id: tenant.live.tenant_id.clone(),
             opts,
-            tenant: Mutex::new(tenant),
+            tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
             buckets: Mutex::new(HashMap::new()),
             stats: Mutex::new(BTreeMap::new()),
@@ -204,6 +222,30 @@ impl Emulator {
 
     fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         m.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn read_tenant(&self) -> std::sync::RwLockReadGuard<'_, TenantState> {
+        self.tenant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_tenant(&self) -> std::sync::RwLockWriteGuard<'_, TenantState> {
+        self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Run one Graph request against the tenant: a `GET` under the shared
+    /// lock (after finishing due number operations, which needs the
+    /// exclusive one only when some are due), a write under the exclusive
+    /// lock.
+    fn run(&self, req: &Request<'_>) -> Response {
+        if req.method != "GET" {
+            return api::handle(&mut self.write_tenant(), &self.opts.api, req);
+        }
+        // The shared guard is gone before the exclusive one is taken.
+        let due = self.read_tenant().has_due();
+        if due && let Some(e) = api::finish_due(&mut self.write_tenant()) {
+            return e;
+        }
+        api::read(&self.read_tenant(), &self.opts.api, req)
     }
 
     fn count(&self, route: &str, status: u16) {
@@ -268,7 +310,7 @@ impl Emulator {
             return Response::json(200, self.stats_json());
         }
         if path == "/_emulator/snapshot" {
-            let text = Self::lock(&self.tenant).snapshot_text();
+            let text = self.read_tenant().snapshot_text();
             return Response::json(200, serde_json::from_str(&text).unwrap_or(Value::Null));
         }
         let Some((version, rest)) = split_version(path) else {
@@ -339,7 +381,13 @@ impl Emulator {
             self.count(&format!("{method} (unknown)"), r.status);
             return r;
         };
-        let r = if let Some(r) = self.throttle(client) {
+        let mut admitted = Vec::new();
+        let mut r = if let Err(r) = self
+            .graph_limits(client, method, &path, &query)
+            .map(|h| admitted = h)
+        {
+            r
+        } else if let Some(r) = self.throttle(client) {
             r
         } else if let Some(r) = self.fault() {
             r
@@ -365,16 +413,16 @@ impl Emulator {
                 body,
                 base,
             };
-            let mut t = Self::lock(&self.tenant);
-            api::handle(&mut t, &self.opts.api, &req)
+            self.run(&req)
         };
+        r.headers.extend(admitted);
         self.count(&route, r.status);
         r
     }
 
     /// The current state as tenant snapshot JSON (as `/_emulator/snapshot`).
     pub fn snapshot_text(&self) -> String {
-        Self::lock(&self.tenant).snapshot_text()
+        self.read_tenant().snapshot_text()
     }
 
     /// Requests served by route and status (as `/_emulator/stats`).

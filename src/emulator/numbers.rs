@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::api::{ApiOptions, Request, Response, filter, next_link, q, single, top};
 use super::odata;
 use super::state::{OpKind, TenantState, number_entity_id};
+use crate::live::NumberAssignment;
 use crate::numbers::{E164, NumberType};
 
 pub(super) fn list_numbers(t: &TenantState, req: &Request<'_>) -> Response {
@@ -23,19 +24,46 @@ pub(super) fn list_numbers(t: &TenantState, req: &Request<'_>) -> Response {
         Some(Ok(n)) => n,
         Some(Err(_)) => return Response::error(400, "Request_BadRequest", "Invalid $skip."),
     };
-    let items: Vec<Value> = t
-        .live
-        .numbers
-        .values()
-        .map(|n| t.number_json(n))
-        .filter(|v| odata::matches(v, &terms))
-        .collect();
-    let end = (skip + size).min(items.len());
+    // Without a filter, the page is taken straight from the inventory; a
+    // filter on one number looks that number up; any other filter scans.
+    let (value, more) = if terms.is_empty() {
+        let value: Vec<Value> = t
+            .live
+            .numbers
+            .values()
+            .skip(skip)
+            .take(size)
+            .map(|n| t.number_json(n))
+            .collect();
+        (value, skip.saturating_add(size) < t.live.numbers.len())
+    } else {
+        let one = terms.iter().find_map(|term| match term {
+            odata::Term::Eq(p, Value::String(v)) if p.eq_ignore_ascii_case("telephoneNumber") => {
+                Some(
+                    E164::parse_lenient(v)
+                        .ok()
+                        .and_then(|n| t.live.numbers.get(&n)),
+                )
+            }
+            _ => None,
+        });
+        let candidates: Box<dyn Iterator<Item = &NumberAssignment>> = match one {
+            Some(n) => Box::new(n.into_iter()),
+            None => Box::new(t.live.numbers.values()),
+        };
+        let mut matching = candidates
+            .map(|n| t.number_json(n))
+            .filter(|v| odata::matches(v, &terms))
+            .skip(skip);
+        let value: Vec<Value> = matching.by_ref().take(size).collect();
+        (value, matching.next().is_some())
+    };
+    let end = skip.saturating_add(value.len());
     let mut body = json!({
         "@odata.context": format!("{}/{}/$metadata#admin/teams/telephoneNumberManagement/numberAssignments", req.base, req.version),
-        "value": items.get(skip..end).map(<[Value]>::to_vec).unwrap_or_default(),
+        "value": value,
     });
-    if end < items.len() {
+    if more {
         body["@odata.nextLink"] = Value::String(next_link(
             req,
             &[("$top", size.to_string()), ("$skip", end.to_string())],
@@ -129,12 +157,7 @@ pub(super) fn number_write(t: &mut TenantState, req: &Request<'_>, action: &str)
 }
 
 pub(super) fn get_number(t: &TenantState, opts: &ApiOptions, id: &str) -> Response {
-    match t
-        .live
-        .numbers
-        .values()
-        .find(|n| number_entity_id(&t.live.tenant_id, n.number) == id)
-    {
+    match number_of_entity_id(&t.live.tenant_id, id).and_then(|n| t.live.numbers.get(&n)) {
         Some(n) => single(opts, t.number_json(n)),
         None => Response::error(
             404,
@@ -158,4 +181,17 @@ pub(super) fn get_operation(
             &format!("Operation '{id}' does not exist."),
         ),
     }
+}
+
+/// The number an entity id names (base64url of `TENANT|+NUMBER`), when it
+/// is exactly the id the emulator gives that number.
+fn number_of_entity_id(tenant: &str, id: &str) -> Option<E164> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (_, number) = text.rsplit_once('|')?;
+    let n = E164::parse_lenient(number).ok()?;
+    (number_entity_id(tenant, n) == id).then_some(n)
 }

@@ -115,7 +115,7 @@ pub(super) fn policy_write(
             .get("userId")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let Some(&ui) = t.index.get(user) else {
+        let Some(&ui) = t.idx.user.get(user) else {
             return Response::error(
                 400,
                 "Request_BadRequest",

@@ -2,7 +2,7 @@
 //! admin endpoints, persisted with `--state` after every acknowledged
 //! write, and served back as a snapshot.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Value, json};
 
+use super::index::Index;
 use crate::live::{LiveState, NumberAssignment};
 use crate::numbers::{E164, NumberType};
 use crate::snapshot;
@@ -40,14 +41,17 @@ pub enum OpKind {
 pub struct TenantState {
     /// The snapshot text it was seeded from (kept to preserve unknown fields).
     pub original: String,
-    /// Users as the snapshot holds them (all properties), in file order.
-    pub users_json: Vec<Value>,
+    /// Users as the snapshot holds them (all properties), in file order,
+    /// kept as compact JSON text (a third of the memory of parsed values).
+    pub users_json: Vec<UserJson>,
     pub live: LiveState,
-    /// User id -> index into `live.users`.
-    pub index: HashMap<String, usize>,
+    /// Lookup tables (users, groups, numbers by holder), kept right on writes.
+    pub idx: Index,
     /// Users with enterprise voice on (holding a number, or set by assign).
     pub enterprise_voice: HashSet<String>,
     pub operations: BTreeMap<String, Operation>,
+    /// Operations not finished yet, by the time they finish.
+    pending: BTreeSet<(Instant, String)>,
     pub state_file: Option<PathBuf>,
     pub operation_delay: Duration,
 }
@@ -61,6 +65,8 @@ impl TenantState {
     ) -> Result<Self, snapshot::SnapshotError> {
         let snap = snapshot::parse(file, &text)?;
         let mut live = snapshot::to_live(file, &snap)?;
+        // Gone before the users are read again: the peak is one copy, not two.
+        drop(snap);
         // Every policy needs an id to be assigned by; make missing ones stable.
         for by_name in live.policies.values_mut() {
             for p in by_name.values_mut() {
@@ -69,7 +75,13 @@ impl TenantState {
                 }
             }
         }
-        let raw: Value =
+        // Only the users, every property kept; the rest of the file is skipped.
+        #[derive(serde::Deserialize)]
+        struct Users {
+            #[serde(default)]
+            users: Option<Vec<UserJson>>,
+        }
+        let raw: Users =
             serde_json::from_str(&text).map_err(|e| snapshot::SnapshotError::Json {
                 file: file.to_string(),
                 json_path: "$".into(),
@@ -77,17 +89,8 @@ impl TenantState {
                 column: e.column(),
                 message: e.to_string(),
             })?;
-        let users_json = raw
-            .get("users")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let index = live
-            .users
-            .iter()
-            .enumerate()
-            .map(|(i, u)| (u.id.clone(), i))
-            .collect();
+        let users_json = raw.users.unwrap_or_default();
+        let idx = Index::build(&live, &users_json);
         let enterprise_voice = live
             .numbers
             .values()
@@ -98,9 +101,10 @@ impl TenantState {
             original: text,
             users_json,
             live,
-            index,
+            idx,
             enterprise_voice,
             operations: BTreeMap::new(),
+            pending: BTreeSet::new(),
             state_file,
             operation_delay,
         })
@@ -146,19 +150,30 @@ impl TenantState {
             .unwrap_or_default()
     }
 
+    /// One user's Teams configuration: costs what the user holds (direct
+    /// groups, their assignments, numbers), not what the tenant holds.
     pub fn user_configuration(&self, i: usize) -> Value {
         let u = &self.live.users[i];
         let mut effective = Vec::new();
         let mut types: Vec<&String> = u.policies.keys().collect();
-        // Group assignments: direct members only, highest rank (1) first.
+        // Group assignments of the groups the user is a direct member of,
+        // in the tenant's order; for each type the lowest rank (1) wins, the
+        // first listed among equals.
+        let mut candidates: Vec<usize> = self.idx.direct_groups[i]
+            .iter()
+            .filter_map(|&g| {
+                self.idx
+                    .group_policies
+                    .get(&self.live.groups[g as usize].id)
+            })
+            .flatten()
+            .copied()
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut by_group: BTreeMap<&str, (u32, &str, &str)> = BTreeMap::new();
-        for g in &self.live.group_policies {
-            let direct_member = self
-                .live
-                .groups
-                .iter()
-                .any(|grp| grp.id == g.group_id && grp.members.contains(&u.id));
-            if direct_member && !u.policies.contains_key(&g.policy_type) {
+        for g in candidates.into_iter().map(|k| &self.live.group_policies[k]) {
+            if !u.policies.contains_key(&g.policy_type) {
                 let e =
                     by_group
                         .entry(&g.policy_type)
@@ -185,9 +200,9 @@ impl TenantState {
             }));
         }
         let numbers: Vec<Value> = self
-            .live
-            .numbers
-            .values()
+            .idx
+            .numbers_of(&u.id)
+            .filter_map(|n| self.live.numbers.get(&n))
             .filter(|n| n.target.as_deref() == Some(u.id.as_str()) && n.is_held())
             .map(|n| json!({ "telephoneNumber": n.number.to_string(), "assignmentCategory": n.category.clone().unwrap_or_else(|| "primary".into()) }))
             .collect();
@@ -212,12 +227,14 @@ impl TenantState {
             OpKind::Unassign => "Unassignment",
         };
         let id = URL_SAFE_NO_PAD.encode(format!("{prefix}|{}", uuid::Uuid::new_v4()));
+        let ready_at = Instant::now() + self.operation_delay;
+        self.pending.insert((ready_at, id.clone()));
         self.operations.insert(
             id.clone(),
             Operation {
                 id: id.clone(),
                 created: super::odata::now_iso(),
-                ready_at: Instant::now() + self.operation_delay,
+                ready_at,
                 kind,
                 result: None,
                 number,
@@ -229,16 +246,12 @@ impl TenantState {
     /// Finish every operation whose time has come, in the order they were
     /// started. Returns whether anything changed.
     pub fn complete_due(&mut self) -> bool {
-        let now = Instant::now();
-        let mut due: Vec<(Instant, String)> = self
-            .operations
-            .values()
-            .filter(|o| o.result.is_none() && o.ready_at <= now)
-            .map(|o| (o.ready_at, o.id.clone()))
-            .collect();
-        due.sort();
-        let changed = !due.is_empty();
-        for (_, id) in due {
+        let mut changed = false;
+        while self.has_due() {
+            let Some((_, id)) = self.pending.pop_first() else {
+                break;
+            };
+            changed = true;
             let op = self.operations[&id].clone();
             let result = self.run(&op);
             if let Some(o) = self.operations.get_mut(&id) {
@@ -248,7 +261,23 @@ impl TenantState {
         changed
     }
 
+    /// Whether an operation's time has come (cheap: a read can ask).
+    pub fn has_due(&self) -> bool {
+        self.pending
+            .first()
+            .is_some_and(|(at, _)| *at <= Instant::now())
+    }
+
     fn run(&mut self, op: &Operation) -> Result<(), String> {
+        let n = op.number;
+        let before = self.live.numbers.get(&n).and_then(|a| a.target.clone());
+        let result = self.run_op(op);
+        let after = self.live.numbers.get(&n).and_then(|a| a.target.clone());
+        self.idx.move_number(n, before.as_deref(), after.as_deref());
+        result
+    }
+
+    fn run_op(&mut self, op: &Operation) -> Result<(), String> {
         let n = op.number;
         match &op.kind {
             OpKind::Assign {
@@ -257,7 +286,7 @@ impl TenantState {
                 category,
                 location_id,
             } => {
-                if !self.index.contains_key(user_id) {
+                if !self.idx.user.contains_key(user_id) {
                     return Err(format!("User '{user_id}' was not found"));
                 }
                 self.live.assign_number(
@@ -297,6 +326,35 @@ impl TenantState {
                 "statusDetail": detail,
             }]
         })
+    }
+}
+
+/// One user of the snapshot: its id, and all its properties as compact
+/// JSON text, parsed again when a page shows it.
+#[derive(Debug, Clone)]
+pub struct UserJson {
+    pub id: Box<str>,
+    text: Box<str>,
+}
+
+impl UserJson {
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for UserJson {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = Value::deserialize(d)?;
+        let id = v
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .into();
+        let text = serde_json::to_string(&v)
+            .map_err(serde::de::Error::custom)?
+            .into_boxed_str();
+        Ok(UserJson { id, text })
     }
 }
 

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::api::{ApiOptions, Request, Response, filter, page, q, selection, single, top};
+use super::api::{ApiOptions, Request, Response, filter, q, scan_page, selection, single, top};
 use super::odata::{self, encode_skip};
 use super::state::TenantState;
 
@@ -21,13 +21,11 @@ pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
         Ok(f) => f,
         Err(e) => return e,
     };
-    let items: Vec<Value> = t
-        .users_json
-        .iter()
-        .filter(|u| odata::matches(u, &terms))
-        .map(|u| odata::select(u, fields.as_deref()))
-        .collect();
-    page(req, items, size, "users")
+    let users = &t.users_json;
+    scan_page(req, users.len(), size, "users", |i| {
+        let u = users[i].value();
+        odata::matches(&u, &terms).then(|| odata::select(&u, fields.as_deref()))
+    })
 }
 
 /// Delta: a full initial sync (pages, then a deltaLink); roster never
@@ -47,12 +45,10 @@ pub(super) fn users_delta(t: &TenantState, req: &Request<'_>) -> Response {
             }),
         );
     }
-    let items: Vec<Value> = t
-        .users_json
-        .iter()
-        .map(|u| odata::select(u, fields.as_deref()))
-        .collect();
-    let mut resp = page(req, items, 200, "users");
+    let users = &t.users_json;
+    let mut resp = scan_page(req, users.len(), 200, "users", |i| {
+        Some(odata::select(&users[i].value(), fields.as_deref()))
+    });
     if let Some(body) = resp.body.as_mut()
         && body.get("@odata.nextLink").is_none()
     {
@@ -71,18 +67,21 @@ pub(super) fn user_configurations(
     opts: &ApiOptions,
     req: &Request<'_>,
 ) -> Response {
-    let items = (0..t.live.users.len())
-        .map(|i| t.user_configuration(i))
-        .collect();
     let size = match top(req, opts.config_page, 999) {
         Ok(s) => s,
         Err(e) => return e,
     };
-    page(req, items, size, "admin/teams/userConfigurations")
+    scan_page(
+        req,
+        t.live.users.len(),
+        size,
+        "admin/teams/userConfigurations",
+        |i| Some(t.user_configuration(i)),
+    )
 }
 
 pub(super) fn user_configuration(t: &TenantState, opts: &ApiOptions, id: &str) -> Response {
-    match t.index.get(id) {
+    match t.idx.user.get(id) {
         Some(&i) => single(opts, t.user_configuration(i)),
         None => Response::error(
             404,
