@@ -6,7 +6,6 @@
 //! loopback recorder too, so even a regression could not reach another
 //! address.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -78,31 +77,7 @@ impl Drop for Recorder {
 /// Read one request (headers, then `Content-Length` bytes), record it,
 /// answer and close.
 fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, answer: &dyn Fn(&str) -> (u16, String)) {
-    conn.set_nonblocking(false).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = conn.read(&mut chunk).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf).to_string();
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length = text[..end]
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse::<usize>().ok())?
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                break;
-            }
-        }
-    }
+    let buf = crate::common::http::read_request(&mut conn);
     rec.lock().unwrap().extend_from_slice(&buf);
     let text = String::from_utf8_lossy(&buf);
     let (status, mut body) = answer(text.lines().next().unwrap_or(""));
@@ -112,11 +87,7 @@ fn serve(mut conn: TcpStream, rec: &Mutex<Vec<u8>>, answer: &dyn Fn(&str) -> (u1
     } else {
         String::new()
     };
-    let reply = format!(
-        "HTTP/1.1 {status} Answer\r\n{location}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    let _ = conn.write_all(reply.as_bytes());
+    crate::common::http::answer(&mut conn, status, &location, &body);
 }
 
 const GRAPH_CONFIG: &str = r#"

@@ -4,6 +4,7 @@
 pub mod ci_tokens;
 pub mod emu;
 pub mod git;
+pub mod http;
 pub mod work;
 
 use std::path::PathBuf;
