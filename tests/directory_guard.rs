@@ -4,15 +4,9 @@
 
 use crate::common::work::Work;
 
-#[test]
-fn an_attribute_emptied_since_the_last_apply_stops_the_apply() {
-    let w = Work::new();
-    let first = w.run(&["apply", "--auto-approve"]);
-    assert_eq!(first.code, 0, "{first:?}");
-    assert!(w.path(".roster-state/directory.json").exists());
-
-    // Overnight: `jobTitle` is blanked for seven of twelve users, and bob's
-    // calling policy was removed by hand (so there is something to apply).
+/// Overnight: `jobTitle` is blanked for seven of twelve users, and bob's
+/// calling policy was removed by hand (so there is something to apply).
+fn break_the_feed(w: &Work) {
     let mut t = w.tenant_json();
     for u in t["users"]
         .as_array_mut()
@@ -28,6 +22,16 @@ fn an_attribute_emptied_since_the_last_apply_stops_the_apply() {
             && a["policyType"] == "TeamsCallingPolicy")
     });
     w.set_tenant(&t);
+}
+
+#[test]
+fn an_attribute_emptied_since_the_last_apply_stops_the_apply() {
+    let w = Work::new();
+    let first = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(w.path(".roster-state/directory.json").exists());
+
+    break_the_feed(&w);
     let before = w.tenant();
     let out = w.run(&["apply", "--auto-approve"]);
     assert_eq!(out.code, 1, "{out:?}");
@@ -55,21 +59,7 @@ fn the_limits_are_tenant_settings() {
         "max-changed-percent=50 max-emptied-percent=80",
     );
     assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
-    let mut t = w.tenant_json();
-    for u in t["users"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .skip(3)
-        .take(7)
-    {
-        u["jobTitle"] = serde_json::Value::Null;
-    }
-    t["policyAssignments"].as_array_mut().unwrap().retain(|a| {
-        !(a["userId"] == "00000000-0000-0000-0000-0000000000b2"
-            && a["policyType"] == "TeamsCallingPolicy")
-    });
-    w.set_tenant(&t);
+    break_the_feed(&w);
     let out = w.run(&["apply", "--auto-approve"]);
     assert_eq!(out.code, 0, "within 80%: {out:?}");
 }
