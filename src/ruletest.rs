@@ -212,3 +212,53 @@ pub fn summary(results: &[TestResult]) -> String {
         results.len() - failed
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{Sources, parse};
+
+    fn manifest(text: &str) -> Manifest {
+        let mut sources = Sources::default();
+        sources.add("m.kdl", text);
+        let loaded = parse(sources);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        loaded.manifest
+    }
+
+    const BASE: &str = "persona \"p\" { policies { TeamsCallingPolicy \"AllowCalling\" } }\n\
+        rule \"r\" persona=\"p\" { when { memberOf \"G\" } }\n";
+
+    #[test]
+    fn the_fixture_is_one_user_with_its_attributes_and_groups() {
+        let m = manifest(&format!(
+            "{BASE}test \"t\" {{\n user userPrincipalName=\"a@b.c\" city=\"Leeds\" accountEnabled=#false {{ memberOf \"G\" \"H\" }}\n expect leaver=#true\n}}\n"
+        ));
+        let live = fixture(&m.tests[0]);
+        assert_eq!(live.users.len(), 1);
+        let u = &live.users[0];
+        assert_eq!(u.upn, "a@b.c");
+        assert!(!u.account_enabled);
+        assert_eq!(
+            u.attr(crate::catalog::attribute("city").unwrap()),
+            Some("Leeds")
+        );
+        assert_eq!(u.groups.len(), 2);
+        assert_eq!(live.groups[1].display_name, "H");
+    }
+
+    #[test]
+    fn group_membership_decides_and_a_wrong_outcome_fails() {
+        let m = manifest(&format!(
+            "{BASE}test \"in\" {{\n user {{ memberOf \"G\" }}\n expect persona=\"p\"\n}}\n\
+             test \"out\" {{\n user city=\"Leeds\"\n expect persona=\"p\"\n}}\n"
+        ));
+        let results = run(&m);
+        assert!(results[0].passed(), "{}", render(&results));
+        assert_eq!(results[0].rule.as_deref(), Some("r"));
+        assert!(!results[1].passed());
+        assert_eq!(results[1].actual, "unmatched");
+        assert!(!all_passed(&results));
+        assert_eq!(summary(&results), "2 tests: 1 passed, 1 failed");
+    }
+}
