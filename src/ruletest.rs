@@ -31,8 +31,9 @@ pub struct TestResult {
     pub actual: String,
     /// The rule that decided, by name, when one did.
     pub rule: Option<String>,
-    /// `None` when the test passed; otherwise why it failed and the
-    /// decision's trail as `explain` shows it.
+    /// `None` when the test passed; otherwise the decision's trail as
+    /// `explain` shows it, after the reason when the outcome was right
+    /// but the range was not.
     pub failure: Option<String>,
 }
 
@@ -117,9 +118,11 @@ fn run_one(manifest: &Manifest, test: &RuleTest) -> Option<TestResult> {
         | (Expected::Leaver, Verdict::Leaver) => true,
         _ => false,
     };
+    // The reason, beyond the expected and actual outcomes the report
+    // shows: none when the outcome itself differs.
     let mut why = None;
     if !outcome_ok {
-        why = Some(format!("expected {expected}, got {actual}"));
+        why = Some(String::new());
     } else if let (Some(range), Expected::Persona(p)) = (&expect.range, &expect.outcome) {
         let first = manifest.persona(&p.value).and_then(|p| match &p.number {
             NumberPolicy::Ranges(names) => names.first().map(|n| n.value.as_str()),
@@ -149,7 +152,12 @@ fn run_one(manifest: &Manifest, test: &RuleTest) -> Option<TestResult> {
         };
         let mut trail = String::new();
         explanation.render_decision(&mut trail);
-        format!("{why}\n{}", trail.trim_start_matches('\n'))
+        let trail = trail.trim_start_matches('\n');
+        if why.is_empty() {
+            trail.to_string()
+        } else {
+            format!("{why}\n{trail}")
+        }
     });
     Some(TestResult {
         name: test.name.value.clone(),
@@ -193,7 +201,11 @@ pub fn render(results: &[TestResult]) -> String {
                 let _ = writeln!(out, "  expected: {}", r.expected);
                 let _ = writeln!(out, "  actual:   {}", r.actual);
                 for line in f.lines() {
-                    let _ = writeln!(out, "  {line}");
+                    if line.trim().is_empty() {
+                        out.push('\n');
+                    } else {
+                        let _ = writeln!(out, "  {line}");
+                    }
                 }
             }
         }
