@@ -334,7 +334,14 @@ fn roster_test_exits_0_when_all_pass_and_1_on_a_failure() {
 #[test]
 fn validate_and_plan_pass_with_passing_tests_and_refuse_failing_ones() {
     let w = work_with(WORKFLOW_PASSING);
-    assert_eq!(w.run(&["validate"]).code, 0);
+    let out = w.run(&["validate"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("rule tests: 1 test: 1 passed, 0 failed"),
+        "{}",
+        out.stdout
+    );
     let plan = w.run(&["plan", "--detailed-exitcode"]);
     assert_eq!(plan.code, 2, "a plan with changes: {}", plan.stderr);
 

@@ -42,6 +42,9 @@ pub fn validate(g: &Global) -> Result<u8> {
             plural(m.users.len()),
             count_line(0, d.warning_count())
         );
+        if !results.is_empty() {
+            println!("rule tests: {}", crate::ruletest::summary(&results));
+        }
         Ok(0)
     }
 }
