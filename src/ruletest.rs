@@ -62,15 +62,16 @@ pub fn all_passed(results: &[TestResult]) -> bool {
 /// groups (one group per `memberOf` name).
 pub fn fixture(test: &RuleTest) -> LiveState {
     let u = &test.user;
-    let attr = |id: usize| {
+    let attr = |name: &str| {
+        let id = crate::catalog::attribute(name)?;
         u.attributes
             .iter()
             .find(|(a, _)| *a == id)
             .map(|(_, v)| v.clone())
     };
-    let upn = attr(0).unwrap_or_else(|| FIXTURE_UPN.to_string());
+    let upn = attr("userPrincipalName").unwrap_or_else(|| FIXTURE_UPN.to_string());
     let mut user = User::new(FIXTURE_ID, upn);
-    user.display_name = attr(2);
+    user.display_name = attr("displayName");
     user.account_enabled = u.account_enabled;
     for (id, value) in &u.attributes {
         user.set_attr(User::attr_name(*id), Some(value.clone()));

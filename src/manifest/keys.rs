@@ -512,6 +512,13 @@ mod tests {
         assert_eq!(Item::Range.kdl_properties(), ["type", "location"]);
         assert_eq!(Item::Range.kdl_children(), ["block", "reserve"]);
         assert_eq!(Item::Rule.kdl_properties(), ["persona"]);
+        assert_eq!(Item::Test.kdl_children(), ["user", "expect"]);
+        assert_eq!(
+            Item::Expect.kdl_properties(),
+            ["persona", "unmatched", "out-of-scope", "leaver", "range"]
+        );
+        assert_eq!(Item::TestUser.kdl_properties(), ["accountEnabled"]);
+        assert_eq!(Item::TestUser.kdl_children(), ["memberOf"]);
         assert_eq!(Item::Provider.kdl_properties_for("file"), ["path"]);
         let graph = Item::Provider.kdl_properties_for("graph");
         assert_eq!(graph.len(), 11);
