@@ -85,7 +85,9 @@ impl Explanation<'_> {
         let _ = writeln!(out, "  accountEnabled: {}", user.account_enabled);
     }
 
-    fn render_decision(&self, out: &mut String) {
+    /// The decision: scope, then each rule tried with every condition's
+    /// verdict (also the trail of a failing rule test).
+    pub fn render_decision(&self, out: &mut String) {
         let m = self.manifest;
         let trail = self.decision.trail.as_ref();
         if let Some((holds, trace)) = trail.and_then(|t| t.scope.as_ref()) {

@@ -29,5 +29,6 @@ pub mod plan;
 pub mod provider;
 pub mod redact;
 pub mod rules;
+pub mod ruletest;
 pub mod snapshot;
 pub mod state;

@@ -27,6 +27,7 @@ mod plan_render;
 mod provider_contract;
 mod purity;
 mod release;
+mod rule_tests;
 mod safety_concurrency;
 mod safety_emulator;
 mod safety_files;

@@ -8,6 +8,7 @@ mod fmt;
 mod plan;
 mod reconcile;
 mod state;
+mod test;
 mod validate;
 
 use std::io::IsTerminal;
@@ -69,6 +70,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Parse and check every manifest, offline.
     Validate,
+    /// Run the manifests' rule tests offline: exit 1 when one fails.
+    Test,
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
     /// Apply a saved plan, or plan and apply.
@@ -255,6 +258,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let g = &cli.global;
     match &cli.command {
         Command::Validate => validate::validate(g),
+        Command::Test => test::test(g),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),

@@ -66,14 +66,14 @@ pub fn load_config(g: &Global, rev: Option<&str>) -> Result<(Loaded, Option<plan
         Some(rev) => {
             let git = Git::open(&g.config)?;
             let (sources, info) = git.sources_at(rev)?;
-            let loaded = checked(
-                manifest::parse(sources),
-                &format!("the manifests at `{rev}`"),
-            )?;
+            let what = format!("the manifests at `{rev}`");
+            let loaded = checked(manifest::parse(sources), &what)?;
+            super::test::require_passing(&loaded, &what)?;
             Ok((loaded, Some(info)))
         }
         None => {
             let loaded = load_valid(g)?;
+            super::test::require_passing(&loaded, "the manifests")?;
             let info = git_head(&g.config)?;
             Ok((loaded, info))
         }

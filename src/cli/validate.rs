@@ -19,6 +19,16 @@ pub fn validate(g: &Global) -> Result<u8> {
         );
         Ok(1)
     } else {
+        let results = crate::ruletest::run(m);
+        if !crate::ruletest::all_passed(&results) {
+            let failed: Vec<_> = results.iter().filter(|r| !r.passed()).cloned().collect();
+            eprint!("{}", crate::ruletest::render(&failed));
+            eprintln!(
+                "invalid: {} (`roster test` shows every test)",
+                crate::ruletest::summary(&results)
+            );
+            return Ok(1);
+        }
         println!(
             "valid: {files} file{}, {} range{}, {} persona{}, {} rule{}, {} user override{} ({})",
             plural(files),
@@ -32,6 +42,9 @@ pub fn validate(g: &Global) -> Result<u8> {
             plural(m.users.len()),
             count_line(0, d.warning_count())
         );
+        if !results.is_empty() {
+            println!("rule tests: {}", crate::ruletest::summary(&results));
+        }
         Ok(0)
     }
 }

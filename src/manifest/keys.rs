@@ -21,6 +21,13 @@ pub enum Item {
     Persona,
     Rule,
     User,
+    /// A rule test: a fixture user and what it must get.
+    Test,
+    /// The fixture user of a test: attributes (open keys), `accountEnabled`
+    /// and `memberOf`.
+    TestUser,
+    /// What a test's user must get.
+    Expect,
     /// The operators of one attribute condition.
     Operators,
 }
@@ -166,6 +173,8 @@ const FILE: &[Key] = &[
         .doc("Personas by name: policies plus the ranges to draw numbers from."),
     key("rule", Ty::List(Item::Rule), Child).doc("Ordered first-match rules."),
     key("user", Ty::Named(Item::User), Child).doc("User overrides by user principal name."),
+    key("test", Ty::List(Item::Test), Child)
+        .doc("Rule tests: a fixture user and what it must get; run by `roster test`, `validate` and `plan`."),
 ];
 
 const TENANT: &[Key] = &[
@@ -296,6 +305,32 @@ const USER: &[Key] = &[
         .doc("Who asked for the override (free text or a UPN), shown in the plan's warnings."),
 ];
 
+const TEST: &[Key] = &[
+    key("name", Ty::String, Argument).required(),
+    key("user", Ty::Table(Item::TestUser), Child)
+        .doc("The fixture user: attributes by name (the attributes of `when`), plus `accountEnabled` and `memberOf`."),
+    key("expect", Ty::Table(Item::Expect), Child)
+        .required()
+        .doc("What the user must get: one of `persona`, `unmatched`, `out-of-scope`, `leaver`."),
+];
+
+/// The fixed keys of a test user; every other key is an attribute.
+const TEST_USER: &[Key] = &[
+    key("accountEnabled", Ty::Bool, Property)
+        .doc("Whether the account is enabled (default `true`; `false` makes a leaver)."),
+    key("memberOf", Ty::OneOrMany, Children("memberOf"))
+        .doc("Display names of the groups the user belongs to."),
+];
+
+const EXPECT: &[Key] = &[
+    key("persona", Ty::String, Property).doc("The persona the user must get."),
+    key("unmatched", Ty::Bool, Property).doc("In scope, but no rule matches."),
+    key("out-of-scope", Ty::Bool, Property).doc("Outside the tenant `scope`."),
+    key("leaver", Ty::Bool, Property).doc("A leaver (account disabled, in scope)."),
+    key("range", Ty::String, Property)
+        .doc("With `persona`: the range the persona draws numbers from first."),
+];
+
 /// `equals` is how TOML spells the values KDL gives as arguments; the
 /// rest are the operators, in their canonical order.
 const OPERATORS: &[Key] = &[
@@ -323,6 +358,9 @@ impl Item {
             Item::Persona => PERSONA,
             Item::Rule => RULE,
             Item::User => USER,
+            Item::Test => TEST,
+            Item::TestUser => TEST_USER,
+            Item::Expect => EXPECT,
             Item::Operators => OPERATORS,
         }
     }
@@ -351,6 +389,9 @@ impl Item {
             Item::Persona => "PersonaToml",
             Item::Rule => "RuleToml",
             Item::User => "UserToml",
+            Item::Test => "TestToml",
+            Item::TestUser => "TestUserToml",
+            Item::Expect => "ExpectToml",
             Item::Operators => "Operators",
         }
     }
@@ -419,6 +460,9 @@ mod tests {
         Item::Persona,
         Item::Rule,
         Item::User,
+        Item::Test,
+        Item::TestUser,
+        Item::Expect,
         Item::Operators,
     ];
 
@@ -456,7 +500,7 @@ mod tests {
     fn kdl_views() {
         assert_eq!(
             Item::File.kdl_children(),
-            ["tenant", "range", "persona", "rule", "user"]
+            ["tenant", "range", "persona", "rule", "user", "test"]
         );
         assert_eq!(
             Item::Tenant.kdl_children(),
@@ -468,6 +512,13 @@ mod tests {
         assert_eq!(Item::Range.kdl_properties(), ["type", "location"]);
         assert_eq!(Item::Range.kdl_children(), ["block", "reserve"]);
         assert_eq!(Item::Rule.kdl_properties(), ["persona"]);
+        assert_eq!(Item::Test.kdl_children(), ["user", "expect"]);
+        assert_eq!(
+            Item::Expect.kdl_properties(),
+            ["persona", "unmatched", "out-of-scope", "leaver", "range"]
+        );
+        assert_eq!(Item::TestUser.kdl_properties(), ["accountEnabled"]);
+        assert_eq!(Item::TestUser.kdl_children(), ["memberOf"]);
         assert_eq!(Item::Provider.kdl_properties_for("file"), ["path"]);
         let graph = Item::Provider.kdl_properties_for("graph");
         assert_eq!(graph.len(), 11);

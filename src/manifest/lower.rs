@@ -9,7 +9,7 @@ use crate::numbers::{E164, NumberType};
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
 use super::keys::{self, Item};
-use super::model::{Federation, Op, PolicySetting};
+use super::model::{Expectation, Expected, Federation, Op, PolicySetting};
 use super::pattern::Pattern;
 use super::source::{FileId, Span, Spanned};
 
@@ -398,6 +398,55 @@ pub fn empty_range(diags: &mut Diagnostics, name: &Spanned<String>, hint: &str) 
         .label("no numbers")
         .help(hint.to_string()),
     );
+}
+
+/// A test's `expect`, from its keys as both forms read them: exactly one
+/// outcome (`persona`, or one of the flags set to true), and `range` only
+/// with a persona.
+pub fn expectation(
+    diags: &mut Diagnostics,
+    span: Span,
+    persona: Option<Spanned<String>>,
+    flags: &[(&str, bool)],
+    range: Option<Spanned<String>>,
+) -> Option<Expectation> {
+    let mut outcomes: Vec<Expected> = persona.into_iter().map(Expected::Persona).collect();
+    for (flag, set) in flags {
+        if *set {
+            outcomes.push(match *flag {
+                "unmatched" => Expected::Unmatched,
+                "out-of-scope" => Expected::OutOfScope,
+                _ => Expected::Leaver,
+            });
+        }
+    }
+    if outcomes.len() != 1 {
+        let (message, label) = if outcomes.is_empty() {
+            ("`expect` names no outcome", "no outcome")
+        } else {
+            ("`expect` names more than one outcome", "one outcome only")
+        };
+        diags.push(
+            Diagnostic::error("bad-expect", span, message)
+                .label(label)
+                .help("give one of `persona`, `unmatched`, `out-of-scope` or `leaver`"),
+        );
+        return None;
+    }
+    let outcome = outcomes.remove(0);
+    if let (Some(r), false) = (&range, matches!(outcome, Expected::Persona(_))) {
+        diags.push(
+            Diagnostic::error("bad-expect", r.span, "`range` needs `persona`")
+                .label("no persona to draw numbers")
+                .help("remove `range`, or expect a `persona`"),
+        );
+        return None;
+    }
+    Some(Expectation {
+        outcome,
+        range,
+        span,
+    })
 }
 
 #[cfg(test)]

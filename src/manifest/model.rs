@@ -20,6 +20,8 @@ pub struct Manifest {
     /// In order: files by path, then as written in each file.
     pub rules: Vec<Rule>,
     pub users: Vec<UserOverride>,
+    /// Rule tests, in order: files by path, then as written.
+    pub tests: Vec<RuleTest>,
 }
 
 impl Manifest {
@@ -376,4 +378,51 @@ impl UserOverride {
             .as_ref()
             .is_some_and(|d| d.value.as_str() <= today)
     }
+}
+
+/// `test "NAME" { user …; expect … }`: a fixture user and what it must get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTest {
+    pub name: Spanned<String>,
+    pub user: TestUser,
+    /// `None` only when the manifest has errors (a missing `expect`).
+    pub expect: Option<Expectation>,
+    pub span: Span,
+}
+
+/// The fixture user of a test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestUser {
+    /// Attributes as written (canonical ids; `memberOf` is not among them).
+    pub attributes: Vec<(AttrId, String)>,
+    pub account_enabled: bool,
+    /// Display names of the groups the user belongs to.
+    pub member_of: Vec<String>,
+}
+
+impl Default for TestUser {
+    fn default() -> Self {
+        TestUser {
+            attributes: Vec::new(),
+            account_enabled: true,
+            member_of: Vec::new(),
+        }
+    }
+}
+
+/// What a test's user must get.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub outcome: Expected,
+    /// With a persona: the range it draws numbers from first.
+    pub range: Option<Spanned<String>>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expected {
+    Persona(Spanned<String>),
+    Unmatched,
+    OutOfScope,
+    Leaver,
 }

@@ -52,6 +52,13 @@ impl Defs {
         self.reference(item.schema_name(), |defs| {
             let (properties, required) = defs.properties(item);
             let mut schema = object(properties);
+            if item == Item::TestUser {
+                // Every other key is an attribute of the fixture user.
+                schema.insert(
+                    "additionalProperties".into(),
+                    json!({ "type": "string", "description": "A user attribute (the attributes of `when`)." }),
+                );
+            }
             if !required.is_empty() {
                 schema.insert("required".into(), json!(required));
             }

@@ -40,7 +40,15 @@ pub fn validate(m: &Manifest, diags: &mut Diagnostics) {
         "a user has one override (user principal names compare without regard to case): \
          merge the two",
     );
+    duplicates(
+        diags,
+        "test",
+        m.tests.iter().map(|t| &t.name),
+        false,
+        &rename("test"),
+    );
     references(m, diags);
+    test_references(m, diags);
     blocks(m, diags);
     pins(m, diags);
     unreachable_rules(m, diags);
@@ -107,6 +115,33 @@ fn persona_ref(m: &Manifest, diags: &mut Diagnostics, name: &Spanned<String>, fr
             .label("no such persona")
             .help(help),
         );
+    }
+}
+
+/// A test's expected persona and range must exist (attributes were
+/// checked when the test was read).
+fn test_references(m: &Manifest, diags: &mut Diagnostics) {
+    for t in &m.tests {
+        let Some(e) = &t.expect else { continue };
+        if let Expected::Persona(p) = &e.outcome {
+            persona_ref(m, diags, p, &format!("test `{}`", t.name.value));
+        }
+        if let Some(r) = &e.range
+            && m.range(&r.value).is_none()
+        {
+            let help =
+                catalog::did_you_mean(&r.value, m.ranges.iter().map(|r| r.name.value.as_str()))
+                    .unwrap_or_else(|| "name a range the persona draws numbers from".into());
+            diags.push(
+                Diagnostic::error(
+                    "unknown-range",
+                    r.span,
+                    format!("test `{}` names unknown range `{}`", t.name.value, r.value),
+                )
+                .label("no such range")
+                .help(help),
+            );
+        }
     }
 }
 

@@ -168,3 +168,13 @@ fn reindent_moves_later_lines() {
     // Lines that would lose text are left alone.
     assert_eq!(reindent("/* a\nb */", 4, 0), "/* a\nb */");
 }
+
+#[test]
+fn a_test_item_is_laid_out_by_the_key_table() {
+    // `accountEnabled` (a known key) first, then the attributes by name;
+    // `expect`'s outcome before `range`.
+    check(
+        "test   \"t\" {\n  user city=\"London\"  accountEnabled=#false jobTitle=\"Sales\" { memberOf \"G\" }\n  expect range=\"london\"   persona=\"uk-sales\"\n}\n",
+        "test \"t\" {\n    user accountEnabled=#false city=\"London\" jobTitle=\"Sales\" { memberOf \"G\" }\n    expect persona=\"uk-sales\" range=\"london\"\n}\n",
+    );
+}

@@ -160,3 +160,11 @@ fn a_byte_order_mark_stays() {
     check("\u{FEFF}a   =  1\n", "\u{FEFF}a = 1\n");
     check("\u{FEFF}", "\u{FEFF}");
 }
+
+#[test]
+fn a_test_item_is_laid_out_by_the_key_table() {
+    check(
+        "[[test]]\nexpect = { range = \"london\", persona = \"uk-sales\" }\nuser = { memberOf = [\"G\"], city = \"London\", accountEnabled = false }\nname = \"t\"\n",
+        "[[test]]\nname = \"t\"\nuser = { accountEnabled = false, memberOf = [\"G\"], city = \"London\" }\nexpect = { persona = \"uk-sales\", range = \"london\" }\n",
+    );
+}

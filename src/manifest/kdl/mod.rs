@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 mod items;
+mod rule_test;
 
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
@@ -146,6 +147,11 @@ impl Ctx<'_> {
             "user" => {
                 if let Some(u) = self.user(node) {
                     m.users.push(u);
+                }
+            }
+            "test" => {
+                if let Some(t) = self.rule_test(node) {
+                    m.tests.push(t);
                 }
             }
             other => {

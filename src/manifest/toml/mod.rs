@@ -6,6 +6,7 @@ use toml::Spanned as TSpanned;
 use toml::de::{DeTable, DeValue};
 
 mod items;
+mod rule_test;
 
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
@@ -87,6 +88,24 @@ pub fn lower_file(text: &str, file: FileId, manifest: &mut Manifest, diags: &mut
                     }
                 }
             }
+            "test" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        if let Some(t) = cx.table(item, "a `[[test]]`")
+                            && let Some(r) = cx.rule_test(t, cx.span(item.span()))
+                        {
+                            manifest.tests.push(r);
+                        }
+                    }
+                }
+                _ => lower::wrong_type(
+                    cx.diags,
+                    kspan,
+                    "`test`",
+                    "an array of tables",
+                    "write each test as `[[test]]` with `name`, `user` and `expect`",
+                ),
+            },
             other => lower::unknown(cx.diags, "item", other, kspan, &Item::File.toml_keys()),
         }
     }
