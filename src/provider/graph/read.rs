@@ -330,7 +330,11 @@ pub async fn fetch(
     )?;
     let mut groups = Vec::new();
     let mut seen_groups = HashSet::new();
-    let (direct, group_assignments, mut policies) = configs;
+    let (direct, group_assignments, seen_policies) = configs;
+    // A policy is named as the tenant names it (what `getPolicyId` answers,
+    // and what a snapshot file lists), not after whichever assignment
+    // showed it last: one policy may be assigned in several spellings.
+    let mut policies = Vec::new();
     while let Some(done) = lookups.join_next().await {
         match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
             Lookup::Groups(gs) => {
@@ -345,6 +349,8 @@ pub async fn fetch(
         }
     }
     groups.sort_by(|a, b| a.id.cmp(&b.id));
+    // Looked-up names first: the stable sort and `dedup_by` keep them.
+    policies.extend(seen_policies);
     policies.sort_by(|a, b| {
         (a.policy_type.to_lowercase(), a.name.to_lowercase())
             .cmp(&(b.policy_type.to_lowercase(), b.name.to_lowercase()))
