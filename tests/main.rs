@@ -17,6 +17,7 @@ mod engine_rules;
 mod explain;
 mod fmt;
 mod gitops;
+mod graph_equals_file;
 mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;

@@ -960,4 +960,4 @@ mod example;
 // ---------------------------------------------------------------------------
 // `synth scale`: a large tenant and the manifests for it.
 
-mod scale;
+pub(crate) mod scale;

@@ -1,8 +1,11 @@
 //! Reading a tenant through Graph into a tenant snapshot: users, the groups
 //! the manifests name (members resolved transitively by Graph), direct
 //! policy assignments from `userConfigurations`, the number inventory, and
-//! policy ids for every policy name the manifests use. The reads run
-//! concurrently.
+//! policy ids for every policy name the manifests use. The independent
+//! chains run concurrently, each at the largest page its endpoint takes, and
+//! the number pages (addressed by `$skip`) several at a time. It does not
+//! write, and it names a policy as the tenant does, never after one
+//! assignment's spelling.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
@@ -19,6 +22,16 @@ use crate::snapshot::{
 
 /// The user properties roster selects.
 pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes";
+
+/// The largest page each endpoint takes (`/users`: 999; `userConfigurations`:
+/// undocumented, 999 as `/users`; `numberAssignments`: 1000). A tenant that
+/// rejects one with a 400 is asked at its default page size.
+const USERS_TOP: usize = 999;
+const CONFIGS_TOP: usize = 999;
+const NUMBERS_TOP: usize = 1000;
+const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
+/// Number pages asked at once once the page size is known.
+const NUMBER_WINDOW: usize = 6;
 
 /// What the manifests need resolved beyond users, assignments and numbers.
 #[derive(Debug, Clone, Default)]
@@ -93,17 +106,15 @@ async fn users(
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Vec<SnapUser>, GraphError> {
     let mut out = Vec::new();
-    api.pages(
-        &format!("/users?$select={USER_SELECT}&$top=999"),
-        &[],
-        |v| {
-            out.push(parse("user", v)?);
-            if let Some(p) = &progress {
-                p.inc(1);
-            }
-            Ok(())
-        },
-    )
+    let path = format!("/users?$select={USER_SELECT}");
+    let (page, _) = first_page(&api, &path, &[USERS_TOP]).await?;
+    follow(&api, page, &[], |v| {
+        out.push(parse("user", v)?);
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+        Ok(())
+    })
     .await?;
     Ok(out)
 }
@@ -121,7 +132,8 @@ async fn configurations(
     let mut direct = Vec::new();
     let mut groups = BTreeMap::new();
     let mut policies = BTreeMap::new();
-    api.pages("/admin/teams/userConfigurations", &[], |v| {
+    let (page, _) = first_page(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
+    follow(&api, page, &[], |v| {
         let user = v
             .get("id")
             .and_then(Value::as_str)
@@ -194,35 +206,51 @@ async fn configurations(
     ))
 }
 
+/// The number inventory. `numberAssignments` pages by `$skip`, so once the
+/// first page has shown the page size, the next [`NUMBER_WINDOW`] pages are
+/// asked at once; the first short (or empty) page ends the inventory, and at
+/// most `NUMBER_WINDOW - 1` requests past it are wasted.
 async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
-    const PAGE: usize = 1000;
-    let mut out: Vec<SnapNumber> = Vec::new();
-    let mut skip = 0;
-    let mut next = Some(format!(
-        "/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}"
-    ));
-    while let Some(url) = next {
-        let page = api.get(&url, &[]).await?;
-        let items = page
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let n = items.len();
-        for v in items {
-            out.push(parse("number assignment", v)?);
-        }
-        skip += n;
-        // Follow nextLink where Graph gives one; otherwise page with $skip.
-        next = match page.get("@odata.nextLink").and_then(Value::as_str) {
-            Some(l) => Some(l.to_string()),
-            None if n == PAGE => Some(format!(
-                "/admin/teams/telephoneNumberManagement/numberAssignments?$top={PAGE}&$skip={skip}"
-            )),
-            None => None,
-        };
+    let (page, top) = first_page(&api, NUMBERS, &[NUMBERS_TOP]).await?;
+    let (items, link) = split_page(page);
+    let step = items.len();
+    let mut out: Vec<SnapNumber> = Vec::with_capacity(step);
+    for v in items {
+        out.push(parse("number assignment", v)?);
     }
-    Ok(out)
+    if step == 0 || (link.is_none() && top != Some(step)) {
+        return Ok(out);
+    }
+    let mut inflight: JoinSet<Result<(usize, Vec<Value>), GraphError>> = JoinSet::new();
+    let mut arrived: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let (mut issued, mut wanted) = (1usize, 1usize);
+    loop {
+        while inflight.len() < NUMBER_WINDOW {
+            let (api, k) = (api.clone(), issued);
+            inflight.spawn(async move {
+                let url = format!("{NUMBERS}?$top={step}&$skip={}", k * step);
+                Ok((k, split_page(api.get(&url, &[]).await?).0))
+            });
+            issued += 1;
+        }
+        let Some(done) = inflight.join_next().await else {
+            return Ok(out);
+        };
+        let (k, items) =
+            done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))??;
+        arrived.insert(k, items);
+        while let Some(items) = arrived.remove(&wanted) {
+            let short = items.len() < step;
+            for v in items {
+                out.push(parse("number assignment", v)?);
+            }
+            wanted += 1;
+            if short {
+                inflight.abort_all();
+                return Ok(out);
+            }
+        }
+    }
 }
 
 async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError> {
@@ -304,6 +332,59 @@ async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPo
     }
 }
 
+/// The first page of `path` at the largest `$top` the tenant takes: each of
+/// `tops` in turn, the next on a 400, and at last none (the endpoint's own
+/// default). Also says which `$top` was taken.
+async fn first_page(
+    api: &Api,
+    path: &str,
+    tops: &[usize],
+) -> Result<(Value, Option<usize>), GraphError> {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    for &top in tops {
+        match api.get(&format!("{path}{sep}$top={top}"), &[]).await {
+            Err(GraphError::Api { status: 400, .. }) => continue,
+            other => return other.map(|page| (page, Some(top))),
+        }
+    }
+    Ok((api.get(path, &[]).await?, None))
+}
+
+/// A page's items and its `@odata.nextLink`, taken out without copying.
+fn split_page(page: Value) -> (Vec<Value>, Option<String>) {
+    let Value::Object(mut m) = page else {
+        return (Vec::new(), None);
+    };
+    let link = match m.remove("@odata.nextLink") {
+        Some(Value::String(l)) => Some(l),
+        _ => None,
+    };
+    match m.remove("value") {
+        Some(Value::Array(items)) => (items, link),
+        _ => (Vec::new(), link),
+    }
+}
+
+/// Every item of `page` and of the pages its `@odata.nextLink`s lead to.
+async fn follow(
+    api: &Api,
+    page: Value,
+    headers: &[(&str, &str)],
+    mut each: impl FnMut(Value) -> Result<(), GraphError>,
+) -> Result<(), GraphError> {
+    let mut page = page;
+    loop {
+        let (items, link) = split_page(page);
+        for item in items {
+            each(item)?;
+        }
+        match link {
+            Some(l) => page = api.get(&l, headers).await?,
+            None => return Ok(()),
+        }
+    }
+}
+
 pub fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -330,7 +411,11 @@ pub async fn fetch(
     )?;
     let mut groups = Vec::new();
     let mut seen_groups = HashSet::new();
-    let (direct, group_assignments, mut policies) = configs;
+    let (direct, group_assignments, seen_policies) = configs;
+    // A policy is named as the tenant names it (what `getPolicyId` answers,
+    // and what a snapshot file lists), not after whichever assignment
+    // showed it last: one policy may be assigned in several spellings.
+    let mut policies = Vec::new();
     while let Some(done) = lookups.join_next().await {
         match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
             Lookup::Groups(gs) => {
@@ -345,6 +430,8 @@ pub async fn fetch(
         }
     }
     groups.sort_by(|a, b| a.id.cmp(&b.id));
+    // Looked-up names first: the stable sort and `dedup_by` keep them.
+    policies.extend(seen_policies);
     policies.sort_by(|a, b| {
         (a.policy_type.to_lowercase(), a.name.to_lowercase())
             .cmp(&(b.policy_type.to_lowercase(), b.name.to_lowercase()))
@@ -375,3 +462,7 @@ enum Lookup {
     Groups(Vec<SnapGroup>),
     Policy(Option<SnapPolicy>),
 }
+
+#[cfg(test)]
+#[path = "read_tests.rs"]
+mod tests;
