@@ -389,6 +389,34 @@ fn paging_reads_every_page() {
     );
 }
 
+/// A tenant that takes smaller pages than Graph documents answers the
+/// large `$top` with 400: the provider falls back to the endpoint's own
+/// page size and reads the same tenant.
+#[test]
+fn a_refused_page_size_falls_back_to_the_default() {
+    let loaded = config();
+    let dir = tempfile::tempdir().unwrap();
+    let seed = write_tenant(dir.path(), 450);
+    let emu = Emu::start(&seed, |o| {
+        o.api.config_page = 100;
+        o.api.max_top = Some(200);
+    });
+    let mut graph = emu.provider(SECRET, Wanted::from_manifest(&loaded.manifest));
+    let live = graph.fetch().unwrap();
+    let file_live = roster::files::read_snapshot(&seed).unwrap().1;
+    assert_eq!(comparable(&live), comparable(&file_live));
+    assert!(emu.count("GET /users", Some(400)) >= 1, "999 was refused");
+    assert!(
+        emu.count("GET /admin/teams/userConfigurations", Some(400)) >= 1,
+        "999 was refused"
+    );
+    assert_eq!(
+        emu.count("GET /admin/teams/userConfigurations", Some(200)),
+        5,
+        "then 100 a page"
+    );
+}
+
 #[test]
 fn a_failed_number_operation_is_reported_and_the_rest_goes_on() {
     let loaded = config();

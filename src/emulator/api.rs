@@ -23,6 +23,10 @@ pub struct ApiOptions {
     pub max_assign_batch: usize,
     /// Page size of `userConfigurations`.
     pub config_page: usize,
+    /// A tenant that takes smaller pages than Graph documents: any `$top`
+    /// above this is answered 400, as Graph answers a page size it does
+    /// not take (clients must fall back). `None`: the documented maxima.
+    pub max_top: Option<usize>,
 }
 
 impl Default for ApiOptions {
@@ -32,6 +36,7 @@ impl Default for ApiOptions {
             policy_404: false,
             max_assign_batch: 1000,
             config_page: 100,
+            max_top: None,
         }
     }
 }
@@ -213,6 +218,16 @@ pub fn finish_due(t: &mut TenantState) -> Option<Response> {
 /// A `GET`: reads the tenant only, so reads can run side by side. The
 /// caller has finished due operations first ([`finish_due`]).
 pub fn read(t: &TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
+    if let Some(max) = opts.max_top
+        && let Some(t) = q(req, "$top")
+        && t.parse::<usize>().is_ok_and(|n| n > max)
+    {
+        return Response::error(
+            400,
+            "Request_BadRequest",
+            &format!("Invalid page size specified: '{t}'. Must be between 1 and {max} inclusive."),
+        );
+    }
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     match (req.method, segs.as_slice()) {
         ("GET", ["users"]) => users::list_users(t, req),

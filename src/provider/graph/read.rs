@@ -281,16 +281,29 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
     let mut out = Vec::new();
     for (id, name) in found {
         let mut members = Vec::new();
-        let url = format!(
-            "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$top=999&$count=true"
-        );
-        api.pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
-            if let Some(m) = v.get("id").and_then(Value::as_str) {
-                members.push(m.to_string());
+        // The largest page first; a tenant that refuses it (400) is read at
+        // the endpoint's own page size.
+        for top in ["&$top=999", ""] {
+            members.clear();
+            let url = format!(
+                "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true{top}"
+            );
+            let read = api
+                .pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
+                    if let Some(m) = v.get("id").and_then(Value::as_str) {
+                        members.push(m.to_string());
+                    }
+                    Ok(())
+                })
+                .await;
+            match read {
+                Err(GraphError::Api { status: 400, .. }) if !top.is_empty() => continue,
+                other => {
+                    other?;
+                    break;
+                }
             }
-            Ok(())
-        })
-        .await?;
+        }
         out.push(SnapGroup {
             id,
             display_name: name,
