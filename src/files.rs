@@ -335,4 +335,4 @@ mod tests {
 
 // The lock beside a file (`files/lock.rs`).
 mod lock;
-pub use lock::{FileLock, LockError, LockHolder, lock_beside, lock_path};
+pub use lock::{FileLock, LockError, LockHolder, hostname, lock_beside, lock_path};

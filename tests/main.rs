@@ -18,6 +18,7 @@ mod explain;
 mod fmt;
 mod gitops;
 mod graph_equals_file;
+mod journal;
 mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;

@@ -20,7 +20,7 @@ use crate::plan::Plan;
 use crate::plan::schedule::{self, Step};
 use crate::provider::{Outcome, Provider, ProviderError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Applied,

@@ -5,6 +5,7 @@ mod emulator;
 mod explain;
 mod federation;
 mod fmt;
+mod history;
 mod plan;
 mod reconcile;
 mod state;
@@ -72,6 +73,8 @@ pub enum Command {
     Validate,
     /// Run the manifests' rule tests offline: exit 1 when one fails.
     Test,
+    /// What roster changed: the apply journal of the state directory.
+    History(history::HistoryArgs),
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
     /// Apply a saved plan, or plan and apply.
@@ -259,6 +262,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match &cli.command {
         Command::Validate => validate::validate(g),
         Command::Test => test::test(g),
+        Command::History(args) => history::history(g, args),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),

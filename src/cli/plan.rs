@@ -301,6 +301,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         period: loaded.manifest.settings().numbers.quarantine,
     };
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
+    super::state::record_apply(g, &plan, &live, &report);
     save_census(g, &census);
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();

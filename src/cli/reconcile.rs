@@ -134,6 +134,7 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
         &mut recorder,
     )
     .map_err(|e| Failure::new(e.to_string()))?;
+    super::state::record_apply(g, &plan, &live, &report);
     super::state::save_census(g, &census);
     for u in report
         .users

@@ -66,6 +66,70 @@ pub fn save_census(g: &Global, census: &crate::apply::guard::Census) {
     }
 }
 
+/// Who runs this apply: the CI run's URL where there is one, else
+/// `user@host`.
+pub fn who() -> String {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let (Some(server), Some(repo), Some(run)) = (
+        var("GITHUB_SERVER_URL"),
+        var("GITHUB_REPOSITORY"),
+        var("GITHUB_RUN_ID"),
+    ) {
+        return format!("{server}/{repo}/actions/runs/{run}");
+    }
+    if let Some(url) = var("CI_JOB_URL") {
+        return url;
+    }
+    if let (Some(coll), Some(project), Some(build)) = (
+        var("SYSTEM_COLLECTIONURI"),
+        var("SYSTEM_TEAMPROJECT"),
+        var("BUILD_BUILDID"),
+    ) {
+        return format!("{coll}{project}/_build/results?buildId={build}");
+    }
+    let user = var("USER")
+        .or_else(|| var("USERNAME"))
+        .unwrap_or_else(|| "unknown".into());
+    format!("{user}@{}", crate::files::hostname())
+}
+
+/// Record an apply in the journal. A journal that cannot be written (after
+/// one retry) gets the entry in a local fallback file, named in the output,
+/// so nothing done is unrecorded.
+pub fn record_apply(
+    g: &Global,
+    plan: &crate::plan::Plan,
+    before: &crate::live::LiveState,
+    report: &crate::apply::Report,
+) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let entry = crate::state::journal::entry(plan, before, report, &id, &now(), &who());
+    let state = state_dir(g);
+    let first = state.append_journal(&entry);
+    let Err(first) = first.or_else(|_| state.append_journal(&entry)) else {
+        eprintln!("journal: apply {id} recorded in {}", state.path().display());
+        return;
+    };
+    let name = format!("roster-journal-{id}.json");
+    let text = serde_json::to_string_pretty(&entry).expect("an entry serialises");
+    let places = [
+        std::path::PathBuf::from(&name),
+        std::env::temp_dir().join(&name),
+    ];
+    for place in places {
+        if crate::files::write_atomic(&place, text.as_bytes(), |_| Ok(())).is_ok() {
+            eprintln!(
+                "warning: the journal could not be written ({first}); this apply's entry is in `{}`: add it to the journal by hand",
+                place.display()
+            );
+            return;
+        }
+    }
+    eprintln!(
+        "error: the journal could not be written ({first}), nor a fallback file; this apply's entry:\n{text}"
+    );
+}
+
 /// Records each release in the quarantine before it is made.
 pub struct QuarantineRecorder {
     pub state: StateDir,

@@ -187,7 +187,8 @@ fn read_holder(path: &Path) -> Option<LockHolder> {
     None
 }
 
-fn hostname() -> String {
+/// This machine's host name.
+pub fn hostname() -> String {
     #[cfg(unix)]
     {
         let mut buf = [0u8; 256];

@@ -9,6 +9,7 @@
 //! is refused with its path and never overwritten. This module is an I/O
 //! edge; the pure core only sees the values it reads.
 
+pub mod journal;
 pub mod quarantine;
 
 use std::path::{Path, PathBuf};
@@ -126,6 +127,68 @@ impl StateDir {
         let mut text = serde_json::to_string_pretty(census).expect("a census serialises");
         text.push('\n');
         crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.dir.join("journal.jsonl")
+    }
+
+    /// Append one apply to the journal (a line of JSON), under the lock
+    /// beside it, flushed to disk before returning.
+    pub fn append_journal(&self, entry: &journal::Entry) -> Result<(), StateError> {
+        use std::io::Write as _;
+        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
+        let path = self.journal_path();
+        let _lock = crate::files::lock_beside(&path, std::time::Duration::from_secs(60), |_| {})
+            .map_err(|e| StateError::Io {
+                path: path.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })?;
+        let mut line = serde_json::to_string(entry).expect("an entry serialises");
+        line.push('\n');
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(self.io(&path))?;
+        f.write_all(line.as_bytes()).map_err(self.io(&path))?;
+        f.sync_all().map_err(self.io(&path))
+    }
+
+    /// Every journal entry, oldest first (none when there is no journal).
+    pub fn journal(&self) -> Result<Vec<journal::Entry>, StateError> {
+        let path = self.journal_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(&path)(e)),
+        };
+        text.lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .map(|(i, l)| {
+                let v: serde_json::Value =
+                    serde_json::from_str(l).map_err(|e| StateError::Corrupt {
+                        path: format!("{}:{}", path.display(), i + 1),
+                        message: e.to_string(),
+                    })?;
+                let found = v
+                    .get("format_version")
+                    .and_then(|f| f.as_u64())
+                    .unwrap_or(0);
+                if found > u64::from(journal::JOURNAL_FORMAT_VERSION) {
+                    return Err(StateError::Newer {
+                        path: format!("{}:{}", path.display(), i + 1),
+                        found: found as u32,
+                        supported: journal::JOURNAL_FORMAT_VERSION,
+                    });
+                }
+                serde_json::from_value(v).map_err(|e| StateError::Corrupt {
+                    path: format!("{}:{}", path.display(), i + 1),
+                    message: e.to_string(),
+                })
+            })
+            .collect()
     }
 
     /// The quarantine as recorded (empty when there is no file yet).
