@@ -97,3 +97,44 @@ fn a_corrupt_journal_is_refused_with_its_place() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stderr.contains("journal.jsonl:1"), "{out:?}");
 }
+
+#[test]
+fn drift_roster_corrected_is_remembered() {
+    let w = Work::new();
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    // Someone removes dan's meeting policy by hand; the next apply puts it
+    // back and the journal says it was drift.
+    let mut t = w.tenant_json();
+    t["policyAssignments"].as_array_mut().unwrap().retain(|a| {
+        !(a["userId"] == "00000000-0000-0000-0000-0000000000d4"
+            && a["policyType"] == "TeamsMeetingPolicy")
+    });
+    w.set_tenant(&t);
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    let out = w.run(&["history", "--user", "dan@contoso.com"]);
+    assert!(out.stdout.contains("drift corrected"), "{out:?}");
+    let out = w.run(&["history", "--user", "dan@contoso.com", "--format", "json"]);
+    let all: Value = serde_json::from_str(&out.stdout).unwrap();
+    let entries = all.as_array().unwrap();
+    assert_eq!(entries.len(), 2);
+    let dan = |e: &Value| {
+        e["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["userPrincipalName"] == "dan@contoso.com")
+            .cloned()
+            .unwrap()
+    };
+    assert!(dan(&entries[0]).get("drifted_from").is_none());
+    let second = dan(&entries[1]);
+    assert_eq!(
+        second["drifted_from"]["policies"]["TeamsMeetingPolicy"],
+        "Sales Meetings"
+    );
+    assert!(
+        second["before"]["policies"]
+            .get("TeamsMeetingPolicy")
+            .is_none()
+    );
+}

@@ -69,6 +69,9 @@ pub fn render(entries: &[&Entry], user: Option<&str>) -> String {
                 .and_then(|v| v.as_str().map(str::to_string))
                 .unwrap_or_default();
             out.push_str(&format!("  {} ({status})\n", u.upn));
+            if u.drifted_from.is_some() {
+                out.push_str("    drift corrected: changed by hand since roster's last apply\n");
+            }
             for a in &u.actions {
                 out.push_str(&format!("    {}\n", describe(a)));
             }

@@ -103,8 +103,14 @@ pub fn record_apply(
     report: &crate::apply::Report,
 ) {
     let id = uuid::Uuid::new_v4().to_string();
-    let entry = crate::state::journal::entry(plan, before, report, &id, &now(), &who());
     let state = state_dir(g);
+    // An unreadable journal still gets this entry (appended, or the
+    // fallback file); drift is then not marked.
+    let last = state
+        .journal()
+        .map(|j| crate::state::journal::last_after(&j))
+        .unwrap_or_default();
+    let entry = crate::state::journal::entry(plan, before, report, &last, &id, &now(), &who());
     let first = state.append_journal(&entry);
     let Err(first) = first.or_else(|_| state.append_journal(&entry)) else {
         eprintln!("journal: apply {id} recorded in {}", state.path().display());

@@ -50,6 +50,11 @@ pub struct UserEntry {
     /// The state after, when every action applied; `None` when something
     /// failed (the next plan shows where the user stands).
     pub after: Option<UserState>,
+    /// Drift roster corrected: the state roster left the user in at its
+    /// last apply, when the user was changed by hand since (so `history`
+    /// answers who keeps changing this user, and when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drifted_from: Option<UserState>,
 }
 
 /// What roster manages of one user.
@@ -104,11 +109,27 @@ impl UserState {
     }
 }
 
-/// The journal entry of `plan` applied to `before` with `report`'s outcome.
+/// The state each user was left in by the newest entry that applied to it.
+pub fn last_after(entries: &[Entry]) -> BTreeMap<String, UserState> {
+    let mut out = BTreeMap::new();
+    for e in entries {
+        for u in &e.users {
+            if let Some(a) = &u.after {
+                out.insert(u.id.clone(), a.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The journal entry of `plan` applied to `before` with `report`'s outcome;
+/// `last` (from [`last_after`]) marks the users changed by hand since
+/// roster last left them.
 pub fn entry(
     plan: &Plan,
     before: &LiveState,
     report: &Report,
+    last: &BTreeMap<String, UserState>,
     id: &str,
     time: &str,
     who: &str,
@@ -127,9 +148,14 @@ pub fn entry(
                 .get(c.user.id.as_str())
                 .map(|(s, e)| (**s, (*e).clone()))
                 .unwrap_or((Status::Skipped, Vec::new()));
+            let drifted_from = last
+                .get(c.user.id.as_str())
+                .filter(|left| **left != was)
+                .cloned();
             UserEntry {
                 upn: c.user.upn.clone(),
                 id: c.user.id.clone(),
+                drifted_from,
                 after: (status == Status::Applied).then(|| was.after(&c.actions)),
                 before: was,
                 actions: c.actions.clone(),
