@@ -51,15 +51,12 @@ echo
 printf '| users | in tenant.json | emulator start | emulator peak RSS | plan wall | requests | plan peak RSS | plan |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
-    stamp="seed=$SEED drift=$DRIFT synth=$(cat examples/synth/*.rs | sha256sum | cut -c1-16)"
-    if [ ! -f "$dir/tenant.json" ] || [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
-        echo "generating $n users into $dir..." >&2
-        rm -rf "$dir"
-        "$SYNTH" scale --users "$n" --out "$dir" --seed "$SEED" --drift "$DRIFT" >&2
-        echo "$stamp" >"$dir/.stamp"
-    fi
+    ensure_tenant "$n"
     rm -rf "$dir/config-graph"
     cp -r "$dir/config" "$dir/config-graph"
     grep -rl 'provider "file"' "$dir/config-graph" | while read -r f; do

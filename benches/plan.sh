@@ -89,15 +89,12 @@ echo
 printf '| users | in tenant.json | runs | median wall | min | max | peak RSS | plan |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
-    stamp="seed=$SEED drift=$DRIFT synth=$(cat examples/synth/*.rs | sha256sum | cut -c1-16)"
-    if [ ! -f "$dir/tenant.json" ] || [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
-        echo "generating $n users into $dir..." >&2
-        rm -rf "$dir"
-        "$SYNTH" scale --users "$n" --out "$dir" --seed "$SEED" --drift "$DRIFT" >&2
-        echo "$stamp" >"$dir/.stamp"
-    fi
+    ensure_tenant "$n"
     runs=${RUNS:-$([ "$n" -gt 200000 ] && echo 3 || echo 5)}
     out="$dir/plan.json"
     cmd=("$ROSTER" plan -C "$dir/config" --tenant "$dir/tenant.json" --format json --out "$out")
