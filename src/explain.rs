@@ -3,12 +3,14 @@
 //!
 //! The verdict comes from [`desired::Engine::decide`] with traces, and the
 //! desired policies and numbers from the same [`desired::compute`] the plan
-//! uses, so the explanation cannot disagree with the plan. Pure: no I/O.
+//! uses, so the explanation cannot disagree with the plan; the licence
+//! verdict comes from [`crate::licensing`], as the plan's. Pure: no I/O.
 
 use std::fmt::Write as _;
 
 use crate::desired::{self, Decision, DesiredState, DesiredUser, Verdict};
 use crate::issue::Issue;
+use crate::licensing::{Grant, Licences, Need};
 use crate::live::LiveState;
 use crate::manifest::Manifest;
 use crate::rules::Trace;
@@ -172,6 +174,7 @@ impl Explanation<'_> {
                 .join(", ")
         };
         let _ = writeln!(out, "live numbers: {numbers}");
+        render_licences(out, live, user);
         let groups: Vec<_> = live
             .group_policies
             .iter()
@@ -229,6 +232,55 @@ impl Explanation<'_> {
         for e in &self.errors {
             let _ = writeln!(out, "error: [{}] {}", e.code, e.message);
         }
+    }
+}
+
+/// The licence verdict: what `unlicensed-user` errors are decided by.
+fn render_licences(out: &mut String, live: &LiveState, user: &crate::live::User) {
+    let Some(licences) = Licences::of(live) else {
+        let _ = writeln!(
+            out,
+            "licences: not recorded for this tenant (licensing is not checked)"
+        );
+        return;
+    };
+    let skus: Vec<String> = user
+        .licences
+        .iter()
+        .map(|l| match licences.part_number(&l.sku_id) {
+            Some(part) => format!("{part} ({})", l.sku_id),
+            None => format!("{} (not among subscribedSkus)", l.sku_id),
+        })
+        .collect();
+    let skus = if skus.is_empty() {
+        "(none)".to_string()
+    } else {
+        skus.join(", ")
+    };
+    let _ = writeln!(out, "licences: {skus}");
+    for need in [Need::TeamsPhone, Need::CallingPlan] {
+        let line = match licences.grant(user, need) {
+            Grant::Enabled { sku, plan } => {
+                format!("{} {}: `{plan}` from `{sku}`", mark(true), need.name())
+            }
+            Grant::Missing {
+                disabled_in,
+                unknown_skus,
+            } => {
+                let mut why = vec!["not enabled".to_string()];
+                if !disabled_in.is_empty() {
+                    why.push(format!("disabled in {}", disabled_in.join(", ")));
+                }
+                if !unknown_skus.is_empty() {
+                    why.push(format!(
+                        "not among subscribedSkus: {}",
+                        unknown_skus.join(", ")
+                    ));
+                }
+                format!("{} {}: {}", mark(false), need.name(), why.join("; "))
+            }
+        };
+        let _ = writeln!(out, "  {line}");
     }
 }
 

@@ -36,6 +36,9 @@ pub enum IssueCode {
     UnknownPolicy,
     /// Warning: a user override names no user of the tenant.
     UnknownUserOverride,
+    /// Error: a user would get a number without the licence for it (Teams
+    /// Phone, and a Calling Plan for a Calling Plan number).
+    UnlicensedUser,
 }
 
 impl IssueCode {
@@ -51,6 +54,7 @@ impl IssueCode {
             IssueCode::OverrideExpiring => "override-expiring",
             IssueCode::UnknownPolicy => "unknown-policy",
             IssueCode::UnknownUserOverride => "unknown-user-override",
+            IssueCode::UnlicensedUser => "unlicensed-user",
         }
     }
 }
@@ -114,7 +118,7 @@ impl Issue {
 mod tests {
     use super::*;
 
-    const ALL: [IssueCode; 9] = [
+    const ALL: [IssueCode; 10] = [
         IssueCode::PinnedNumberTaken,
         IssueCode::PinnedNumberUnavailable,
         IssueCode::RangeExhausted,
@@ -124,6 +128,7 @@ mod tests {
         IssueCode::UnknownUserOverride,
         IssueCode::OverrideExpired,
         IssueCode::OverrideExpiring,
+        IssueCode::UnlicensedUser,
     ];
 
     #[test]

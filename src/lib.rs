@@ -22,6 +22,7 @@ pub mod files;
 pub mod format;
 pub mod gitops;
 pub mod issue;
+pub mod licensing;
 pub mod live;
 pub mod manifest;
 pub mod numbers;

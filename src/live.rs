@@ -1,6 +1,7 @@
 //! The live state of a tenant as one plain value: users with their rule
 //! attributes and direct policy assignments, groups (membership resolved
-//! transitively), the policy instances that exist, and the number inventory.
+//! transitively), the policy instances that exist, the number inventory,
+//! and (when the source recorded them) the tenant's licences.
 //!
 //! Every provider produces a [`LiveState`]; the planner only reads it. No I/O.
 
@@ -22,6 +23,44 @@ pub struct LiveState {
     pub numbers: BTreeMap<E164, NumberAssignment>,
     /// Group policy assignments (shown by `explain`; never changed).
     pub group_policies: Vec<GroupPolicyAssignment>,
+    /// The tenant's licence SKUs (Graph `subscribedSkus`). `None` when the
+    /// source did not record licences (a snapshot without
+    /// `subscribedSkus`): roster then does not check licensing, and every
+    /// user's [`User::licences`] is empty.
+    pub licensing: Option<Licensing>,
+}
+
+/// The licence SKUs a tenant subscribes to, each with its service plans.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Licensing {
+    /// In the order the source listed them.
+    pub skus: Vec<Sku>,
+}
+
+/// A Graph `subscribedSku`, reduced to what roster reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sku {
+    pub sku_id: String,
+    /// `MCOEV`, `SPE_E5`, … (may be empty).
+    pub part_number: String,
+    pub service_plans: Vec<ServicePlan>,
+}
+
+/// A service plan of a SKU (Graph `servicePlanInfo`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServicePlan {
+    pub id: String,
+    /// `MCOEV`, `MCOPSTN1`, … (may be empty).
+    pub name: String,
+}
+
+/// One of a user's licences (Graph `assignedLicense`): a SKU, less the
+/// service plans disabled for this user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignedLicence {
+    pub sku_id: String,
+    /// Service plan ids turned off for this user.
+    pub disabled_plans: Vec<String>,
 }
 
 /// [`crate::catalog::AttrId`]s of the attributes a [`User`] also keeps as
@@ -43,6 +82,9 @@ pub struct User {
     /// Indexes into [`LiveState::groups`] of every group the user belongs
     /// to, directly or through nesting; sorted.
     pub groups: Vec<u32>,
+    /// Licences assigned to the user (Graph `assignedLicenses`); empty when
+    /// none or when [`LiveState::licensing`] is `None`.
+    pub licences: Vec<AssignedLicence>,
 }
 
 impl User {
@@ -55,6 +97,7 @@ impl User {
             attrs: vec![None; USER_ATTRIBUTE_COUNT].into_boxed_slice(),
             policies: BTreeMap::new(),
             groups: Vec::new(),
+            licences: Vec::new(),
         }
     }
 

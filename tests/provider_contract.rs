@@ -340,6 +340,7 @@ fn a_missing_permission_names_the_permission() {
             "TeamsUserConfiguration.Read.All".into(),
             "TeamsPolicyUserAssign.ReadWrite.All".into(),
             "TeamsTelephoneNumber.Read.All".into(),
+            "LicenseAssignment.Read.All".into(),
         ];
     });
     let mut graph = emu.provider(SECRET, Wanted::from_manifest(&loaded.manifest));

@@ -1,6 +1,6 @@
 //! The pure core stays pure (issue 8, item 2): the manifest language
 //! (`src/manifest/`, `src/format/`, `rules.rs`, `catalog.rs`) and the engine
-//! (`numbers/`, `live.rs`, `desired/`, `plan/`, `issue.rs`, `explain.rs`,
+//! (`numbers/`, `live.rs`, `licensing.rs`, `desired/`, `plan/`, `issue.rs`, `explain.rs`,
 //! `snapshot/`, the apply gate and verification, the quarantine's data)
 //! never reach for the file system, the environment, git, the network,
 //! async runtimes or the clock, nor for the edges (`files`, `config_dir`,
@@ -96,6 +96,7 @@ fn engine_files() -> Vec<PathBuf> {
     files.extend(
         [
             "src/live.rs",
+            "src/licensing.rs",
             "src/issue.rs",
             "src/explain.rs",
             "src/apply/gate.rs",

@@ -8,15 +8,16 @@
 //! the one roster would pick now when it is still one roster could have
 //! picked (not a pin, from a range the user's persona draws from, free and
 //! not released by this plan, not reserved, pinned or in quarantine, of the
-//! range's type and location), because other users' numbers may have moved
-//! since the plan was made. Each action appears once; one new number at
-//! most. A plan may also leave users out
+//! range's type and location, and one the user is licensed for), because
+//! other users' numbers may have moved since the plan was made. Each action
+//! appears once; one new number at most. A plan may also leave users out
 //! (it does less); it may never do more.
 
 use std::collections::{HashMap, HashSet};
 
 use super::gate::Refusal;
 use crate::desired;
+use crate::licensing::Licences;
 use crate::live::LiveState;
 use crate::manifest::{Manifest, NumberPolicy};
 use crate::numbers::E164;
@@ -284,6 +285,17 @@ fn could_allocate(a: &Action, b: &Action, c: &Change, numbers: &Numbers<'_>) -> 
         && e.target.as_deref() != Some(c.user.id.as_str())
     {
         return Err("is held by another user".into());
+    }
+    // Roster gives no number to a user not licensed for it.
+    if let Some(licences) = Licences::of(live)
+        && let Some(user) = live.users.iter().find(|u| u.id == c.user.id)
+        && let Some((need, _)) = licences.missing(user, r.kind)
+    {
+        return Err(format!(
+            "is a `{}` number and the user is not licensed for {}",
+            r.kind.graph_name(),
+            need.name()
+        ));
     }
     Ok(())
 }

@@ -1,13 +1,15 @@
 //! Numbers for the users the rules gave a persona: which numbers each user
 //! keeps or releases (sticky numbers, pins, forbidden), then pins and
 //! lowest-free allocation in lower-cased UPN order, exactly as the manifest
-//! language's "Number allocation" section says. The allocator itself is
-//! [`crate::numbers::allocate`]. Pure: no I/O.
+//! language's "Number allocation" section says, passing over users not
+//! licensed for the number they would get ([`crate::licensing`]). The
+//! allocator itself is [`crate::numbers::allocate`]. Pure: no I/O.
 
 use std::collections::HashSet;
 
 use super::{DesiredState, DesiredUser, NewNumber};
 use crate::issue::{Issue, IssueCode};
+use crate::licensing::{Grant, Licences, Need};
 use crate::live::{LiveState, NumberAssignment, User};
 use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona};
 use crate::numbers::allocate::{Allocator, Candidates, Pool};
@@ -60,40 +62,97 @@ pub(super) fn allocate(
         let u = &live.users[out.users[*di].user];
         (u.upn.to_lowercase(), u.id.clone())
     });
+    // Licensing (when the tenant recorded it): a user without the licence
+    // for the number it would get is an error, and takes no number.
+    let licences = Licences::of(live);
     for (di, want) in wants {
         let d = &mut out.users[di];
         let user = &live.users[d.user];
         match want {
             Want::Pin(n) => match pin_problem(manifest, live, user, n, &released) {
                 Some(issue) => out.errors.push(issue),
-                None => d.assign = Some(pinned(manifest, live, n)),
-            },
-            Want::New(ranges) => match allocator.allocate(&ranges, &mut taken) {
-                Some(n) => {
-                    d.assign = Some(NewNumber {
-                        number: n.number,
-                        number_type: n.kind,
-                        range: Some(n.pool),
-                        location_id: n.location_id,
-                    })
+                None => {
+                    let p = pinned(manifest, live, n);
+                    match licences
+                        .as_ref()
+                        .and_then(|l| l.missing(user, p.number_type))
+                    {
+                        Some((need, grant)) => out.errors.push(unlicensed(
+                            user,
+                            &format!("the pinned `{}` number `{n}`", p.number_type.graph_name()),
+                            need,
+                            &grant,
+                        )),
+                        None => d.assign = Some(p),
+                    }
                 }
-                None => out.errors.push(Issue::user(
-                    IssueCode::RangeExhausted,
-                    user.upn.clone(),
-                    format!(
-                        "no free number for `{}` in range{} {}",
-                        user.upn,
-                        if ranges.len() == 1 { "" } else { "s" },
-                        ranges
-                            .iter()
-                            .map(|r| format!("`{r}`"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )),
             },
+            Want::New(ranges) => {
+                // Without Teams Phone no number will do: take none.
+                if let Some((need, grant)) = licences
+                    .as_ref()
+                    .and_then(|l| l.missing(user, NumberType::DirectRouting))
+                {
+                    let what = format!("a number from {}", range_list(&ranges));
+                    out.errors.push(unlicensed(user, &what, need, &grant));
+                    continue;
+                }
+                match allocator.allocate(&ranges, &mut taken) {
+                    Some(n) => match licences.as_ref().and_then(|l| l.missing(user, n.kind)) {
+                        Some((need, grant)) => {
+                            // Given back: the next user in UPN order gets it.
+                            taken.remove(&n.number);
+                            let what = format!(
+                                "a `{}` number from range `{}`",
+                                n.kind.graph_name(),
+                                n.pool
+                            );
+                            out.errors.push(unlicensed(user, &what, need, &grant));
+                        }
+                        None => {
+                            d.assign = Some(NewNumber {
+                                number: n.number,
+                                number_type: n.kind,
+                                range: Some(n.pool),
+                                location_id: n.location_id,
+                            })
+                        }
+                    },
+                    None => out.errors.push(Issue::user(
+                        IssueCode::RangeExhausted,
+                        user.upn.clone(),
+                        format!(
+                            "no free number for `{}` in {}",
+                            user.upn,
+                            range_list(&ranges)
+                        ),
+                    )),
+                }
+            }
         }
     }
+}
+
+/// `range `a`` or `ranges `a`, `b``.
+fn range_list(ranges: &[String]) -> String {
+    format!(
+        "range{} {}",
+        if ranges.len() == 1 { "" } else { "s" },
+        ranges
+            .iter()
+            .map(|r| format!("`{r}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The `unlicensed-user` error of `user`, who would get `what`.
+fn unlicensed(user: &User, what: &str, need: Need, grant: &Grant) -> Issue {
+    Issue::user(
+        IssueCode::UnlicensedUser,
+        user.upn.clone(),
+        Licences::message(user, what, need, grant),
+    )
 }
 
 /// The manifest's ranges as the allocator sees them: Direct Routing ranges

@@ -236,6 +236,7 @@ pub fn read(t: &TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
             groups::member_of(t, req, id, rest)
         }
         ("GET", ["groups"]) => groups::list_groups(t, req),
+        ("GET", ["subscribedSkus"]) => super::licences::subscribed_skus(t, req),
         ("GET", ["groups", id, "transitiveMembers", rest @ ..]) => {
             groups::group_members(t, req, id, rest)
         }

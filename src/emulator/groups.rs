@@ -108,7 +108,7 @@ pub(super) fn group_members(
         |k| match users.get(k) {
             Some(&u) => {
                 let j = t.users_json.get(t.idx.json_of[u as usize] as usize)?;
-                let mut v = odata::select(&j.value(), fields.as_deref());
+                let mut v = odata::select(&super::licences::user_value(t, j), fields.as_deref());
                 v["@odata.type"] = json!("#microsoft.graph.user");
                 Some(v)
             }

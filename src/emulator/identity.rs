@@ -23,6 +23,7 @@ pub const ALL_ROLES: &[&str] = &[
     "TeamsUserConfiguration.Read.All",
     "TeamsPolicyUserAssign.ReadWrite.All",
     "TeamsTelephoneNumber.ReadWrite.All",
+    "LicenseAssignment.Read.All",
 ];
 
 pub(super) struct Token {

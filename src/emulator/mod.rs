@@ -19,6 +19,7 @@ mod faults;
 mod groups;
 mod identity;
 mod index;
+mod licences;
 mod numbers;
 pub mod odata;
 mod policies;

@@ -286,8 +286,11 @@ impl TenantState {
                 category,
                 location_id,
             } => {
-                if !self.idx.user.contains_key(user_id) {
+                let Some(&i) = self.idx.user.get(user_id) else {
                     return Err(format!("User '{user_id}' was not found"));
+                };
+                if let Some(e) = super::licences::refusal(self, i, *number_type) {
+                    return Err(e);
                 }
                 self.live.assign_number(
                     n,

@@ -23,7 +23,7 @@ pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
     };
     let users = &t.users_json;
     scan_page(req, users.len(), size, "users", |i| {
-        let u = users[i].value();
+        let u = super::licences::user_value(t, &users[i]);
         odata::matches(&u, &terms).then(|| odata::select(&u, fields.as_deref()))
     })
 }
@@ -47,7 +47,10 @@ pub(super) fn users_delta(t: &TenantState, req: &Request<'_>) -> Response {
     }
     let users = &t.users_json;
     let mut resp = scan_page(req, users.len(), 200, "users", |i| {
-        Some(odata::select(&users[i].value(), fields.as_deref()))
+        Some(odata::select(
+            &super::licences::user_value(t, &users[i]),
+            fields.as_deref(),
+        ))
     });
     if let Some(body) = resp.body.as_mut()
         && body.get("@odata.nextLink").is_none()

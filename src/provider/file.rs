@@ -349,11 +349,16 @@ pub fn apply_write(
             location_id,
         } => {
             let n = *number;
-            if !index.contains_key(user_id) {
+            let Some(&i) = index.get(user_id) else {
                 out.push(Outcome::failed(
                     user_id,
                     format!("user `{user_id}` does not exist"),
                 ));
+                return;
+            };
+            // As Teams refuses it (only when the snapshot records licences).
+            if let Some(e) = crate::licensing::assign_refusal(live, &live.users[i], *number_type) {
+                out.push(Outcome::failed(user_id, e));
                 return;
             }
             match live.assign_number(n, user_id, *number_type, "primary", location_id.as_deref()) {

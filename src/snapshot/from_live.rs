@@ -33,6 +33,9 @@ pub fn from_live(live: &LiveState) -> Snapshot {
         if !ext.is_empty() {
             su.on_premises_extension_attributes = Some(ext);
         }
+        if live.licensing.is_some() {
+            su.assigned_licenses = Some(super::licences::snap_licences(u));
+        }
         snap.users.push(su);
         for (ty, name) in &u.policies {
             snap.policy_assignments.push(SnapAssignment {
@@ -71,6 +74,7 @@ pub fn from_live(live: &LiveState) -> Snapshot {
         })
         .collect();
     snap.number_assignments = live.numbers.values().map(snap_number).collect();
+    snap.subscribed_skus = live.licensing.as_ref().map(super::licences::snap_skus);
     snap
 }
 

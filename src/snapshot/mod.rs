@@ -8,6 +8,7 @@
 //! is [`crate::files::read_snapshot`].
 
 mod from_live;
+mod licences;
 mod parse;
 mod patch;
 mod to_live;
@@ -42,6 +43,10 @@ pub struct Snapshot {
     pub group_policy_assignments: Vec<SnapGroupAssignment>,
     #[serde(default)]
     pub number_assignments: Vec<SnapNumber>,
+    /// The tenant's licence SKUs. Absent: licences are not recorded (and
+    /// users' `assignedLicenses` are not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscribed_skus: Option<Vec<SnapSku>>,
 }
 
 macro_rules! snap_user {
@@ -62,6 +67,9 @@ macro_rules! snap_user {
             )*
             #[serde(default, skip_serializing_if = "Option::is_none")]
             pub on_premises_extension_attributes: Option<std::collections::BTreeMap<String, Option<String>>>,
+            /// Read only when the snapshot has `subscribedSkus`.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub assigned_licenses: Option<Vec<SnapLicence>>,
         }
 
         impl SnapUser {
@@ -170,6 +178,44 @@ pub struct SnapNumber {
     pub location_id: Option<String>,
     #[serde(default)]
     pub iso_country_code: Option<String>,
+}
+
+/// A Graph `assignedLicense`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapLicence {
+    pub sku_id: String,
+    #[serde(default, deserialize_with = "null_is_empty")]
+    pub disabled_plans: Vec<String>,
+}
+
+/// A Graph `subscribedSku`, with the fields roster reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapSku {
+    pub sku_id: String,
+    #[serde(default, deserialize_with = "null_is_empty")]
+    pub sku_part_number: String,
+    #[serde(default, deserialize_with = "null_is_empty")]
+    pub service_plans: Vec<SnapServicePlan>,
+}
+
+/// A Graph `servicePlanInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapServicePlan {
+    pub service_plan_id: String,
+    #[serde(default, deserialize_with = "null_is_empty")]
+    pub service_plan_name: String,
+}
+
+/// Graph may send `null` for an empty list or string.
+fn null_is_empty<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 fn unassigned() -> String {

@@ -23,8 +23,10 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
         policy_assignments,
         group_policy_assignments,
         number_assignments,
+        subscribed_skus,
         ..
     } = snap;
+    let licensing = super::licences::licensing(file, subscribed_skus)?;
     let n = snap_users.len();
     let mut upns: HashMap<String, usize> = HashMap::with_capacity(n);
     let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
@@ -55,6 +57,9 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
                 ),
                 "user principal names are unique without regard to case",
             ));
+        }
+        if licensing.is_some() {
+            super::licences::check_user(file, i, u)?;
         }
     }
     drop(upns);
@@ -158,11 +163,12 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     }
     drop(index);
 
-    let users = users_from(snap_users, assigned);
+    let users = users_from(snap_users, assigned, licensing.is_some());
     let mut live = LiveState {
         tenant_id,
         users,
         numbers,
+        licensing,
         ..LiveState::default()
     };
     let mut group_ids = HashSet::new();
@@ -200,9 +206,14 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
 /// A snapshot user with its direct assignments (type, policy name).
 type Assigned = (SnapUser, Vec<(String, String)>);
 
-/// Turn snapshot users (and their direct assignments) into live users,
-/// moving their strings; the users are split over the machine's cores.
-fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -> Vec<User> {
+/// Turn snapshot users (and their direct assignments, and their licences
+/// when the snapshot records licences) into live users, moving their
+/// strings; the users are split over the machine's cores.
+fn users_from(
+    snap_users: Vec<SnapUser>,
+    assigned: Vec<Vec<(String, String)>>,
+    licences: bool,
+) -> Vec<User> {
     let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
         .iter()
         .map(|a| crate::catalog::attribute(a))
@@ -222,6 +233,10 @@ fn users_from(snap_users: Vec<SnapUser>, assigned: Vec<Vec<(String, String)>>) -
             user.set_attr(&k, v);
         }
         user.policies = policies.into_iter().collect();
+        let held = u.assigned_licenses.take();
+        if licences {
+            user.licences = super::licences::user_licences(held);
+        }
         user
     };
     let n = snap_users.len();

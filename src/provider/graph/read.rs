@@ -1,7 +1,8 @@
 //! Reading a tenant through Graph into a tenant snapshot: users, the groups
 //! the manifests name (members resolved transitively by Graph), direct
 //! policy assignments from `userConfigurations`, the number inventory, and
-//! policy ids for every policy name the manifests use. The independent
+//! policy ids for every policy name the manifests use, and the tenant's
+//! licence SKUs (`/subscribedSkus`, one request). The independent
 //! chains run concurrently, each at the largest page its endpoint takes, and
 //! the number pages (addressed by `$skip`) several at a time. It does not
 //! write, and it names a policy as the tenant does, never after one
@@ -16,12 +17,12 @@ use tokio::task::JoinSet;
 use super::GraphError;
 use super::http::Api;
 use crate::snapshot::{
-    self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapUser,
-    Snapshot,
+    self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapSku,
+    SnapUser, Snapshot,
 };
 
 /// The user properties roster selects.
-pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes";
+pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes,assignedLicenses";
 
 /// The largest page each endpoint takes (`/users`: 999; `userConfigurations`:
 /// undocumented, 999 as `/users`; `numberAssignments`: 1000). A tenant that
@@ -313,6 +314,22 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
     Ok(out)
 }
 
+/// The tenant's licence SKUs and their service plans: one request (the
+/// endpoint does not page).
+async fn skus(api: Arc<Api>) -> Result<Vec<SnapSku>, GraphError> {
+    let page = api
+        .get(
+            "/subscribedSkus?$select=skuId,skuPartNumber,servicePlans",
+            &[],
+        )
+        .await?;
+    split_page(page)
+        .0
+        .into_iter()
+        .map(|v| parse("subscribed SKU", v))
+        .collect()
+}
+
 async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPolicy>, GraphError> {
     let url = format!(
         "/admin/teams/policy/getPolicyId(type='{}',name='{}')",
@@ -409,6 +426,10 @@ pub async fn fetch(
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Snapshot, GraphError> {
     let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
+    // Beside the lookups: a failure surfaces after the main reads', so a
+    // tenant lacking a Teams permission is told that first.
+    let sku_api = api.clone();
+    lookups.spawn(async move { skus(sku_api).await.map(Lookup::Skus) });
     for g in &wanted.groups {
         let (api, g) = (api.clone(), g.clone());
         lookups.spawn(async move { group(api, g).await.map(Lookup::Groups) });
@@ -429,6 +450,7 @@ pub async fn fetch(
     // and what a snapshot file lists), not after whichever assignment
     // showed it last: one policy may be assigned in several spellings.
     let mut policies = Vec::new();
+    let mut subscribed_skus = Vec::new();
     while let Some(done) = lookups.join_next().await {
         match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
             Lookup::Groups(gs) => {
@@ -440,6 +462,7 @@ pub async fn fetch(
             }
             Lookup::Policy(Some(p)) => policies.push(p),
             Lookup::Policy(None) => {}
+            Lookup::Skus(skus) => subscribed_skus = skus,
         }
     }
     groups.sort_by(|a, b| a.id.cmp(&b.id));
@@ -468,12 +491,15 @@ pub async fn fetch(
         policy_assignments,
         group_policy_assignments: group_assignments,
         number_assignments: numbers,
+        // Graph always has licence data: a user without licences has none.
+        subscribed_skus: Some(subscribed_skus),
     })
 }
 
 enum Lookup {
     Groups(Vec<SnapGroup>),
     Policy(Option<SnapPolicy>),
+    Skus(Vec<SnapSku>),
 }
 
 #[cfg(test)]

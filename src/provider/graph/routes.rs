@@ -39,6 +39,11 @@ pub fn route(method: &str, path: &str) -> Option<(String, &'static [&'static str
         "Directory.Read.All",
         "User.Read.All",
     ];
+    const SKUS: &[&str] = &[
+        "LicenseAssignment.Read.All",
+        "Organization.Read.All",
+        "Directory.Read.All",
+    ];
     const CONFIG: &[&str] = &["TeamsUserConfiguration.Read.All"];
     const POLICY: &[&str] = &["TeamsPolicyUserAssign.ReadWrite.All"];
     const NUM_READ: &[&str] = &[
@@ -55,6 +60,7 @@ pub fn route(method: &str, path: &str) -> Option<(String, &'static [&'static str
             r("/users/{id}/transitiveMemberOf", GROUPS)
         }
         ("GET", ["groups"]) => r("/groups", GROUPS),
+        ("GET", ["subscribedSkus"]) => r("/subscribedSkus", SKUS),
         ("GET", ["groups", _, "transitiveMembers", ..]) => {
             r("/groups/{id}/transitiveMembers", GROUPS)
         }
@@ -184,6 +190,10 @@ mod tests {
         assert_eq!(
             permissions("GET", "/admin/teams/userConfigurations/u1"),
             Some(&["TeamsUserConfiguration.Read.All"][..])
+        );
+        assert_eq!(
+            permissions("GET", "/subscribedSkus").and_then(|p| p.first().copied()),
+            Some("LicenseAssignment.Read.All")
         );
     }
 

@@ -1,0 +1,122 @@
+//! Licences: `GET /subscribedSkus`, the `assignedLicenses` users are served
+//! with, and the licence check of `assignNumber` (Teams' own refusal,
+//! decided by [`crate::licensing`]).
+//!
+//! A seed that records licences (`subscribedSkus` in the snapshot) is
+//! served as it is. A seed that does not gets a default licence set: the
+//! tenant subscribes to Teams Phone Standard (`MCOEV`) and a Domestic
+//! Calling Plan (`MCOPSTN1`), every user is served holding both, and no
+//! assignment is refused for licences, so a tenant read through the
+//! emulator plans as its snapshot file does. The default set is never
+//! written to `--state` or `/_emulator/snapshot`. The emulator never
+//! changes licences.
+
+use std::sync::LazyLock;
+
+use serde_json::{Value, json};
+
+use super::api::{Request, Response};
+use super::state::{TenantState, UserJson};
+use crate::licensing::{CALLING_PLAN_PLAN, CALLING_PLAN_SKU, TEAMS_PHONE_PLAN, TEAMS_PHONE_SKU};
+use crate::live::{Licensing, ServicePlan, Sku};
+use crate::numbers::NumberType;
+
+/// The default licence set of a seed without licence data.
+pub fn default_licensing() -> Licensing {
+    let sku = |id: &str, part: &str, plan: &str| Sku {
+        sku_id: id.into(),
+        part_number: part.into(),
+        service_plans: vec![ServicePlan {
+            id: plan.into(),
+            name: part.into(),
+        }],
+    };
+    Licensing {
+        skus: vec![
+            sku(TEAMS_PHONE_SKU, "MCOEV", TEAMS_PHONE_PLAN),
+            sku(CALLING_PLAN_SKU, "MCOPSTN1", CALLING_PLAN_PLAN),
+        ],
+    }
+}
+
+/// A user as `/users` serves it: as the seed holds it, with the default
+/// licence set when the seed records no licences.
+pub fn user_value(t: &TenantState, u: &UserJson) -> Value {
+    static DEFAULT: LazyLock<Value> = LazyLock::new(|| {
+        default_licensing()
+            .skus
+            .iter()
+            .map(|s| json!({ "skuId": s.sku_id, "disabledPlans": [] }))
+            .collect()
+    });
+    let mut v = u.value();
+    if t.live.licensing.is_none()
+        && let Some(obj) = v.as_object_mut()
+    {
+        obj.insert("assignedLicenses".into(), DEFAULT.clone());
+    }
+    v
+}
+
+/// `GET /subscribedSkus` (it does not page; `$select` is honoured).
+pub fn subscribed_skus(t: &TenantState, req: &Request<'_>) -> Response {
+    let fields = match super::api::selection(req) {
+        Ok(f) => f,
+        Err(e) => return e,
+    };
+    let default;
+    let (licensing, users) = match &t.live.licensing {
+        Some(l) => (l, None),
+        None => {
+            default = default_licensing();
+            (&default, Some(t.live.users.len()))
+        }
+    };
+    let value: Vec<Value> = licensing
+        .skus
+        .iter()
+        .map(|s| {
+            let consumed = users.unwrap_or_else(|| {
+                t.live
+                    .users
+                    .iter()
+                    .filter(|u| {
+                        u.licences
+                            .iter()
+                            .any(|l| l.sku_id.eq_ignore_ascii_case(&s.sku_id))
+                    })
+                    .count()
+            });
+            let sku = json!({
+                "id": format!("{}_{}", t.live.tenant_id, s.sku_id),
+                "skuId": s.sku_id,
+                "skuPartNumber": s.part_number,
+                "appliesTo": "User",
+                "capabilityStatus": "Enabled",
+                "consumedUnits": consumed,
+                "prepaidUnits": { "enabled": consumed, "suspended": 0, "warning": 0, "lockedOut": 0 },
+                "servicePlans": s.service_plans.iter().map(|p| json!({
+                    "servicePlanId": p.id,
+                    "servicePlanName": p.name,
+                    "provisioningStatus": "Success",
+                    "appliesTo": "User",
+                })).collect::<Vec<_>>(),
+            });
+            super::odata::select(&sku, fields.as_deref())
+        })
+        .collect();
+    Response::json(
+        200,
+        json!({
+            "@odata.context": format!("{}/{}/$metadata#subscribedSkus", req.base, req.version),
+            "value": value,
+        }),
+    )
+}
+
+/// Why `assignNumber` of a `kind` number to the user at `index` (of
+/// `live.users`) fails for licences, in Teams' words; `None` when it does
+/// not (always, under the default licence set).
+pub fn refusal(t: &TenantState, index: usize, kind: NumberType) -> Option<String> {
+    crate::licensing::assign_refusal(&t.live, &t.live.users[index], kind)
+}
