@@ -19,6 +19,7 @@ mod fmt;
 mod gitops;
 mod graph_equals_file;
 mod journal;
+mod licensing;
 mod manifest_equivalence;
 mod manifest_fixtures;
 mod manifest_fuzz;
