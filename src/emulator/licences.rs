@@ -120,3 +120,113 @@ pub fn subscribed_skus(t: &TenantState, req: &Request<'_>) -> Response {
 pub fn refusal(t: &TenantState, index: usize, kind: NumberType) -> Option<String> {
     crate::licensing::assign_refusal(&t.live, &t.live.users[index], kind)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use super::super::api::{self, ApiOptions, Request, Response};
+    use super::*;
+
+    fn seed(licensed: bool) -> TenantState {
+        let mut t = json!({
+            "format_version": 1,
+            "tenantId": "t1",
+            "users": [
+                {"id": "u1", "userPrincipalName": "amy@x.com",
+                 "assignedLicenses": [{"skuId": "sku-e5", "disabledPlans": []}]},
+                {"id": "u2", "userPrincipalName": "bob@x.com", "assignedLicenses": []}
+            ]
+        });
+        if licensed {
+            t["subscribedSkus"] = json!([{"skuId": "sku-e5", "skuPartNumber": "SPE_E5",
+                "servicePlans": [{"servicePlanId": "p1", "servicePlanName": "MCOEV"}]}]);
+        }
+        TenantState::load(t.to_string(), "t.json", None, Duration::ZERO).unwrap()
+    }
+
+    fn call(t: &mut TenantState, method: &str, path: &str, body: Option<Value>) -> Response {
+        let req = Request {
+            method,
+            path,
+            version: "v1.0",
+            query: if path == "/users" {
+                vec![("$select".into(), "id,assignedLicenses".into())]
+            } else {
+                Vec::new()
+            },
+            consistency_eventual: false,
+            body,
+            base: "http://emu",
+        };
+        api::handle(t, &ApiOptions::default(), &req)
+    }
+
+    fn sku_ids(r: &Response) -> Vec<String> {
+        r.body.as_ref().unwrap()["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["skuId"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Assign a Direct Routing number to `user`; the operation's outcome.
+    fn assign(t: &mut TenantState, user: &str) -> Option<Result<(), String>> {
+        let body = json!({"telephoneNumber": "+442071230001", "numberType": "directRouting",
+                          "assignmentTargetId": user});
+        let path = "/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber";
+        assert_eq!(call(t, "POST", path, Some(body)).status, 202);
+        t.operations.values().last().and_then(|o| o.result.clone())
+    }
+
+    #[test]
+    fn a_seed_without_licences_is_served_the_default_set_and_refuses_nothing() {
+        let mut t = seed(false);
+        let r = call(&mut t, "GET", "/subscribedSkus", None);
+        assert_eq!(r.status, 200);
+        assert_eq!(sku_ids(&r), [TEAMS_PHONE_SKU, CALLING_PLAN_SKU]);
+        let skus = &r.body.as_ref().unwrap()["value"];
+        assert_eq!(skus[0]["consumedUnits"], 2);
+        assert_eq!(
+            skus[0]["servicePlans"][0]["servicePlanId"],
+            TEAMS_PHONE_PLAN
+        );
+        let users = call(&mut t, "GET", "/users", None);
+        for u in users.body.as_ref().unwrap()["value"].as_array().unwrap() {
+            let held: Vec<&str> = u["assignedLicenses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["skuId"].as_str().unwrap())
+                .collect();
+            assert_eq!(held, [TEAMS_PHONE_SKU, CALLING_PLAN_SKU], "{u}");
+        }
+        assert_eq!(assign(&mut t, "u2"), Some(Ok(())));
+        assert!(
+            !t.snapshot_text().contains(TEAMS_PHONE_SKU),
+            "never persisted"
+        );
+    }
+
+    #[test]
+    fn a_licensed_seed_is_served_as_it_is_and_refuses_the_unlicensed() {
+        let mut t = seed(true);
+        let r = call(&mut t, "GET", "/subscribedSkus", None);
+        assert_eq!(sku_ids(&r), ["sku-e5"]);
+        assert_eq!(r.body.as_ref().unwrap()["value"][0]["consumedUnits"], 1);
+        let users = call(&mut t, "GET", "/users", None);
+        let users = &users.body.as_ref().unwrap()["value"];
+        assert_eq!(users[1]["assignedLicenses"], json!([]));
+        assert_eq!(
+            assign(&mut t, "u2"),
+            Some(Err(
+                "User 'u2' lacks appropriate licenses to assign a 'DirectRouting' number".into()
+            ))
+        );
+        assert!(!t.live.numbers.values().any(|n| n.target.is_some()));
+        assert_eq!(assign(&mut t, "u1"), Some(Ok(())));
+    }
+}

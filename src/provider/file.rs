@@ -445,6 +445,36 @@ mod tests {
         assert!(text.contains(r#""x-kept": "by every writer""#), "{text}");
     }
 
+    /// With licences recorded, a number for an unlicensed user fails as
+    /// Teams fails it, and the licences stay in the file as they were.
+    #[test]
+    fn a_number_for_an_unlicensed_user_fails() {
+        let (_dir, path) = tenant();
+        let licensed = SNAPSHOT
+            .replace(
+                r#""u1@contoso.com" }"#,
+                r#""u1@contoso.com", "assignedLicenses": [{ "skuId": "ev", "disabledPlans": [] }] }"#,
+            )
+            .replace(
+                r#""x-kept""#,
+                r#""subscribedSkus": [{ "skuId": "ev", "servicePlans": [{ "servicePlanId": "4828c8ec-dc2e-4779-b502-87ac9ce28ab7" }] }],
+  "x-kept""#,
+            );
+        std::fs::write(&path, &licensed).unwrap();
+        let mut p = FileProvider::new(&path);
+        let out = p.execute(&[number("u1", "+442071230005"), number("u2", "+442071230006")]);
+        assert_eq!(out[0].error, None);
+        assert_eq!(
+            out[1].error.as_deref(),
+            Some("User 'u2' lacks appropriate licenses to assign a 'DirectRouting' number")
+        );
+        p.commit().unwrap();
+        let after = FileProvider::new(&path).fetch().unwrap();
+        assert_eq!(after.users[0].licences.len(), 1);
+        assert!(after.licensing.is_some());
+        assert_eq!(after.numbers.len(), 1);
+    }
+
     /// Only the writes that succeeded are applied again: a user that did
     /// not exist at execute time gets nothing when one appears meanwhile.
     #[test]
