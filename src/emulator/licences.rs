@@ -178,8 +178,14 @@ mod tests {
         let body = json!({"telephoneNumber": "+442071230001", "numberType": "directRouting",
                           "assignmentTargetId": user});
         let path = "/admin/teams/telephoneNumberManagement/numberAssignments/assignNumber";
-        assert_eq!(call(t, "POST", path, Some(body)).status, 202);
-        t.operations.values().last().and_then(|o| o.result.clone())
+        let r = call(t, "POST", path, Some(body));
+        assert_eq!(r.status, 202);
+        let (_, location) = r.headers.iter().find(|(k, _)| k == "Location").unwrap();
+        let id = location
+            .rsplit_once("operations('")
+            .and_then(|(_, rest)| rest.strip_suffix("')"))
+            .unwrap();
+        t.operations[id].result.clone()
     }
 
     #[test]
