@@ -1,4 +1,5 @@
-//! Applying a plan: [`gate`] refuses what must not be applied; [`execute`]
+//! Applying a plan: [`gate`] refuses what must not be applied ([`verify`]
+//! checks a saved plan, [`revert`] computes and checks a revert); [`execute`]
 //! runs the schedule through a provider stage by stage, and reports per
 //! user.
 //!
@@ -7,6 +8,7 @@
 
 pub mod gate;
 pub mod guard;
+pub mod revert;
 pub mod verify;
 
 pub use gate::{Refusal, stale_users};

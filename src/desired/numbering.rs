@@ -2,11 +2,13 @@
 //! keeps or releases (sticky numbers, pins, forbidden), then pins and
 //! lowest-free allocation in lower-cased UPN order, exactly as the manifest
 //! language's "Number allocation" section says. The allocator itself is
-//! [`crate::numbers::allocate`]. Pure: no I/O.
+//! [`crate::numbers::allocate`]. Numbers in quarantine are passed over,
+//! listed for the plan, and refused to a pin without `take-quarantined`.
+//! Pure: no I/O.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use super::{DesiredState, DesiredUser, NewNumber};
+use super::{DesiredState, DesiredUser, HeldBack, NewNumber, Quarantined};
 use crate::issue::{Issue, IssueCode};
 use crate::live::{LiveState, NumberAssignment, User};
 use crate::manifest::{Manifest, NumberPolicy, NumberRange, Persona};
@@ -20,7 +22,7 @@ use crate::numbers::{E164, NumberType};
 pub(super) fn allocate(
     manifest: &Manifest,
     live: &LiveState,
-    held_back: &HashSet<E164>,
+    held_back: &BTreeMap<E164, HeldBack>,
     out: &mut DesiredState,
     mut wants: Vec<(usize, Want)>,
 ) {
@@ -38,8 +40,8 @@ pub(super) fn allocate(
         .collect();
     taken.extend(released.iter().copied());
     // In quarantine: released by an earlier apply, not to be given again
-    // yet (a pin may still take one).
-    taken.extend(held_back.iter().copied());
+    // yet (a pin may still take one, when its override says so).
+    taken.extend(held_back.keys().copied());
     taken.extend(
         manifest
             .users
@@ -64,10 +66,18 @@ pub(super) fn allocate(
         let d = &mut out.users[di];
         let user = &live.users[d.user];
         match want {
-            Want::Pin(n) => match pin_problem(manifest, live, user, n, &released) {
-                Some(issue) => out.errors.push(issue),
-                None => d.assign = Some(pinned(manifest, live, n)),
-            },
+            Want::Pin(n, take_quarantined) => {
+                let problem = pin_problem(manifest, live, user, n, &released).or_else(|| {
+                    held_back
+                        .get(&n)
+                        .filter(|h| !take_quarantined && !h.held_by(&user.upn, &user.id))
+                        .map(|h| pin_quarantined(user, n, h))
+                });
+                match problem {
+                    Some(issue) => out.errors.push(issue),
+                    None => d.assign = Some(pinned(manifest, live, n)),
+                }
+            }
             Want::New(ranges) => match allocator.allocate(&ranges, &mut taken) {
                 Some(n) => {
                     d.assign = Some(NewNumber {
@@ -94,6 +104,59 @@ pub(super) fn allocate(
             },
         }
     }
+}
+
+/// The numbers in quarantine that a range would otherwise offer: inside a
+/// block, not held, reserved or pinned, and for Calling Plan and Operator
+/// Connect ranges in the inventory for user assignment. In number order.
+pub(super) fn quarantined(
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &BTreeMap<E164, HeldBack>,
+) -> Vec<Quarantined> {
+    let pinned: HashSet<E164> = manifest
+        .users
+        .iter()
+        .filter_map(|u| u.number.as_ref().map(|n| n.value))
+        .collect();
+    held_back
+        .iter()
+        .filter(|(n, _)| !is_reserved(manifest, **n) && !pinned.contains(*n))
+        .filter_map(|(n, h)| {
+            let entry = live.numbers.get(n);
+            if entry.is_some_and(|e| e.is_held()) {
+                return None;
+            }
+            let range = manifest.ranges.iter().find(|r| {
+                r.contains(*n)
+                    && (!r.kind.needs_inventory() || entry.is_some_and(|e| e.can_assign_to_user()))
+            })?;
+            Some(Quarantined {
+                number: *n,
+                range: range.name.value.clone(),
+                until: h.until.clone(),
+                released_at: h.released_at.clone(),
+                holder: h.holder.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The error of a pin onto a number in quarantine.
+fn pin_quarantined(user: &User, n: E164, h: &HeldBack) -> Issue {
+    let from = if h.holder.is_empty() {
+        String::new()
+    } else {
+        format!(" (released from `{}`)", h.holder)
+    };
+    Issue::user(
+        IssueCode::PinnedNumberQuarantined,
+        user.upn.clone(),
+        format!(
+            "`{n}` is pinned to `{}` but is in quarantine until {}{from}; pin another number, wait until then, or add `take-quarantined=#true` to the user override to give it now",
+            user.upn, h.until
+        ),
+    )
 }
 
 /// The manifest's ranges as the allocator sees them: Direct Routing ranges
@@ -135,7 +198,8 @@ fn pools(manifest: &Manifest, live: &LiveState) -> Vec<Pool> {
 
 /// What a user needs from pass 2.
 pub(super) enum Want {
-    Pin(E164),
+    /// A pinned number, and whether it may be taken from quarantine.
+    Pin(E164, bool),
     New(Vec<String>),
 }
 
@@ -143,12 +207,12 @@ pub(super) enum Want {
 pub(super) fn number_decision(
     manifest: &Manifest,
     persona: &Persona,
-    pin: Option<E164>,
+    pin: Option<(E164, bool)>,
     held: &[&NumberAssignment],
     d: &mut DesiredUser,
 ) -> Option<Want> {
     let primaries = || held.iter().filter(|n| n.is_primary()).map(|n| n.number);
-    if let Some(pin) = pin {
+    if let Some((pin, take_quarantined)) = pin {
         d.release = primaries().filter(|n| *n != pin).collect();
         let has_primary = primaries().any(|n| n == pin);
         if !has_primary && held.iter().any(|n| n.number == pin) {
@@ -156,7 +220,7 @@ pub(super) fn number_decision(
             // primary number, so move it there.
             d.release.push(pin);
         }
-        return (!has_primary).then_some(Want::Pin(pin));
+        return (!has_primary).then_some(Want::Pin(pin, take_quarantined));
     }
     match &persona.number {
         NumberPolicy::Unmanaged => None,

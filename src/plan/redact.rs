@@ -94,6 +94,16 @@ pub fn redact(plan: &Plan, what: Redact, key: &str) -> Plan {
     for u in &mut out.unmatched {
         user(u, &mut replace);
     }
+    for c in &mut out.conflicts {
+        user(&mut c.user, &mut replace);
+    }
+    for q in &mut out.quarantine {
+        if what.names && !q.holder.is_empty() {
+            let h = format!("user-{}", hash("user", &q.holder));
+            replace.push((q.holder.clone(), h.clone()));
+            q.holder = h;
+        }
+    }
     for l in &mut out.limit.users {
         if what.names {
             *l = format!("user-{}", hash("user", l));
@@ -120,6 +130,9 @@ pub fn redact(plan: &Plan, what: Redact, key: &str) -> Plan {
         }
         t
     };
+    for d in out.conflicts.iter_mut().flat_map(|c| &mut c.differences) {
+        *d = scrub(d);
+    }
     for issue in out.warnings.iter_mut().chain(out.errors.iter_mut()) {
         issue.message = scrub(&issue.message);
         if let Some(u) = &issue.user {
