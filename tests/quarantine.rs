@@ -179,6 +179,12 @@ fn zero_turns_the_quarantine_off() {
         number_of(&plan, "amy@contoso.com").unwrap(),
         "+442071230000"
     );
+    // A saved plan giving it out is roster's plan, so it applies.
+    let (out, path) = w.save_plan("plan.json");
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = w.run(&["apply", path.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(w.tenant().contains("+442071230000"));
 }
 
 /// Save a plan, edit it, apply it: refused, and the tenant unchanged.

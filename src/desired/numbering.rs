@@ -316,3 +316,86 @@ fn pinned(manifest: &Manifest, live: &LiveState, n: E164) -> NewNumber {
         location_id: range.and_then(|r| r.location.clone()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> E164 {
+        E164::parse(s).unwrap()
+    }
+
+    fn entry(num: &str, target: Option<&str>, kind: NumberType) -> NumberAssignment {
+        NumberAssignment {
+            number: n(num),
+            number_type: Some(kind),
+            target: target.map(str::to_string),
+            category: target.map(|_| "primary".to_string()),
+            status: if target.is_some() {
+                "userAssigned"
+            } else {
+                "unassigned"
+            }
+            .into(),
+            capabilities: vec!["userAssignment".into()],
+            location_id: None,
+        }
+    }
+
+    #[test]
+    fn only_numbers_a_range_would_offer_are_listed_as_quarantined() {
+        let loaded = crate::manifest::parse_str(
+            "m.kdl",
+            r#"
+range "dr" type="direct-routing" {
+    block "+442071230000" "+442071230009"
+    reserve "+442071230009"
+}
+range "cp" type="calling-plan" {
+    block "+15550000" "+15550009"
+}
+user "pin@x.com" number="+442071230008"
+"#,
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let mut live = LiveState::default();
+        for (num, target, kind) in [
+            ("+442071230002", Some("u1"), NumberType::DirectRouting),
+            ("+15550001", None, NumberType::CallingPlan),
+        ] {
+            live.numbers.insert(n(num), entry(num, target, kind));
+        }
+        let held_back: BTreeMap<E164, HeldBack> = [
+            "+442071230001", // free in `dr`: listed
+            "+442071230002", // held again
+            "+442071230008", // pinned
+            "+442071230009", // reserved
+            "+15550001",     // in the inventory of `cp`: listed
+            "+15550002",     // not in the inventory of `cp`
+            "+19999999999",  // in no range
+        ]
+        .into_iter()
+        .map(|s| {
+            (
+                n(s),
+                HeldBack {
+                    until: "2027-01-01T00:00:00Z".into(),
+                    released_at: "2026-12-25T00:00:00Z".into(),
+                    holder: "old@x.com".into(),
+                },
+            )
+        })
+        .collect();
+        let listed: Vec<(String, String)> = quarantined(&loaded.manifest, &live, &held_back)
+            .into_iter()
+            .map(|q| (q.number.to_string(), q.range))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("+15550001".to_string(), "cp".to_string()),
+                ("+442071230001".to_string(), "dr".to_string())
+            ]
+        );
+    }
+}

@@ -230,6 +230,32 @@ mod tests {
     }
 
     #[test]
+    fn conflicts_and_quarantine_holders_are_hidden_too() {
+        let mut p = plan();
+        p.conflicts.push(crate::plan::Conflict {
+            user: UserRef {
+                id: "id-2".into(),
+                upn: "bob@contoso.com".into(),
+                display_name: None,
+            },
+            differences: vec!["number +442071230007: held now, not after the apply".into()],
+        });
+        p.quarantine.push(crate::plan::Quarantined {
+            number: "+442071230003".parse().unwrap(),
+            range: "london".into(),
+            until: "2027-01-01T00:00:00Z".into(),
+            released_at: String::new(),
+            holder: "cat@contoso.com".into(),
+        });
+        let r = redact(&p, Redact::parse("names,numbers").unwrap(), "k");
+        let json = numbers_in_text(&r.to_json(), "k");
+        for secret in ["bob@", "cat@", "+4420"] {
+            assert!(!json.contains(secret), "{secret} in {json}");
+        }
+        assert!(r.quarantine[0].holder.starts_with("user-"));
+    }
+
+    #[test]
     fn only_what_is_asked_is_hidden() {
         let names = redact(&plan(), Redact::parse("names").unwrap(), "k");
         assert!(names.to_json().contains("+442071230001"));
