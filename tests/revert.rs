@@ -273,3 +273,78 @@ fn an_unknown_apply_id_is_a_clear_error() {
     );
     assert!(out.stderr.contains("roster history"), "{out:?}");
 }
+
+/// Through Microsoft Graph (the emulator): the released Direct Routing
+/// number goes back with its type, the policy with its name.
+#[test]
+fn a_revert_through_graph_restores_the_state_before() {
+    use crate::common::emu::{Emu, SECRET};
+    let dir = tempfile::tempdir().unwrap();
+    let seed = dir.path().join("tenant.json");
+    let tenant = json!({
+        "format_version": 1,
+        "tenantId": "contoso",
+        "users": [{ "id": "u1", "userPrincipalName": "amy@contoso.com", "city": "London" }],
+        "policies": [
+            { "policyType": "TenantDialPlan", "name": "London", "policyId": "dp1" },
+            { "policyType": "TenantDialPlan", "name": "Dublin", "policyId": "dp2" }
+        ],
+        "policyAssignments": [{ "userId": "u1", "policyType": "TenantDialPlan", "policyName": "Dublin" }],
+        "numberAssignments": [{ "telephoneNumber": "+15551230000", "numberType": "directRouting", "assignmentTargetId": "u1", "assignmentCategory": "primary", "assignmentStatus": "userAssigned", "capabilities": ["userAssignment"] }]
+    });
+    std::fs::write(&seed, tenant.to_string()).unwrap();
+    let emu = Emu::start(&seed, |_| {});
+    let cfg = dir.path().join("config");
+    std::fs::create_dir(&cfg).unwrap();
+    std::fs::write(
+        cfg.join("tenant.kdl"),
+        r#"
+tenant "contoso" {
+    provider "graph" tenant-id="contoso" client-id="app" client-secret-env="ROSTER_TEST_SECRET"
+}
+range "london" type="direct-routing" location="loc-london" {
+    block "+442071230000" "+442071230099"
+}
+persona "uk" {
+    policies { TenantDialPlan "London" }
+    number "london"
+}
+rule "UK" persona="uk" { when { city "London" } }
+"#,
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        let out = crate::common::roster()
+            .env("ROSTER_TEST_SECRET", SECRET)
+            .arg("-C")
+            .arg(&cfg)
+            .args(["--graph-endpoint", &emu.url()])
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {text}");
+        text
+    };
+    let amy = |emu: &Emu| {
+        let live = emu.live();
+        let held: Vec<(String, Option<roster::numbers::NumberType>)> = live
+            .numbers
+            .values()
+            .filter(|n| n.target.as_deref() == Some("u1"))
+            .map(|n| (n.number.to_string(), n.number_type))
+            .collect();
+        (live.users[0].policies.clone(), held)
+    };
+    let before = amy(&emu);
+    run(&["apply", "--auto-approve"]);
+    assert_ne!(amy(&emu), before);
+    let journal = std::fs::read_to_string(cfg.join(".roster-state/journal.jsonl")).unwrap();
+    let entry: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    let id = entry["id"].as_str().unwrap();
+    let path = dir.path().join("revert.json");
+    run(&["revert", id, "--out", path.to_str().unwrap()]);
+    run(&["apply", path.to_str().unwrap()]);
+    assert_eq!(amy(&emu), before);
+}

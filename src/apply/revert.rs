@@ -180,6 +180,18 @@ pub fn revert(inputs: &Inputs<'_>, meta: Meta) -> Result<Plan, RevertError> {
     Ok(plan)
 }
 
+/// The (policy type, policy name) pairs a revert of `entry` may give back:
+/// the provider must resolve them, whatever the manifests name now.
+pub fn policies(entry: &Entry) -> Vec<(String, String)> {
+    let pairs: BTreeSet<(String, String)> = entry
+        .users
+        .iter()
+        .flat_map(|u| u.before.policies.iter())
+        .map(|(t, p)| (t.clone(), p.clone()))
+        .collect();
+    pairs.into_iter().collect()
+}
+
 fn conflict(u: &UserEntry, user: Option<&User>, differences: Vec<String>) -> Conflict {
     Conflict {
         user: UserRef {

@@ -265,6 +265,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
                     apply::gate::check_tenant(&plan, &settings.name, provider.kind())
                         .map_err(refused)?;
                     let entry = super::revert::find_entry(g, id)?;
+                    provider.resolve_policies(&apply::revert::policies(&entry));
                     let live = provider.fetch()?;
                     let fresh = super::revert::revert_now(
                         g,

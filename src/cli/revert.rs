@@ -45,6 +45,7 @@ pub fn revert(g: &Global, args: &RevertArgs) -> Result<u8> {
     }
     let entry = find_entry(g, &args.apply)?;
     let mut provider = super::open_provider(g, &loaded)?;
+    provider.resolve_policies(&crate::apply::revert::policies(&entry));
     let live = provider.fetch()?;
     let plan = revert_now(
         g,
