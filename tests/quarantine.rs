@@ -256,3 +256,21 @@ fn an_honest_plan_with_a_quarantine_applies() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(w.tenant().contains("+442071230001"));
 }
+
+#[test]
+fn a_number_a_pin_moves_is_not_quarantined() {
+    // amy's pin takes bob's number in the same apply: it moves, it does
+    // not go free, so a run interrupted between release and assignment
+    // completes the move when run again (no quarantine in its way).
+    let w = Work::new();
+    std::fs::write(
+        w.path("users.kdl"),
+        "user \"amy@contoso.com\" number=\"+442071230005\"\nuser \"bob@contoso.com\" number=\"+442071230009\"\n",
+    )
+    .unwrap();
+    let out = w.run(&["apply", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let q = std::fs::read_to_string(w.path(".roster-state/quarantine.json")).unwrap();
+    assert!(!q.contains("+442071230005"), "{q}");
+    assert!(q.contains("+15551230000"), "dan's number went free: {q}");
+}

@@ -120,11 +120,23 @@ pub fn execute_recorded(
         .iter()
         .map(|c| (c.user.id.as_str(), c.user.upn.as_str()))
         .collect();
+    // A number this plan also gives to someone (a pin moving it) does not
+    // go free: it is not quarantined, so a run interrupted between the
+    // release and the assignment completes the move when run again.
+    let moving: HashSet<E164> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.actions)
+        .filter_map(|a| match a {
+            crate::plan::Action::AssignNumber { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
     let releasing: Vec<(String, E164)> = sched
         .releases
         .iter()
         .filter_map(|s| match s {
-            Step::ReleaseNumber { user_id, number } => Some((
+            Step::ReleaseNumber { user_id, number } if !moving.contains(number) => Some((
                 upn.get(user_id.as_str())
                     .copied()
                     .unwrap_or(user_id)
