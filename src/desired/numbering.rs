@@ -153,7 +153,7 @@ fn pin_quarantined(user: &User, n: E164, h: &HeldBack) -> Issue {
         IssueCode::PinnedNumberQuarantined,
         user.upn.clone(),
         format!(
-            "`{n}` is pinned to `{}` but is in quarantine until {}{from}; pin another number, wait until then, or add `take-quarantined=#true` to the user override to give it now",
+            "`{n}` is pinned to `{}` but is in quarantine until {}{from}; pin another number, wait until then, or add `take-quarantined=#true` (TOML: `take-quarantined = true`) to the user override to give it now",
             user.upn, h.until
         ),
     )
