@@ -22,6 +22,9 @@ pub enum IssueCode {
     /// Error: a pinned Calling Plan / Operator Connect number is not in the
     /// inventory, or cannot be assigned to users.
     PinnedNumberUnavailable,
+    /// Error: a pinned number is in quarantine and the user override does
+    /// not say `take-quarantined`.
+    PinnedNumberQuarantined,
     /// Error: no free number is left in any of a persona's ranges.
     RangeExhausted,
     /// Warning: a `memberOf` condition names no group of the tenant.
@@ -47,6 +50,7 @@ impl IssueCode {
         match self {
             IssueCode::PinnedNumberTaken => "pinned-number-taken",
             IssueCode::PinnedNumberUnavailable => "pinned-number-unavailable",
+            IssueCode::PinnedNumberQuarantined => "pinned-number-quarantined",
             IssueCode::RangeExhausted => "range-exhausted",
             IssueCode::UnknownGroup => "unknown-group",
             IssueCode::UnknownLimitUser => "unknown-limit-user",
@@ -118,9 +122,10 @@ impl Issue {
 mod tests {
     use super::*;
 
-    const ALL: [IssueCode; 10] = [
+    const ALL: [IssueCode; 11] = [
         IssueCode::PinnedNumberTaken,
         IssueCode::PinnedNumberUnavailable,
+        IssueCode::PinnedNumberQuarantined,
         IssueCode::RangeExhausted,
         IssueCode::UnknownGroup,
         IssueCode::UnknownLimitUser,

@@ -101,6 +101,7 @@ fn engine_files() -> Vec<PathBuf> {
             "src/explain.rs",
             "src/apply/gate.rs",
             "src/apply/verify.rs",
+            "src/apply/revert.rs",
             "src/state/quarantine.rs",
         ]
         .map(repo),

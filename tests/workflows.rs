@@ -242,12 +242,15 @@ fn large_plan(users: usize, cause: impl Fn(usize) -> Option<Cause>) -> Plan {
             provider: "graph".into(),
         },
         limit: Limit::default(),
+        revert_of: None,
         summary: Summary {
             users_in_scope: users * 2,
             ..Summary::default()
         },
         changes: (0..users).map(|i| change(i, cause(i))).collect(),
+        conflicts: vec![],
         unmatched: (0..500).map(|i| user(100_000 + i)).collect(),
+        quarantine: vec![],
         warnings: vec![Issue {
             code: roster::issue::IssueCode::UnknownUserOverride,
             user: Some("ghost@northwind.example".into()),

@@ -4,7 +4,8 @@
 //!
 //! A saved plan must come from this config and tenant ([`check_origin`]),
 //! its users must still be as they were when it was made, and it must be
-//! what roster plans for them now ([`check_live`]),
+//! what roster plans for them now ([`check_live`]; a revert plan: what the
+//! journal says, [`check_revert`]),
 //! and any plan must be free of errors and within the safety limits unless
 //! forced ([`check_ready`]).
 
@@ -34,6 +35,13 @@ pub enum Refusal {
     /// The plan is not what roster would plan now from its manifests and
     /// the live tenant: (user or `summary`, what differs).
     Edited { differences: Vec<(String, String)> },
+    /// A revert plan that is not the revert of its apply roster computes
+    /// now from the journal and the live tenant: (user or `summary`, what
+    /// differs).
+    NotTheRevert {
+        apply: String,
+        differences: Vec<(String, String)>,
+    },
     /// Changes that were not in the reviewed plan and are not drift:
     /// (user, what differs).
     Unreviewed { differences: Vec<(String, String)> },
@@ -57,6 +65,9 @@ impl Refusal {
             Refusal::OtherTenant { .. } => "apply the plan with the config it was made from",
             Refusal::Edited { .. } => {
                 "a saved plan must not be edited: run `roster plan --out FILE` again and review that plan"
+            }
+            Refusal::NotTheRevert { .. } => {
+                "a saved revert plan must not be edited: run `roster revert APPLY-ID --out FILE` again and review that plan"
             }
             Refusal::Unreviewed { .. } => {
                 "let the pull request's plan run again on the current tenant and review it, or apply with `--force` after reviewing these changes"
@@ -97,25 +108,16 @@ impl std::fmt::Display for Refusal {
                 if users.len() == 1 { "" } else { "s" },
                 list(users)
             ),
-            Refusal::Edited { differences } => {
-                let shown: Vec<String> = differences
-                    .iter()
-                    .take(20)
-                    .map(|(who, why)| format!("`{who}`: {why}"))
-                    .collect();
-                write!(
-                    f,
-                    "it is not what roster plans now from its manifests and the live tenant ({} difference{}): {}{}",
-                    differences.len(),
-                    if differences.len() == 1 { "" } else { "s" },
-                    shown.join("; "),
-                    if differences.len() > 20 {
-                        format!("; and {} more", differences.len() - 20)
-                    } else {
-                        String::new()
-                    }
-                )
-            }
+            Refusal::Edited { differences } => write!(
+                f,
+                "it is not what roster plans now from its manifests and the live tenant ({})",
+                listed(differences)
+            ),
+            Refusal::NotTheRevert { apply, differences } => write!(
+                f,
+                "it is not the revert of apply `{apply}` that roster computes now from the journal and the live tenant ({})",
+                listed(differences)
+            ),
             Refusal::Unreviewed { differences } => write!(
                 f,
                 "{} change{} not in the reviewed plan and not drift: {}",
@@ -141,6 +143,26 @@ impl std::fmt::Display for Refusal {
             Refusal::Unsafe(v) => write!(f, "over the safety limits: {v}"),
         }
     }
+}
+
+/// `N differences: `who`: why; …` (up to 20, then how many more).
+fn listed(differences: &[(String, String)]) -> String {
+    let shown: Vec<String> = differences
+        .iter()
+        .take(20)
+        .map(|(who, why)| format!("`{who}`: {why}"))
+        .collect();
+    format!(
+        "{} difference{}: {}{}",
+        differences.len(),
+        if differences.len() == 1 { "" } else { "s" },
+        shown.join("; "),
+        if differences.len() > 20 {
+            format!("; and {} more", differences.len() - 20)
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// Up to 20 names in backticks, then how many more.
@@ -177,6 +199,12 @@ pub fn check_origin(
             now: digest.to_string(),
         });
     }
+    check_tenant(plan, tenant, provider)
+}
+
+/// A plan must be for this tenant and provider (a revert plan checks only
+/// this: it does not depend on the manifests).
+pub fn check_tenant(plan: &Plan, tenant: &str, provider: &str) -> Result<(), Refusal> {
     if plan.tenant.name != tenant || plan.tenant.provider != provider {
         return Err(Refusal::OtherTenant {
             planned_tenant: plan.tenant.name.clone(),
@@ -201,6 +229,26 @@ pub fn check_live(
         return Err(Refusal::Stale { users });
     }
     super::verify::check_faithful(plan, manifest, live, ctx)
+}
+
+/// A saved revert plan's users must still be as they were when it was
+/// made, and it must be `fresh`: the revert of its apply as roster
+/// computes it now from the journal and the live tenant
+/// ([`super::revert::revert`]).
+pub fn check_revert(plan: &Plan, fresh: &Plan, live: &LiveState) -> Result<(), Refusal> {
+    let users = stale_users(plan, live);
+    if !users.is_empty() {
+        return Err(Refusal::Stale { users });
+    }
+    let differences = super::revert::differences(plan, fresh);
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::NotTheRevert {
+            apply: plan.revert_of.clone().unwrap_or_default(),
+            differences,
+        })
+    }
 }
 
 /// How the plan to apply compares with the plan a reviewer saw.

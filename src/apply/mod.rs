@@ -1,4 +1,5 @@
-//! Applying a plan: [`gate`] refuses what must not be applied; [`execute`]
+//! Applying a plan: [`gate`] refuses what must not be applied ([`verify`]
+//! checks a saved plan, [`revert`] computes and checks a revert); [`execute`]
 //! runs the schedule through a provider stage by stage, and reports per
 //! user.
 //!
@@ -7,6 +8,7 @@
 
 pub mod gate;
 pub mod guard;
+pub mod revert;
 pub mod verify;
 
 pub use gate::{Refusal, stale_users};
@@ -118,11 +120,23 @@ pub fn execute_recorded(
         .iter()
         .map(|c| (c.user.id.as_str(), c.user.upn.as_str()))
         .collect();
+    // A number this plan also gives to someone (a pin moving it) does not
+    // go free: it is not quarantined, so a run interrupted between the
+    // release and the assignment completes the move when run again.
+    let moving: HashSet<E164> = plan
+        .changes
+        .iter()
+        .flat_map(|c| &c.actions)
+        .filter_map(|a| match a {
+            crate::plan::Action::AssignNumber { number, .. } => Some(*number),
+            _ => None,
+        })
+        .collect();
     let releasing: Vec<(String, E164)> = sched
         .releases
         .iter()
         .filter_map(|s| match s {
-            Step::ReleaseNumber { user_id, number } => Some((
+            Step::ReleaseNumber { user_id, number } if !moving.contains(number) => Some((
                 upn.get(user_id.as_str())
                     .copied()
                     .unwrap_or(user_id)

@@ -11,12 +11,15 @@
 //! range's type and location, and one the user is licensed for), because
 //! other users' numbers may have moved since the plan was made. Each action
 //! appears once; one new number at most. A plan may also leave users out
-//! (it does less); it may never do more.
+//! (it does less); it may never do more. The plan's `quarantine` list is
+//! not compared: it informs, and the quarantine may have moved on since.
+//! A revert plan is checked against the journal instead
+//! ([`super::revert::differences`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::gate::Refusal;
-use crate::desired;
+use crate::desired::{self, HeldBack};
 use crate::licensing::Licences;
 use crate::live::LiveState;
 use crate::manifest::{Manifest, NumberPolicy};
@@ -35,6 +38,16 @@ pub fn check_faithful(
     live: &LiveState,
     ctx: &desired::Context,
 ) -> Result<(), Refusal> {
+    if let Some(id) = &plan.revert_of {
+        // Never by the manifests: a revert is what the journal says.
+        return Err(Refusal::NotTheRevert {
+            apply: id.clone(),
+            differences: vec![(
+                "revert_of".into(),
+                "a revert plan is checked against the journal, not the manifests".into(),
+            )],
+        });
+    }
     let state = desired::compute_with(manifest, live, ctx);
     let meta = Meta {
         created_at: String::new(),
@@ -50,7 +63,7 @@ pub fn check_faithful(
             first: first.message.clone(),
         });
     }
-    let differences = differences(plan, &fresh, manifest, live, &ctx.held_back);
+    let differences = differences(plan, &fresh, manifest, live, ctx.quarantine(manifest));
     if differences.is_empty() {
         Ok(())
     } else {
@@ -64,7 +77,7 @@ pub fn differences(
     fresh: &Plan,
     manifest: &Manifest,
     live: &LiveState,
-    held_back: &HashSet<E164>,
+    held_back: &BTreeMap<E164, HeldBack>,
 ) -> Differences {
     let mut out = Vec::new();
     let mut recounted = plan.clone();
@@ -128,7 +141,7 @@ struct Numbers<'a> {
     manifest: &'a Manifest,
     live: &'a LiveState,
     released: &'a HashSet<E164>,
-    held_back: &'a HashSet<E164>,
+    held_back: &'a BTreeMap<E164, HeldBack>,
 }
 
 fn compare_change(c: &Change, f: &Change, numbers: &Numbers<'_>, why: &mut Vec<String>) {
@@ -268,7 +281,7 @@ fn could_allocate(a: &Action, b: &Action, c: &Change, numbers: &Numbers<'_>) -> 
     {
         return Err("is pinned to a user".into());
     }
-    if held_back.contains(number) {
+    if held_back.contains_key(number) {
         return Err("is in quarantine".into());
     }
     let entry = live.numbers.get(number);

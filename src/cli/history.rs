@@ -52,8 +52,13 @@ pub fn render(entries: &[&Entry], user: Option<&str>) -> String {
             .as_ref()
             .map(|g| format!(" at {}", &g.commit[..g.commit.len().min(12)]))
             .unwrap_or_default();
+        let revert = e
+            .revert_of
+            .as_ref()
+            .map(|r| format!(" (revert of {r})"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "{} apply {} by {}{commit}: {} users\n",
+            "{} apply {} by {}{commit}: {} users{revert}\n",
             e.time,
             e.id,
             e.who,

@@ -8,6 +8,7 @@ mod fmt;
 mod history;
 mod plan;
 mod reconcile;
+mod revert;
 mod state;
 mod test;
 mod validate;
@@ -79,6 +80,9 @@ pub enum Command {
     Plan(PlanArgs),
     /// Apply a saved plan, or plan and apply.
     Apply(ApplyArgs),
+    /// Plan the undoing of an apply (from the journal): each user back to
+    /// its state before, unless changed since.
+    Revert(revert::RevertArgs),
     /// Render a saved plan.
     Show {
         /// A plan saved with `roster plan --out FILE`.
@@ -266,6 +270,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),
+        Command::Revert(args) => revert::revert(g, args),
         Command::Show {
             plan: path,
             format,

@@ -243,19 +243,57 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             }
             let plan = read_plan(path)?;
             let refused = |r: apply::Refusal| {
+                let hint = match (&plan.revert_of, &r) {
+                    (
+                        Some(id),
+                        apply::Refusal::Stale { .. } | apply::Refusal::NotTheRevert { .. },
+                    ) => {
+                        format!("run `roster revert {id} --out FILE` again and review it")
+                    }
+                    _ => r.hint().to_string(),
+                };
                 Failure::new(format!(
-                    "refusing to apply `{}`: {r}\nhint: {}",
+                    "refusing to apply `{}`: {r}\nhint: {hint}",
                     path.display(),
-                    r.hint()
                 ))
             };
             let settings = loaded.manifest.settings();
-            apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
-                .map_err(refused)?;
-            let live = provider.fetch()?;
-            apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
-                .map_err(refused)?;
-            (plan, live)
+            match &plan.revert_of {
+                // A revert does not depend on the manifests: it is checked
+                // against the journal and the live tenant.
+                Some(id) => {
+                    apply::gate::check_tenant(&plan, &settings.name, provider.kind())
+                        .map_err(refused)?;
+                    let entry = super::revert::find_entry(g, id)?;
+                    provider.resolve_policies(&apply::revert::policies(&entry));
+                    let live = provider.fetch()?;
+                    let fresh = super::revert::revert_now(
+                        g,
+                        &loaded,
+                        &live,
+                        &entry,
+                        provider.kind(),
+                        &plan.limit.users,
+                        None,
+                        String::new(),
+                    )?;
+                    apply::gate::check_revert(&plan, &fresh, &live).map_err(refused)?;
+                    (plan, live)
+                }
+                None => {
+                    apply::gate::check_origin(
+                        &plan,
+                        &loaded.digest(),
+                        &settings.name,
+                        provider.kind(),
+                    )
+                    .map_err(refused)?;
+                    let live = provider.fetch()?;
+                    apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
+                        .map_err(refused)?;
+                    (plan, live)
+                }
+            }
         }
         None => {
             let live = provider.fetch()?;
@@ -291,7 +329,12 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             )));
         }
     }
-    let census = guard_directory(g, &loaded, &live, &plan, args.force)?;
+    // A revert does not act on the directory's attributes: the guard is
+    // for the rules, and the last census stays the baseline.
+    let census = match plan.revert_of {
+        None => Some(guard_directory(g, &loaded, &live, &plan, args.force)?),
+        Some(_) => None,
+    };
     if args.plan.is_none() && !args.auto_approve && !confirm()? {
         eprintln!("Apply cancelled.");
         return Ok(1);
@@ -302,7 +345,9 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     };
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
     super::state::record_apply(g, &plan, &live, &report);
-    save_census(g, &census);
+    if let Some(census) = &census {
+        save_census(g, census);
+    }
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
@@ -332,6 +377,9 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         "Apply complete: {} applied, {} failed, {} skipped.",
         report.applied, report.failed, report.skipped
     );
+    if plan.revert_of.is_some() {
+        println!("{}", crate::plan::render::REVERT_NOTE);
+    }
     Ok(if report.ok() { 0 } else { 1 })
 }
 

@@ -22,8 +22,24 @@ pub const EXPIRY_WARNING_DAYS: i64 = 14;
 pub fn context(g: &Global) -> Result<crate::desired::Context> {
     let today = time::OffsetDateTime::now_utc().date();
     let day = |d: time::Date| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+    let quarantine = state_dir(g).quarantine()?;
+    let held_back = quarantine
+        .held_back(&now())
+        .into_iter()
+        .filter_map(|n| {
+            let e = quarantine.numbers.get(&n)?;
+            Some((
+                n,
+                crate::desired::HeldBack {
+                    until: e.until.clone(),
+                    released_at: e.released_at.clone(),
+                    holder: e.holder.clone(),
+                },
+            ))
+        })
+        .collect();
     Ok(crate::desired::Context {
-        held_back: state_dir(g).quarantine()?.held_back(&now()),
+        held_back,
         today: Some(day(today)),
         warn_until: today
             .checked_add(time::Duration::days(EXPIRY_WARNING_DAYS))

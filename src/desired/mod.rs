@@ -11,7 +11,7 @@ mod checks;
 pub mod decide;
 mod numbering;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use schemars::JsonSchema;
@@ -36,6 +36,9 @@ pub enum Reason {
     },
     Override,
     Leaver,
+    /// Back to the state before an apply (`roster revert`); only in a plan
+    /// with `revert_of`.
+    Revert,
 }
 
 /// A new number for a user.
@@ -73,6 +76,46 @@ pub struct DesiredState {
     pub in_scope: usize,
     pub warnings: Vec<Issue>,
     pub errors: Vec<Issue>,
+    /// Numbers in quarantine that a range would otherwise offer, in number
+    /// order (the plan shows them).
+    pub quarantined: Vec<Quarantined>,
+}
+
+/// A number in quarantine: released by an earlier apply, not allocated
+/// again before `until` (times are RFC 3339 UTC, as the quarantine records
+/// them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldBack {
+    pub until: String,
+    pub released_at: String,
+    /// Who held it (UPN or object id); empty when unknown.
+    pub holder: String,
+}
+
+impl HeldBack {
+    /// Whether `user` (its UPN or object id) is the one it was released
+    /// from: giving a number back to its holder rings for no new person.
+    pub fn held_by(&self, upn: &str, id: &str) -> bool {
+        let h = self.holder.trim();
+        !h.is_empty() && (h.eq_ignore_ascii_case(upn.trim()) || h.eq_ignore_ascii_case(id.trim()))
+    }
+}
+
+/// A number in quarantine that a range of the manifests would otherwise
+/// offer, as the plan lists it (`quarantine` of `docs/plan-format.md`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct Quarantined {
+    pub number: E164,
+    /// The first range that contains it.
+    pub range: String,
+    /// When it comes free (RFC 3339, UTC).
+    pub until: String,
+    /// When roster released it.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub released_at: String,
+    /// Who held it (UPN or object id).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub holder: String,
 }
 
 /// What a plan depends on besides the manifests and the live tenant: the
@@ -80,13 +123,28 @@ pub struct DesiredState {
 /// caller reads both).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
-    /// Numbers in quarantine: allocation passes over them.
-    pub held_back: HashSet<E164>,
+    /// Numbers in quarantine, and when each comes free: allocation passes
+    /// over them, and a pin takes one only with `take-quarantined`.
+    pub held_back: BTreeMap<E164, HeldBack>,
     /// Today (`YYYY-MM-DD`): user overrides that expired by then no longer
     /// apply. `None`: no override expires.
     pub today: Option<String>,
     /// Overrides that expire by this day (`YYYY-MM-DD`) get a warning.
     pub warn_until: Option<String>,
+}
+
+impl Context {
+    /// The numbers in quarantine that count for `manifest`: none when its
+    /// `numbers quarantine` is `0` (the quarantine is off, whatever an
+    /// earlier setting recorded).
+    pub fn quarantine(&self, manifest: &Manifest) -> &BTreeMap<E164, HeldBack> {
+        static NONE: BTreeMap<E164, HeldBack> = BTreeMap::new();
+        if manifest.settings().numbers.quarantine.is_zero() {
+            &NONE
+        } else {
+            &self.held_back
+        }
+    }
 }
 
 /// The desired state of every user; nothing held back, nothing expires.
@@ -95,8 +153,9 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
 }
 
 /// The desired state of every user, allocating none of the numbers held
-/// back (in quarantine, see [`crate::state::quarantine`]) and applying no
-/// user override that expired by `ctx.today`.
+/// back (in quarantine, see [`crate::state::quarantine`]; a pin takes one
+/// only with `take-quarantined`) and applying no user override that
+/// expired by `ctx.today`.
 pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> DesiredState {
     let engine = Engine::with_today(manifest, live, ctx.today.as_deref());
     let settings = manifest.settings();
@@ -186,8 +245,7 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
         };
         let pin = decision
             .user_override
-            .and_then(|o| o.number.as_ref())
-            .map(|n| n.value);
+            .and_then(|o| o.number.as_ref().map(|n| (n.value, o.take_quarantined)));
         let want = numbering::number_decision(manifest, persona, pin, user_numbers, &mut d);
         if let Some(w) = want {
             wants.push((out.users.len(), w));
@@ -196,7 +254,9 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
     }
 
     // Pass 2: pins and allocation.
-    numbering::allocate(manifest, live, &ctx.held_back, &mut out, wants);
+    let held_back = ctx.quarantine(manifest);
+    numbering::allocate(manifest, live, held_back, &mut out, wants);
+    out.quarantined = numbering::quarantined(manifest, live, held_back);
     out.errors.sort();
     out.warnings.sort();
     out

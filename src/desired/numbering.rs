@@ -3,11 +3,13 @@
 //! lowest-free allocation in lower-cased UPN order, exactly as the manifest
 //! language's "Number allocation" section says, passing over users not
 //! licensed for the number they would get ([`crate::licensing`]). The
-//! allocator itself is [`crate::numbers::allocate`]. Pure: no I/O.
+//! allocator itself is [`crate::numbers::allocate`]. Numbers in quarantine
+//! are passed over, listed for the plan, and refused to a pin without
+//! `take-quarantined`. Pure: no I/O.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
-use super::{DesiredState, DesiredUser, NewNumber};
+use super::{DesiredState, DesiredUser, HeldBack, NewNumber, Quarantined};
 use crate::issue::{Issue, IssueCode};
 use crate::licensing::{Grant, Licences, Need};
 use crate::live::{LiveState, NumberAssignment, User};
@@ -22,7 +24,7 @@ use crate::numbers::{E164, NumberType};
 pub(super) fn allocate(
     manifest: &Manifest,
     live: &LiveState,
-    held_back: &HashSet<E164>,
+    held_back: &BTreeMap<E164, HeldBack>,
     out: &mut DesiredState,
     mut wants: Vec<(usize, Want)>,
 ) {
@@ -40,8 +42,8 @@ pub(super) fn allocate(
         .collect();
     taken.extend(released.iter().copied());
     // In quarantine: released by an earlier apply, not to be given again
-    // yet (a pin may still take one).
-    taken.extend(held_back.iter().copied());
+    // yet (a pin may still take one, when its override says so).
+    taken.extend(held_back.keys().copied());
     taken.extend(
         manifest
             .users
@@ -69,24 +71,35 @@ pub(super) fn allocate(
         let d = &mut out.users[di];
         let user = &live.users[d.user];
         match want {
-            Want::Pin(n) => match pin_problem(manifest, live, user, n, &released) {
-                Some(issue) => out.errors.push(issue),
-                None => {
-                    let p = pinned(manifest, live, n);
-                    match licences
-                        .as_ref()
-                        .and_then(|l| l.missing(user, p.number_type))
-                    {
-                        Some((need, grant)) => out.errors.push(unlicensed(
-                            user,
-                            &format!("the pinned `{}` number `{n}`", p.number_type.graph_name()),
-                            need,
-                            &grant,
-                        )),
-                        None => d.assign = Some(p),
+            Want::Pin(n, take_quarantined) => {
+                let problem = pin_problem(manifest, live, user, n, &released).or_else(|| {
+                    held_back
+                        .get(&n)
+                        .filter(|h| !take_quarantined && !h.held_by(&user.upn, &user.id))
+                        .map(|h| pin_quarantined(user, n, h))
+                });
+                match problem {
+                    Some(issue) => out.errors.push(issue),
+                    None => {
+                        let p = pinned(manifest, live, n);
+                        match licences
+                            .as_ref()
+                            .and_then(|l| l.missing(user, p.number_type))
+                        {
+                            Some((need, grant)) => out.errors.push(unlicensed(
+                                user,
+                                &format!(
+                                    "the pinned `{}` number `{n}`",
+                                    p.number_type.graph_name()
+                                ),
+                                need,
+                                &grant,
+                            )),
+                            None => d.assign = Some(p),
+                        }
                     }
                 }
-            },
+            }
             Want::New(ranges) => {
                 // Without Teams Phone no number will do: take none.
                 if let Some((need, grant)) = licences
@@ -155,6 +168,59 @@ fn unlicensed(user: &User, what: &str, need: Need, grant: &Grant) -> Issue {
     )
 }
 
+/// The numbers in quarantine that a range would otherwise offer: inside a
+/// block, not held, reserved or pinned, and for Calling Plan and Operator
+/// Connect ranges in the inventory for user assignment. In number order.
+pub(super) fn quarantined(
+    manifest: &Manifest,
+    live: &LiveState,
+    held_back: &BTreeMap<E164, HeldBack>,
+) -> Vec<Quarantined> {
+    let pinned: HashSet<E164> = manifest
+        .users
+        .iter()
+        .filter_map(|u| u.number.as_ref().map(|n| n.value))
+        .collect();
+    held_back
+        .iter()
+        .filter(|(n, _)| !is_reserved(manifest, **n) && !pinned.contains(*n))
+        .filter_map(|(n, h)| {
+            let entry = live.numbers.get(n);
+            if entry.is_some_and(|e| e.is_held()) {
+                return None;
+            }
+            let range = manifest.ranges.iter().find(|r| {
+                r.contains(*n)
+                    && (!r.kind.needs_inventory() || entry.is_some_and(|e| e.can_assign_to_user()))
+            })?;
+            Some(Quarantined {
+                number: *n,
+                range: range.name.value.clone(),
+                until: h.until.clone(),
+                released_at: h.released_at.clone(),
+                holder: h.holder.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The error of a pin onto a number in quarantine.
+fn pin_quarantined(user: &User, n: E164, h: &HeldBack) -> Issue {
+    let from = if h.holder.is_empty() {
+        String::new()
+    } else {
+        format!(" (released from `{}`)", h.holder)
+    };
+    Issue::user(
+        IssueCode::PinnedNumberQuarantined,
+        user.upn.clone(),
+        format!(
+            "`{n}` is pinned to `{}` but is in quarantine until {}{from}; pin another number, wait until then, or add `take-quarantined=#true` (TOML: `take-quarantined = true`) to the user override to give it now",
+            user.upn, h.until
+        ),
+    )
+}
+
 /// The manifest's ranges as the allocator sees them: Direct Routing ranges
 /// by their blocks; Calling Plan and Operator Connect ranges by the
 /// unassigned inventory numbers inside their blocks that may go to users.
@@ -194,7 +260,8 @@ fn pools(manifest: &Manifest, live: &LiveState) -> Vec<Pool> {
 
 /// What a user needs from pass 2.
 pub(super) enum Want {
-    Pin(E164),
+    /// A pinned number, and whether it may be taken from quarantine.
+    Pin(E164, bool),
     New(Vec<String>),
 }
 
@@ -202,12 +269,12 @@ pub(super) enum Want {
 pub(super) fn number_decision(
     manifest: &Manifest,
     persona: &Persona,
-    pin: Option<E164>,
+    pin: Option<(E164, bool)>,
     held: &[&NumberAssignment],
     d: &mut DesiredUser,
 ) -> Option<Want> {
     let primaries = || held.iter().filter(|n| n.is_primary()).map(|n| n.number);
-    if let Some(pin) = pin {
+    if let Some((pin, take_quarantined)) = pin {
         d.release = primaries().filter(|n| *n != pin).collect();
         let has_primary = primaries().any(|n| n == pin);
         if !has_primary && held.iter().any(|n| n.number == pin) {
@@ -215,7 +282,7 @@ pub(super) fn number_decision(
             // primary number, so move it there.
             d.release.push(pin);
         }
-        return (!has_primary).then_some(Want::Pin(pin));
+        return (!has_primary).then_some(Want::Pin(pin, take_quarantined));
     }
     match &persona.number {
         NumberPolicy::Unmanaged => None,
@@ -309,5 +376,88 @@ fn pinned(manifest: &Manifest, live: &LiveState, n: E164) -> NewNumber {
         number_type,
         range: range.map(|r| r.name.value.clone()),
         location_id: range.and_then(|r| r.location.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> E164 {
+        E164::parse(s).unwrap()
+    }
+
+    fn entry(num: &str, target: Option<&str>, kind: NumberType) -> NumberAssignment {
+        NumberAssignment {
+            number: n(num),
+            number_type: Some(kind),
+            target: target.map(str::to_string),
+            category: target.map(|_| "primary".to_string()),
+            status: if target.is_some() {
+                "userAssigned"
+            } else {
+                "unassigned"
+            }
+            .into(),
+            capabilities: vec!["userAssignment".into()],
+            location_id: None,
+        }
+    }
+
+    #[test]
+    fn only_numbers_a_range_would_offer_are_listed_as_quarantined() {
+        let loaded = crate::manifest::parse_str(
+            "m.kdl",
+            r#"
+range "dr" type="direct-routing" {
+    block "+442071230000" "+442071230009"
+    reserve "+442071230009"
+}
+range "cp" type="calling-plan" {
+    block "+15550000" "+15550009"
+}
+user "pin@x.com" number="+442071230008"
+"#,
+        );
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let mut live = LiveState::default();
+        for (num, target, kind) in [
+            ("+442071230002", Some("u1"), NumberType::DirectRouting),
+            ("+15550001", None, NumberType::CallingPlan),
+        ] {
+            live.numbers.insert(n(num), entry(num, target, kind));
+        }
+        let held_back: BTreeMap<E164, HeldBack> = [
+            "+442071230001", // free in `dr`: listed
+            "+442071230002", // held again
+            "+442071230008", // pinned
+            "+442071230009", // reserved
+            "+15550001",     // in the inventory of `cp`: listed
+            "+15550002",     // not in the inventory of `cp`
+            "+19999999999",  // in no range
+        ]
+        .into_iter()
+        .map(|s| {
+            (
+                n(s),
+                HeldBack {
+                    until: "2027-01-01T00:00:00Z".into(),
+                    released_at: "2026-12-25T00:00:00Z".into(),
+                    holder: "old@x.com".into(),
+                },
+            )
+        })
+        .collect();
+        let listed: Vec<(String, String)> = quarantined(&loaded.manifest, &live, &held_back)
+            .into_iter()
+            .map(|q| (q.number.to_string(), q.range))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("+15550001".to_string(), "cp".to_string()),
+                ("+442071230001".to_string(), "dr".to_string())
+            ]
+        );
     }
 }

@@ -297,6 +297,9 @@ const RULE: &[Key] = &[
 const USER: &[Key] = &[
     key("persona", Ty::String, Property),
     key("number", Ty::E164, Property),
+    key("take-quarantined", Ty::Bool, Property).doc(
+        "Let the pinned `number` be given even while it is in quarantine (released lately from someone else); without it such a pin is a plan error.",
+    ),
     key("ignore", Ty::Bool, Property),
     key("expires", Ty::String, Property).doc(
         "A date (`YYYY-MM-DD`): from that day on the override no longer applies and the rules decide again; the plan warns 14 days before.",

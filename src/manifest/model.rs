@@ -363,6 +363,8 @@ pub struct UserOverride {
     pub upn: Spanned<String>,
     pub persona: Option<Spanned<String>>,
     pub number: Option<Spanned<E164>>,
+    /// The pin may take a number in quarantine (`take-quarantined`).
+    pub take_quarantined: bool,
     pub ignore: bool,
     /// `YYYY-MM-DD`: from this day on the override no longer applies.
     pub expires: Option<Spanned<String>>,

@@ -158,6 +158,20 @@ fn references(m: &Manifest, diags: &mut Diagnostics) {
         {
             persona_ref(m, diags, p, &format!("user override `{}`", u.upn.value));
         }
+        if u.take_quarantined && u.number.is_none() {
+            diags.push(
+                Diagnostic::warning(
+                    "take-quarantined-without-number",
+                    u.span,
+                    format!(
+                        "user `{}` may take a number in quarantine, but pins no number",
+                        u.upn.value
+                    ),
+                )
+                .label("no `number` here")
+                .help("`take-quarantined` only lets a pinned `number` out of quarantine: add the number, or remove `take-quarantined`"),
+            );
+        }
         if u.ignore && (u.persona.is_some() || u.number.is_some()) {
             diags.push(
                 Diagnostic::warning(

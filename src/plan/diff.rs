@@ -94,12 +94,15 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
         limit: Limit {
             users: limit.iter().cloned().collect(),
         },
+        revert_of: None,
         summary: Summary {
             users_in_scope: desired.in_scope,
             ..Summary::default()
         },
         changes,
+        conflicts: Vec::new(),
         unmatched,
+        quarantine: desired.quarantined.clone(),
         warnings,
         errors: desired.errors.iter().filter(keep).cloned().collect(),
     };

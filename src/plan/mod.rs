@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::numbers::E164;
 
-pub use crate::desired::Reason;
+pub use crate::desired::{Quarantined, Reason};
 pub use crate::issue::{Issue, IssueCode};
 pub use cause::mark_causes;
 pub use diff::{Meta, diff};
@@ -35,11 +35,30 @@ pub struct Plan {
     pub config: ConfigInfo,
     pub tenant: TenantInfo,
     pub limit: Limit,
+    /// A revert plan (`roster revert`): the id of the apply it undoes.
+    /// Left out of every other plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_of: Option<String>,
     pub summary: Summary,
     pub changes: Vec<Change>,
+    /// A revert plan's users that changed since the apply: left alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
     pub unmatched: Vec<UserRef>,
+    /// Numbers in quarantine that a range would otherwise offer, and when
+    /// each comes free; left out when there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarantine: Vec<Quarantined>,
     pub warnings: Vec<Issue>,
     pub errors: Vec<Issue>,
+}
+
+/// A user a revert leaves alone: it is no longer as the apply left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Conflict {
+    pub user: UserRef,
+    /// What differs, one line each.
+    pub differences: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -272,9 +291,12 @@ pub(crate) fn test_plan(changes: Vec<Change>) -> Plan {
             provider: "file".into(),
         },
         limit: Limit::default(),
+        revert_of: None,
         summary: Summary::default(),
         changes,
+        conflicts: Vec::new(),
         unmatched: Vec::new(),
+        quarantine: Vec::new(),
         warnings: Vec::new(),
         errors: Vec::new(),
     }

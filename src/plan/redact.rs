@@ -94,6 +94,16 @@ pub fn redact(plan: &Plan, what: Redact, key: &str) -> Plan {
     for u in &mut out.unmatched {
         user(u, &mut replace);
     }
+    for c in &mut out.conflicts {
+        user(&mut c.user, &mut replace);
+    }
+    for q in &mut out.quarantine {
+        if what.names && !q.holder.is_empty() {
+            let h = format!("user-{}", hash("user", &q.holder));
+            replace.push((q.holder.clone(), h.clone()));
+            q.holder = h;
+        }
+    }
     for l in &mut out.limit.users {
         if what.names {
             *l = format!("user-{}", hash("user", l));
@@ -120,6 +130,9 @@ pub fn redact(plan: &Plan, what: Redact, key: &str) -> Plan {
         }
         t
     };
+    for d in out.conflicts.iter_mut().flat_map(|c| &mut c.differences) {
+        *d = scrub(d);
+    }
     for issue in out.warnings.iter_mut().chain(out.errors.iter_mut()) {
         issue.message = scrub(&issue.message);
         if let Some(u) = &issue.user {
@@ -214,6 +227,32 @@ mod tests {
         // Policies, personas and structure stay.
         assert_eq!(r.changes[0].persona.as_deref(), Some("sales"));
         assert_eq!(r.changes[0].actions.len(), 2);
+    }
+
+    #[test]
+    fn conflicts_and_quarantine_holders_are_hidden_too() {
+        let mut p = plan();
+        p.conflicts.push(crate::plan::Conflict {
+            user: UserRef {
+                id: "id-2".into(),
+                upn: "bob@contoso.com".into(),
+                display_name: None,
+            },
+            differences: vec!["number +442071230007: held now, not after the apply".into()],
+        });
+        p.quarantine.push(crate::plan::Quarantined {
+            number: "+442071230003".parse().unwrap(),
+            range: "london".into(),
+            until: "2027-01-01T00:00:00Z".into(),
+            released_at: String::new(),
+            holder: "cat@contoso.com".into(),
+        });
+        let r = redact(&p, Redact::parse("names,numbers").unwrap(), "k");
+        let json = numbers_in_text(&r.to_json(), "k");
+        for secret in ["bob@", "cat@", "+4420"] {
+            assert!(!json.contains(secret), "{secret} in {json}");
+        }
+        assert!(r.quarantine[0].holder.starts_with("user-"));
     }
 
     #[test]

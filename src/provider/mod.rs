@@ -128,4 +128,12 @@ pub trait Provider {
         let _ = timeout;
         Ok(())
     }
+
+    /// Also resolve these (policy type, policy name) pairs at the next
+    /// `fetch`, besides those the manifests' personas name: a revert gives
+    /// back policies the manifests may no longer name. The default does
+    /// nothing (a provider that reads every policy needs no list).
+    fn resolve_policies(&mut self, policies: &[(String, String)]) {
+        let _ = policies;
+    }
 }

@@ -33,6 +33,9 @@ pub struct Entry {
     pub plan_digest: String,
     /// A CI run's URL, or `user@host`.
     pub who: String,
+    /// The apply this one reverted (`roster revert`), if it was a revert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revert_of: Option<String>,
     pub users: Vec<UserEntry>,
 }
 
@@ -67,7 +70,8 @@ pub struct UserState {
 }
 
 impl UserState {
-    fn of(live: &LiveState, id: &str) -> UserState {
+    /// The state of the user with object id `id` in `live`.
+    pub fn of(live: &LiveState, id: &str) -> UserState {
         let policies = live
             .users
             .iter()
@@ -177,6 +181,7 @@ pub fn entry(
             format!("sha256:{:x}", Sha256::digest(plan.to_json().as_bytes()))
         },
         who: who.to_string(),
+        revert_of: plan.revert_of.clone(),
         users,
     }
 }

@@ -551,6 +551,10 @@ impl Ctx<'_> {
             .get("ignore")
             .and_then(|e| self.boolean(e, "`ignore`"))
             .unwrap_or(false);
+        let take_quarantined = p
+            .get("take-quarantined")
+            .and_then(|e| self.boolean(e, "`take-quarantined`"))
+            .unwrap_or(false);
         let expires = p.get("expires").and_then(|e| {
             let s = self.string(e, "`expires`")?;
             lower::date(self.diags, &s.value, s.span).map(|d| Spanned::new(d, s.span))
@@ -573,6 +577,7 @@ impl Ctx<'_> {
             upn: upn?,
             persona,
             number,
+            take_quarantined,
             ignore,
             expires,
             owner,

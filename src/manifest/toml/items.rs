@@ -537,6 +537,7 @@ impl Ctx<'_> {
             upn,
             persona: None,
             number: None,
+            take_quarantined: false,
             ignore: false,
             expires: None,
             owner: None,
@@ -568,6 +569,9 @@ impl Ctx<'_> {
                     })
                 }
                 "owner" => u.owner = self.string(v, "`owner`").map(|s| s.value),
+                "take-quarantined" => {
+                    u.take_quarantined = self.boolean(v, "`take-quarantined`").unwrap_or(false)
+                }
                 _ => u.ignore = self.boolean(v, "`ignore`").unwrap_or(false),
             }
         }

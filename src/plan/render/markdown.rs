@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{describe, reason, sign};
-use crate::plan::{Action, Cause, Change, Plan};
+use super::{REVERT_NOTE, describe, quarantine_lines, reason, sign};
+use crate::plan::{Action, Cause, Change, Plan, Reason};
 
 /// Budget for the whole comment, below GitHub's 65,536-character cap.
 pub const MARKDOWN_LIMIT: usize = 60_000;
@@ -28,7 +28,20 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
     let s = &plan.summary;
     let mut head = String::new();
     let _ = writeln!(head, "{COMMENT_MARKER}");
-    let _ = writeln!(head, "### roster plan for `{}`\n", plan.tenant.name);
+    match &plan.revert_of {
+        Some(id) => {
+            let _ = writeln!(
+                head,
+                "### roster revert of apply `{}` for `{}`\n",
+                escape(id),
+                plan.tenant.name
+            );
+            let _ = writeln!(head, "{REVERT_NOTE}\n");
+        }
+        None => {
+            let _ = writeln!(head, "### roster plan for `{}`\n", plan.tenant.name);
+        }
+    }
     let status = if plan.has_errors() {
         "❌ **errors: cannot be applied**"
     } else if plan.changes.is_empty() {
@@ -152,6 +165,41 @@ pub fn markdown(plan: &Plan, limit: usize) -> String {
             body.push_str(&section);
         }
     }
+    for (title, lines) in [
+        (
+            format!(
+                "Conflicts ({}): changed since the apply, left alone",
+                plan.conflicts.len()
+            ),
+            plan.conflicts
+                .iter()
+                .map(|c| {
+                    format!(
+                        "- `{}`: {}\n",
+                        escape(&c.user.upn),
+                        escape(&c.differences.join("; "))
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+        (
+            format!(
+                "Numbers in quarantine ({}): not given to anyone until they come free",
+                plan.quarantine.len()
+            ),
+            quarantine_lines(plan)
+                .iter()
+                .map(|l| format!("- {}\n", escape(l)))
+                .collect(),
+        ),
+    ] {
+        if !lines.is_empty() {
+            let room = limit
+                .saturating_sub(head.len() + body.len() + 600)
+                .min(limit / 10);
+            body.push_str(&listed(&title, &lines, room));
+        }
+    }
     if !plan.unmatched.is_empty() {
         let mut section = format!(
             "<details><summary>{} unmatched users (no rule matches; left alone)</summary>\n\n",
@@ -260,10 +308,36 @@ fn issues(out: &mut String, title: &str, list: &[crate::plan::Issue], budget: us
     cut
 }
 
+/// A collapsible list of `lines` within `room` bytes (kept small: these
+/// lists are for reading, the JSON plan has them all).
+fn listed(title: &str, lines: &[String], room: usize) -> String {
+    let mut out = format!("<details><summary>{title}</summary>\n\n");
+    let mut shown = 0;
+    for l in lines {
+        if out.len() + l.len() + 80 > room {
+            break;
+        }
+        out.push_str(l);
+        shown += 1;
+    }
+    if shown < lines.len() {
+        let _ = writeln!(
+            out,
+            "- …and {} more (see the JSON plan)",
+            lines.len() - shown
+        );
+    }
+    out.push_str("\n</details>\n\n");
+    out
+}
+
 fn group_by_persona<'a>(changes: &[&'a Change]) -> BTreeMap<String, Vec<&'a Change>> {
     let mut map: BTreeMap<String, Vec<&Change>> = BTreeMap::new();
     for c in changes {
-        let key = c.persona.clone().unwrap_or_else(|| "(leavers)".into());
+        let key = c.persona.clone().unwrap_or_else(|| match c.reason {
+            Reason::Revert => "(revert)".into(),
+            _ => "(leavers)".into(),
+        });
         map.entry(key).or_default().push(c);
     }
     map

@@ -45,6 +45,24 @@ pub fn render(plan: &Plan, format: Format, color: bool) -> String {
     }
 }
 
+/// One line per number in quarantine: `+… (range r) until …, released from …`.
+pub(crate) fn quarantine_lines(plan: &Plan) -> Vec<String> {
+    plan.quarantine
+        .iter()
+        .map(|q| {
+            let from = if q.holder.is_empty() {
+                String::new()
+            } else {
+                format!(", released from {}", q.holder)
+            };
+            format!("{} (range {}) until {}{from}", q.number, q.range, q.until)
+        })
+        .collect()
+}
+
+/// What every revert plan says after its changes.
+pub const REVERT_NOTE: &str = "After this revert, the next `roster plan` plans the manifests again and would redo what was reverted: revert the manifests' change too (e.g. `git revert` of its commit).";
+
 /// `+`, `-` or `~` for an action.
 pub(crate) fn sign(a: &Action) -> char {
     match a {
@@ -97,12 +115,18 @@ pub(crate) fn reason(r: &Reason) -> String {
         Reason::Rule { name } => format!("rule \"{name}\""),
         Reason::Override => "user override".into(),
         Reason::Leaver => "leaver (account disabled)".into(),
+        Reason::Revert => "revert".into(),
     }
 }
 
 /// The closing line: `Plan: 3 users to change: …`.
 pub(crate) fn summary_line(plan: &Plan) -> String {
     let s = &plan.summary;
+    if plan.changes.is_empty()
+        && let Some(id) = &plan.revert_of
+    {
+        return format!("Nothing to revert of apply {id}.");
+    }
     if plan.changes.is_empty() && plan.has_errors() {
         // Users with errors have no actions: they are not "as the manifests say".
         return "No changes planned, but the plan has errors to fix first.".to_string();

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{describe, reason, sign, summary_line};
+use super::{REVERT_NOTE, describe, quarantine_lines, reason, sign, summary_line};
 use crate::plan::{Cause, Plan};
 
 fn paint(color: bool, style: Style, s: &str) -> String {
@@ -29,11 +29,22 @@ pub fn text(plan: &Plan, color: bool) -> String {
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "roster plan for tenant \"{}\" ({} provider), {} users in scope",
-        plan.tenant.name, plan.tenant.provider, plan.summary.users_in_scope
-    );
+    match &plan.revert_of {
+        Some(id) => {
+            let _ = writeln!(
+                out,
+                "roster revert of apply {id} for tenant \"{}\" ({} provider): back to each user's state before it",
+                plan.tenant.name, plan.tenant.provider
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "roster plan for tenant \"{}\" ({} provider), {} users in scope",
+                plan.tenant.name, plan.tenant.provider, plan.summary.users_in_scope
+            );
+        }
+    }
     if !plan.limit.users.is_empty() {
         let _ = writeln!(out, "limited to: {}", plan.limit.users.join(", "));
     }
@@ -96,6 +107,29 @@ pub fn text(plan: &Plan, color: bool) -> String {
             let _ = writeln!(out, "  ? {}", u.upn);
         }
     }
+    if !plan.conflicts.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nConflicts ({}), left alone: changed since the apply:",
+            plan.conflicts.len()
+        );
+        for c in &plan.conflicts {
+            let _ = writeln!(out, "  ! {}", c.user.upn);
+            for d in &c.differences {
+                let _ = writeln!(out, "      {d}");
+            }
+        }
+    }
+    if !plan.quarantine.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNumbers in quarantine ({}), not given to anyone until they come free:",
+            plan.quarantine.len()
+        );
+        for line in quarantine_lines(plan) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(out);
         for w in &plan.warnings {
@@ -121,6 +155,9 @@ pub fn text(plan: &Plan, color: bool) -> String {
         }
     }
     let _ = writeln!(out, "\n{}", paint(color, bold, &summary_line(plan)));
+    if plan.revert_of.is_some() {
+        let _ = writeln!(out, "{REVERT_NOTE}");
+    }
     if plan.has_errors() {
         let _ = writeln!(
             out,

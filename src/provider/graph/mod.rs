@@ -287,6 +287,10 @@ impl Provider for GraphProvider {
         "graph"
     }
 
+    fn resolve_policies(&mut self, policies: &[(String, String)]) {
+        self.wanted.policies.extend(policies.iter().cloned());
+    }
+
     fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
         let snap = self.fetch_snapshot()?;
         let live = Arc::new(crate::snapshot::into_live("Graph", snap)?);
