@@ -75,6 +75,9 @@ pub enum Command {
     Test,
     /// What roster changed: the apply journal of the state directory.
     History(history::HistoryArgs),
+    /// Break the state store's apply lock `ID` on purpose (a run that died
+    /// and whose lease has not run out); without `ID`, show the lock.
+    Unlock(state::UnlockArgs),
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
     /// Apply a saved plan, or plan and apply.
@@ -263,6 +266,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate => validate::validate(g),
         Command::Test => test::test(g),
         Command::History(args) => history::history(g, args),
+        Command::Unlock(args) => state::unlock(g, args),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),

@@ -16,7 +16,9 @@ use crate::plan::render::{Format, render, render_redacted};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
-use super::state::{QuarantineRecorder, context, guard_directory, save_census, state_dir};
+use super::state::{
+    QuarantineRecorder, context, context_in, guard_directory, open_state, save_census, take_lock,
+};
 
 /// RFC 3339 UTC time, to the second.
 pub fn now() -> String {
@@ -232,6 +234,10 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     if let Some(report) = &args.report {
         guard_output(g, &loaded, report, "the report")?;
     }
+    // The state store first: one that cannot be used fails the apply
+    // before anything changes, and its lock keeps other applies out.
+    let state = open_state(g, &loaded.manifest.settings())?;
+    let lock = take_lock(&state, "apply", args.lock_timeout)?;
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(args.lock_timeout)?;
     let (plan, live) = match &args.plan {
@@ -253,7 +259,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             apply::gate::check_origin(&plan, &loaded.digest(), &settings.name, provider.kind())
                 .map_err(refused)?;
             let live = provider.fetch()?;
-            apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
+            apply::gate::check_live(&plan, &loaded.manifest, &live, &context_in(&state)?)
                 .map_err(refused)?;
             (plan, live)
         }
@@ -291,18 +297,20 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
             )));
         }
     }
-    let census = guard_directory(g, &loaded, &live, &plan, args.force)?;
+    let census = guard_directory(&state, &loaded, &live, &plan, args.force)?;
     if args.plan.is_none() && !args.auto_approve && !confirm()? {
         eprintln!("Apply cancelled.");
         return Ok(1);
     }
     let mut recorder = QuarantineRecorder {
-        state: state_dir(g),
+        state: state.clone(),
         period: loaded.manifest.settings().numbers.quarantine,
     };
+    let recording = super::state::record_start(&state, &plan, &live);
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
-    super::state::record_apply(g, &plan, &live, &report);
-    save_census(g, &census);
+    super::state::record_apply(&state, &recording, &plan, &live, &report);
+    save_census(&state, &census);
+    drop(lock);
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');
