@@ -179,8 +179,8 @@ pub struct ApplyArgs {
     /// Limit planning to these users (without a saved plan); repeatable.
     #[arg(long = "user", value_name = "UPN")]
     pub users: Vec<String>,
-    /// How long to wait while another apply holds the tenant snapshot's
-    /// lock (e.g. `30s`, `5m`; `0`: fail at once).
+    /// How long to wait while another apply holds the state store's lock
+    /// or the tenant snapshot's lock (e.g. `30s`, `5m`; `0`: fail at once).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_lock_timeout)]
     pub lock_timeout: std::time::Duration,
     /// The plan a reviewer saw (the pull request's saved plan): changes

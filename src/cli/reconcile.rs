@@ -25,8 +25,9 @@ pub struct ReconcileArgs {
     /// Users per policy assignment call.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub batch_size: usize,
-    /// How long a round waits while an apply holds the tenant snapshot's
-    /// lock (e.g. `30s`, `5m`; `0`: fail the round at once).
+    /// How long a round waits while an apply holds the state store's lock
+    /// or the tenant snapshot's lock (e.g. `30s`, `5m`; `0`: fail the
+    /// round at once).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = super::parse_lock_timeout)]
     pub lock_timeout: Duration,
 }

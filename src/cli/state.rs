@@ -105,9 +105,14 @@ pub fn take_lock(state: &StateDir, command: &str, timeout: Duration) -> Result<S
         );
     })?;
     if let Some(old) = lock.taken_over() {
+        let why = if old.holder_is_gone() {
+            format!("its process {} is gone", old.pid)
+        } else {
+            format!("its lease ran out at {}", old.expires)
+        };
         eprintln!(
-            "warning: took over the lock `{}` of {} (`roster {}` on `{}` since {}), whose lease ran out at {}: that run died or hung; what it changed is in the tenant but not in the journal, and this apply plans from the tenant as it is",
-            old.id, old.holder, old.command, old.host, old.since, old.expires
+            "warning: took over the lock `{}` of {} (`roster {}` on `{}` since {}): {why}; the journal keeps what that run did, and this apply plans from the tenant as it is",
+            old.id, old.holder, old.command, old.host, old.since
         );
     }
     Ok(lock)

@@ -8,7 +8,8 @@
 //!
 //! A holder renews its lease from a background thread while it runs; a
 //! holder that dies stops renewing, and once its lease has run out the
-//! next apply takes the lock over (and says so). Leases are compared on
+//! next apply takes the lock over (and says so). A holder on this very
+//! host whose process is gone (killed, crashed) is taken over at once. Leases are compared on
 //! the clocks of the machines involved, so they are minutes long, not
 //! seconds. This module decides nothing about applies; the CLI takes the
 //! lock around them.
@@ -67,6 +68,15 @@ impl LockRecord {
     /// Whether it holds at `now`.
     pub fn is_live(&self, now: &str) -> bool {
         self.released.is_none() && self.expires.as_str() > now
+    }
+
+    /// Whether its holder ran on this host and its process is gone: it can
+    /// renew nothing, whatever its lease says. (Hosts are told apart by
+    /// name: give machines that share a store distinct host names.)
+    pub fn holder_is_gone(&self) -> bool {
+        self.host == crate::files::hostname()
+            && self.pid != std::process::id()
+            && !crate::files::process_exists(self.pid)
     }
 }
 
@@ -255,7 +265,7 @@ impl StateDir {
             let (now, expires) = stamp(req.lease);
             let (cond, taken_over) = match current {
                 None => (Put::Create, None),
-                Some((old, v)) if !old.is_live(&now) => {
+                Some((old, v)) if !old.is_live(&now) || old.holder_is_gone() => {
                     let expired = old.released.is_none();
                     (Put::Update(v), expired.then_some(old))
                 }
@@ -445,6 +455,44 @@ mod tests {
             .unwrap();
         let next = state.lock(&request(Duration::ZERO, lease), |_| {}).unwrap();
         assert_eq!(next.taken_over().map(|r| r.id.as_str()), Some(id.as_str()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_holder_whose_process_is_gone_on_this_host_is_taken_over_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::new(dir.path());
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let (now, expires) = stamp(DEFAULT_LEASE);
+        let mut rec = LockRecord {
+            format_version: LOCK_FORMAT_VERSION,
+            id: "gone".into(),
+            holder: "a@b".into(),
+            host: crate::files::hostname(),
+            pid: dead,
+            command: "apply".into(),
+            since: now,
+            expires,
+            released: None,
+            broken_by: None,
+        };
+        assert!(rec.holder_is_gone());
+        state
+            .store()
+            .put(LOCK_KEY, &encode(&rec), Put::Create)
+            .unwrap();
+        let next = state
+            .lock(&request(Duration::ZERO, DEFAULT_LEASE), |_| {})
+            .unwrap();
+        assert_eq!(next.taken_over().map(|r| r.id.as_str()), Some("gone"));
+        // Another host's holder, or a live process, is not judged so.
+        rec.host = "elsewhere".into();
+        assert!(!rec.holder_is_gone());
+        rec.host = crate::files::hostname();
+        rec.pid = std::process::id();
+        assert!(!rec.holder_is_gone());
     }
 
     #[test]
