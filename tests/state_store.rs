@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use roster::state::azure::{AzureAuth, AzureConfig, AzureStore};
-use roster::state::store::{FileStore, Put, check_contract};
+use roster::state::store::{FileStore, Put, Store, check_contract};
 use roster::state::{LockRecord, StateDir};
 
 use crate::common::azurite::{ACCOUNT, Azurite};
@@ -363,5 +363,65 @@ fn unlock_breaks_the_lock_it_names_and_only_that() {
     assert!(
         !out.stderr.contains("took over"),
         "a broken lock is free: {out:?}"
+    );
+}
+
+#[test]
+fn without_a_connection_string_the_app_asks_for_a_storage_token() {
+    let az = Azurite::start();
+    az.create_container("roster");
+    // A token endpoint that records what it was asked.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let authority = format!("http://{}", listener.local_addr().unwrap());
+    let asked = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let request = crate::common::http::read_request(&mut conn);
+        crate::common::http::answer(
+            &mut conn,
+            200,
+            "",
+            r#"{"access_token":"storage-token-0123456789","token_type":"Bearer","expires_in":3600}"#,
+        );
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    let conn = roster::provider::graph::Connection {
+        tenant_id: "contoso".into(),
+        client_id: "roster-app".into(),
+        credential: roster::provider::graph::Credential::Secret(
+            roster::provider::graph::Secret::new("app-secret-0123456789"),
+        ),
+        endpoint: authority.clone(),
+        authority,
+        settings: Default::default(),
+    };
+    let store = AzureStore::open(AzureConfig {
+        account: ACCOUNT.into(),
+        container: "roster".into(),
+        prefix: String::new(),
+        endpoint: Some(az.endpoint()),
+        auth: AzureAuth::App(Box::new(conn)),
+    })
+    .unwrap();
+    // Azurite takes no bearer tokens over plain http: refused, and the
+    // message says which app needs which role.
+    let err = store.probe().unwrap_err().to_string();
+    let request = asked.join().unwrap();
+    assert!(
+        request.starts_with("POST /contoso/oauth2/v2.0/token"),
+        "{request}"
+    );
+    assert!(
+        request.contains("scope=https%3A%2F%2Fstorage.azure.com%2F.default"),
+        "{request}"
+    );
+    assert!(request.contains("client_id=roster-app"), "{request}");
+    assert!(err.contains("refused access"), "{err}");
+    assert!(
+        err.contains("`roster-app`") && err.contains("Storage Blob Data Contributor"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("storage-token-0123456789") && !err.contains("app-secret"),
+        "{err}"
     );
 }
