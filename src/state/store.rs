@@ -193,6 +193,7 @@ impl Store for FileStore {
 /// integration tests on Azurite: reads see writes, a stale or doubled
 /// conditional write is refused, and of two writers racing from one read
 /// exactly one wins.
+#[doc(hidden)]
 pub fn check_contract(store: &dyn Store) {
     let key = format!("contract-{}.json", uuid::Uuid::new_v4());
     assert!(store.get(&key).unwrap().is_none());
