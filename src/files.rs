@@ -101,7 +101,7 @@ fn remove_stale_temporaries(dir: &Path) {
 
 /// Whether a process with this id runs on this machine.
 #[cfg(unix)]
-fn process_exists(pid: u32) -> bool {
+pub(crate) fn process_exists(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
     };
@@ -112,7 +112,7 @@ fn process_exists(pid: u32) -> bool {
 }
 
 #[cfg(not(unix))]
-fn process_exists(_pid: u32) -> bool {
+pub(crate) fn process_exists(_pid: u32) -> bool {
     true
 }
 

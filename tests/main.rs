@@ -41,4 +41,6 @@ mod safety_snapshot_input;
 mod safety_tamper;
 mod safety_transport;
 mod schema_fresh;
+mod state_concurrency;
+mod state_store;
 mod workflows;

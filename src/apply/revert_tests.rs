@@ -44,6 +44,8 @@ fn entry(users: Vec<UserEntry>) -> Entry {
         plan_digest: String::new(),
         who: "me@host".into(),
         revert_of: None,
+        unfinished: false,
+        interrupted: false,
         users,
     }
 }

@@ -26,7 +26,7 @@ pub enum HistoryFormat {
 }
 
 pub fn history(g: &Global, args: &HistoryArgs) -> Result<u8> {
-    let entries = super::state::state_dir(g).journal()?;
+    let entries = super::state::state_dir(g)?.journal()?;
     let chosen = journal::select(&entries, args.user.as_deref(), args.since.as_deref());
     let text = match args.format {
         HistoryFormat::Json => {
@@ -64,6 +64,16 @@ pub fn render(entries: &[&Entry], user: Option<&str>) -> String {
             e.who,
             e.users.len()
         ));
+        if e.interrupted {
+            out.push_str(
+                "  interrupted (killed or crashed): outcome as the next apply found the tenant\n",
+            );
+        }
+        if e.unfinished {
+            out.push_str(
+                "  did not finish (killed or crashed): the actions below may be partly done\n",
+            );
+        }
         for u in &e.users {
             if user.is_some_and(|x| !u.upn.eq_ignore_ascii_case(x) && !u.id.eq_ignore_ascii_case(x))
             {

@@ -76,6 +76,9 @@ pub enum Command {
     Test,
     /// What roster changed: the apply journal of the state directory.
     History(history::HistoryArgs),
+    /// Break the state store's apply lock `ID` on purpose (a run that died
+    /// and whose lease has not run out); without `ID`, show the lock.
+    Unlock(state::UnlockArgs),
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
     /// Apply a saved plan, or plan and apply.
@@ -180,8 +183,8 @@ pub struct ApplyArgs {
     /// Limit planning to these users (without a saved plan); repeatable.
     #[arg(long = "user", value_name = "UPN")]
     pub users: Vec<String>,
-    /// How long to wait while another apply holds the tenant snapshot's
-    /// lock (e.g. `30s`, `5m`; `0`: fail at once).
+    /// How long to wait while another apply holds the state store's lock
+    /// or the tenant snapshot's lock (e.g. `30s`, `5m`; `0`: fail at once).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = parse_lock_timeout)]
     pub lock_timeout: std::time::Duration,
     /// The plan a reviewer saw (the pull request's saved plan): changes
@@ -267,6 +270,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Validate => validate::validate(g),
         Command::Test => test::test(g),
         Command::History(args) => history::history(g, args),
+        Command::Unlock(args) => state::unlock(g, args),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
         Command::Apply(args) => plan::apply(g, args),

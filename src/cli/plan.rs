@@ -16,7 +16,9 @@ use crate::plan::render::{Format, render, render_redacted};
 use crate::plan::{self, Meta, Plan, TenantInfo};
 use crate::provider::Provider;
 
-use super::state::{QuarantineRecorder, context, guard_directory, save_census, state_dir};
+use super::state::{
+    QuarantineRecorder, context, context_in, guard_directory, open_state, save_census, take_lock,
+};
 
 /// RFC 3339 UTC time, to the second.
 pub fn now() -> String {
@@ -232,6 +234,10 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     if let Some(report) = &args.report {
         guard_output(g, &loaded, report, "the report")?;
     }
+    // The state store first: one that cannot be used fails the apply
+    // before anything changes, and its lock keeps other applies out.
+    let state = open_state(g, &loaded.manifest.settings())?;
+    let lock = take_lock(&state, "apply", args.lock_timeout)?;
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(args.lock_timeout)?;
     let (plan, live) = match &args.plan {
@@ -289,7 +295,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
                     )
                     .map_err(refused)?;
                     let live = provider.fetch()?;
-                    apply::gate::check_live(&plan, &loaded.manifest, &live, &context(g)?)
+                    apply::gate::check_live(&plan, &loaded.manifest, &live, &context_in(&state)?)
                         .map_err(refused)?;
                     (plan, live)
                 }
@@ -332,7 +338,7 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
     // A revert does not act on the directory's attributes: the guard is
     // for the rules, and the last census stays the baseline.
     let census = match plan.revert_of {
-        None => Some(guard_directory(g, &loaded, &live, &plan, args.force)?),
+        None => Some(guard_directory(&state, &loaded, &live, &plan, args.force)?),
         Some(_) => None,
     };
     if args.plan.is_none() && !args.auto_approve && !confirm()? {
@@ -340,14 +346,16 @@ pub fn apply(g: &Global, args: &ApplyArgs) -> Result<u8> {
         return Ok(1);
     }
     let mut recorder = QuarantineRecorder {
-        state: state_dir(g),
+        state: state.clone(),
         period: loaded.manifest.settings().numbers.quarantine,
     };
+    let recording = super::state::record_start(&state, &plan, &live);
     let report = run_apply(&plan, provider.as_mut(), args.batch_size, &mut recorder)?;
-    super::state::record_apply(g, &plan, &live, &report);
+    super::state::record_apply(&state, &recording, &plan, &live, &report);
     if let Some(census) = &census {
-        save_census(g, census);
+        save_census(&state, census);
     }
+    drop(lock);
     if let Some(path) = &args.report {
         let mut json = serde_json::to_string_pretty(&report).unwrap_or_default();
         json.push('\n');

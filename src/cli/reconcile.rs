@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::plan::{load_config, now};
-use super::state::{QuarantineRecorder, context, state_dir};
+use super::state::{QuarantineRecorder, context_in, open_state, take_lock};
 use super::{Failure, Global, Result, open_provider};
 use crate::apply;
 
@@ -25,8 +25,9 @@ pub struct ReconcileArgs {
     /// Users per policy assignment call.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub batch_size: usize,
-    /// How long a round waits while an apply holds the tenant snapshot's
-    /// lock (e.g. `30s`, `5m`; `0`: fail the round at once).
+    /// How long a round waits while an apply holds the state store's lock
+    /// or the tenant snapshot's lock (e.g. `30s`, `5m`; `0`: fail the
+    /// round at once).
     #[arg(long, default_value = "5m", value_name = "DURATION", value_parser = super::parse_lock_timeout)]
     pub lock_timeout: Duration,
 }
@@ -98,12 +99,14 @@ pub fn run(g: &Global, args: &ReconcileArgs) -> Result<u8> {
 fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
     let (loaded, git) = load_config(g, None)?;
     let settings = loaded.manifest.settings().into_owned();
+    let state = open_state(g, &settings)?;
+    let _lock = take_lock(&state, "reconcile", lock_timeout)?;
     let mut provider = open_provider(g, &loaded)?;
     provider.lock(lock_timeout)?;
     // The tenant first, then the quarantine: a release recorded meanwhile
     // is then seen as held or as quarantined, never as free.
     let live = provider.fetch()?;
-    let ctx = context(g)?;
+    let ctx = context_in(&state)?;
     let plan = super::plan::plan_live(&loaded, &live, provider.kind(), &[], git, &ctx);
     if !plan.has_errors() && !plan.has_changes() {
         return Ok(Round::Converged);
@@ -117,15 +120,16 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
         return Ok(Round::Refused(r.to_string()));
     }
     let census = apply::guard::census(&loaded.manifest, &live, plan.summary.users_in_scope, &now());
-    if let Some(before) = state_dir(g).census()?
+    if let Some(before) = state.census()?
         && let Err(r) = apply::guard::check(&before, &census, &settings.safety)
     {
         return Ok(Round::Refused(r.to_string()));
     }
     let mut recorder = QuarantineRecorder {
-        state: state_dir(g),
+        state: state.clone(),
         period: loaded.manifest.settings().numbers.quarantine,
     };
+    let recording = super::state::record_start(&state, &plan, &live);
     let report = apply::execute_recorded(
         &plan,
         provider.as_mut(),
@@ -134,8 +138,8 @@ fn round(g: &Global, batch: usize, lock_timeout: Duration) -> Result<Round> {
         &mut recorder,
     )
     .map_err(|e| Failure::new(e.to_string()))?;
-    super::state::record_apply(g, &plan, &live, &report);
-    super::state::save_census(g, &census);
+    super::state::record_apply(&state, &recording, &plan, &live, &report);
+    super::state::save_census(&state, &census);
     for u in report
         .users
         .iter()

@@ -79,7 +79,7 @@ pub fn revert(g: &Global, args: &RevertArgs) -> Result<u8> {
 /// The journal entry of the apply `id` (or the one apply whose id begins
 /// with it).
 pub fn find_entry(g: &Global, id: &str) -> Result<Entry> {
-    let state = state_dir(g);
+    let state = state_dir(g)?;
     let entries = state.journal()?;
     let id = id.trim();
     let matching: Vec<&Entry> = entries
@@ -90,8 +90,8 @@ pub fn find_entry(g: &Global, id: &str) -> Result<Entry> {
     match (exact, matching.as_slice()) {
         (Some(e), _) | (None, [e]) => Ok((*e).clone()),
         (None, []) => Err(Failure::new(format!(
-            "no apply `{id}` in the journal `{}`\nhint: `roster history` lists the applies and their ids",
-            state.path().join("journal.jsonl").display()
+            "no apply `{id}` in the journal of {}\nhint: `roster history` lists the applies and their ids",
+            state.name()
         ))),
         (None, many) => Err(Failure::new(format!(
             "`{id}` is the beginning of {} apply ids ({})\nhint: give more of the id (`roster history` lists them)",

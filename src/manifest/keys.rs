@@ -17,6 +17,7 @@ pub enum Item {
     Leavers,
     Safety,
     Numbers,
+    State,
     Range,
     Persona,
     Rule,
@@ -163,6 +164,7 @@ use Kdl::{Argument, Child, Children, Property};
 
 pub const PROVIDER_KINDS: &[&str] = &["file", "graph"];
 pub const FEDERATED_SOURCES: &[&str] = &["github", "file", "azure-pipelines", "auto"];
+pub const STATE_KINDS: &[&str] = &["file", "azure-blob"];
 pub const NUMBER_TYPES: &[&str] = &["direct-routing", "calling-plan", "operator-connect"];
 
 const FILE: &[Key] = &[
@@ -186,6 +188,8 @@ const TENANT: &[Key] = &[
     key("safety", Ty::Table(Item::Safety), Child),
     key("numbers", Ty::Table(Item::Numbers), Child)
         .doc("How roster treats the numbers it releases."),
+    key("state", Ty::Table(Item::State), Child)
+        .doc("Where roster keeps its journal, lock and number quarantine: `file` (a directory, default `.roster-state/` beside the manifests) or `azure-blob`."),
     key("paused", Ty::Bool, Child).doc("Reconcile loops plan but do not apply while paused."),
 ];
 
@@ -258,6 +262,32 @@ const SAFETY: &[Key] = &[
 const NUMBERS: &[Key] = &[key("quarantine", Ty::String, Property).doc(
     "How long a number roster released stays out of allocation: a duration such as `7d` or `12h`, or `0` for none. Default `7d`.",
 )];
+
+const STATE_KIND: Ty = Ty::Choice {
+    name: "StateKind",
+    values: STATE_KINDS,
+};
+
+const STATE: &[Key] = &[
+    key("kind", STATE_KIND, Argument)
+        .required()
+        .doc("`file` (a directory) or `azure-blob` (an Azure Storage container)."),
+    key("path", Ty::String, Property).doc(
+        "file: the directory, relative to the config directory (default `.roster-state`); azure-blob: the blob name prefix (`contoso/`).",
+    ),
+    key("account", Ty::String, Property)
+        .only_for("azure-blob")
+        .doc("The storage account's name."),
+    key("container", Ty::String, Property)
+        .only_for("azure-blob")
+        .doc("The blob container (create it first; see docs/ci.md)."),
+    key("endpoint", Ty::String, Property)
+        .only_for("azure-blob")
+        .doc("Overrides `https://ACCOUNT.blob.core.windows.net` (Azurite on loopback, sovereign clouds)."),
+    key("connection-string-env", Ty::String, Property)
+        .only_for("azure-blob")
+        .doc("Name of the environment variable holding a storage connection string (default `AZURE_STORAGE_CONNECTION_STRING`); when it is not set, the graph provider's app registration is used with a storage-scoped token."),
+];
 
 const RANGE: &[Key] = &[
     key(
@@ -357,6 +387,7 @@ impl Item {
             Item::Leavers => LEAVERS,
             Item::Safety => SAFETY,
             Item::Numbers => NUMBERS,
+            Item::State => STATE,
             Item::Range => RANGE,
             Item::Persona => PERSONA,
             Item::Rule => RULE,
@@ -388,6 +419,7 @@ impl Item {
             Item::Leavers => "LeaversToml",
             Item::Safety => "SafetyToml",
             Item::Numbers => "NumbersToml",
+            Item::State => "StateToml",
             Item::Range => "RangeToml",
             Item::Persona => "PersonaToml",
             Item::Rule => "RuleToml",
@@ -459,6 +491,7 @@ mod tests {
         Item::Leavers,
         Item::Safety,
         Item::Numbers,
+        Item::State,
         Item::Range,
         Item::Persona,
         Item::Rule,
@@ -508,7 +541,7 @@ mod tests {
         assert_eq!(
             Item::Tenant.kdl_children(),
             [
-                "provider", "scope", "leavers", "safety", "numbers", "paused"
+                "provider", "scope", "leavers", "safety", "numbers", "state", "paused"
             ]
         );
         assert!(Item::Tenant.kdl_properties().is_empty());
@@ -526,6 +559,7 @@ mod tests {
         let graph = Item::Provider.kdl_properties_for("graph");
         assert_eq!(graph.len(), 11);
         assert!(!graph.contains(&"path") && !graph.contains(&"kind"));
+        assert_eq!(Item::State.kdl_properties_for("file"), ["path"]);
         assert_eq!(
             Item::Operators.kdl_properties(),
             ["starts-with", "ends-with", "contains", "matches", "exists"]

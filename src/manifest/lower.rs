@@ -9,7 +9,9 @@ use crate::numbers::{E164, NumberType};
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};
 use super::keys::{self, Item};
-use super::model::{Expectation, Expected, Federation, Op, PolicySetting};
+use super::model::{
+    AzureBlobConfig, Expectation, Expected, Federation, Op, PolicySetting, StateConfig,
+};
 use super::pattern::Pattern;
 use super::source::{FileId, Span, Spanned};
 
@@ -352,6 +354,27 @@ pub fn duplicate_key(diags: &mut Diagnostics, span: Span, key: &str, first: Span
         .related(first, "first given here")
         .help(format!("keep one `{key}`")),
     );
+}
+
+/// `state "azure-blob"`: the account and container are required.
+pub fn azure_blob(
+    diags: &mut Diagnostics,
+    a: AzureBlobConfig,
+    span: Span,
+) -> Option<Spanned<StateConfig>> {
+    let mut ok = true;
+    for (key, value) in [("account", &a.account), ("container", &a.container)] {
+        if value.trim().is_empty() {
+            missing(
+                diags,
+                span,
+                &format!("`{key}`"),
+                "write `state \"azure-blob\" account=\"contosoroster\" container=\"roster\" path=\"contoso/\"`",
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| Spanned::new(StateConfig::AzureBlob(a), span))
 }
 
 pub fn missing(diags: &mut Diagnostics, span: Span, what: &str, hint: &str) {

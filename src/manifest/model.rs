@@ -51,9 +51,36 @@ pub struct Tenant {
     pub leavers: Leavers,
     pub safety: Safety,
     pub numbers: NumberSettings,
+    /// Where roster keeps its state (default: the `file` store beside the
+    /// manifests).
+    pub state: Option<Spanned<StateConfig>>,
     /// Reconcile loops plan but do not apply while this is set.
     pub paused: bool,
     pub span: Span,
+}
+
+/// `state "file" path="…"` / `state "azure-blob" account="…" container="…"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateConfig {
+    /// A directory, relative to the config directory (default
+    /// `.roster-state`).
+    File { path: Option<String> },
+    /// A container of an Azure Storage account.
+    AzureBlob(AzureBlobConfig),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AzureBlobConfig {
+    pub account: String,
+    pub container: String,
+    /// The blob name prefix (`contoso/`).
+    pub path: Option<String>,
+    /// Overrides `https://ACCOUNT.blob.core.windows.net` (Azurite, sovereign
+    /// clouds).
+    pub endpoint: Option<String>,
+    /// The environment variable holding a storage connection string
+    /// (default `AZURE_STORAGE_CONNECTION_STRING`).
+    pub connection_string_env: Option<String>,
 }
 
 /// How roster treats the numbers it releases.
@@ -85,6 +112,7 @@ impl Default for Tenant {
             leavers: Leavers::default(),
             safety: Safety::default(),
             numbers: NumberSettings::default(),
+            state: None,
             paused: false,
             span: Span::default(),
         }

@@ -209,6 +209,7 @@ mod tests {
             Item::Leavers,
             Item::Safety,
             Item::Numbers,
+            Item::State,
             Item::Range,
             Item::Persona,
             Item::Rule,

@@ -4,6 +4,16 @@
 //! ran the apply, from which commit and plan, and per user the state before,
 //! the actions, the outcome and the state after. Pure data and its
 //! building; appending is [`super::StateDir::append_journal`].
+//!
+//! An apply writes its entry twice: before its first change, an
+//! [`Entry::unfinished`] one (per user the state before and the actions it
+//! is about to make), and when it ends, the finished one with the same id,
+//! which replaces it when the journal is read ([`merge`]). An unfinished
+//! entry that nothing replaced is an apply that died mid-way (killed, a
+//! crash): what it changed is still on record, as actions that may be
+//! partly done. The next apply, holding the lock, settles it
+//! ([`settle`]): each user's outcome and state after as that apply finds
+//! the tenant, marked `interrupted`.
 
 use std::collections::BTreeMap;
 
@@ -37,6 +47,15 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revert_of: Option<String>,
     pub users: Vec<UserEntry>,
+    /// Written before the apply's first change; replaced by the finished
+    /// entry of the same id. Left alone: the apply never finished, and its
+    /// users' actions may be partly done.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unfinished: bool,
+    /// An unfinished entry settled by a later apply: the outcome and the
+    /// state after are as that apply found the tenant.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 /// One user of an apply.
@@ -183,7 +202,88 @@ pub fn entry(
         who: who.to_string(),
         revert_of: plan.revert_of.clone(),
         users,
+        unfinished: false,
+        interrupted: false,
     }
+}
+
+/// An unfinished entry (an apply that died) settled on `live`, the tenant
+/// as the next apply found it: a user whose state is what the actions
+/// lead to is `applied`, one still as before is `skipped`, any other
+/// `failed` (partly done); `after` is the state found.
+pub fn settle(e: &Entry, live: &LiveState) -> Entry {
+    let users = e
+        .users
+        .iter()
+        .map(|u| {
+            let found = UserState::of(live, &u.id);
+            let (status, error) = if found == u.before.after(&u.actions) {
+                (Status::Applied, None)
+            } else if found == u.before {
+                (Status::Skipped, Some("not done: the apply was interrupted"))
+            } else {
+                (
+                    Status::Failed,
+                    Some("partly done, or changed since: the apply was interrupted"),
+                )
+            };
+            UserEntry {
+                status,
+                errors: error.map(|m| vec![m.to_string()]).unwrap_or_default(),
+                after: Some(found),
+                ..u.clone()
+            }
+        })
+        .collect();
+    Entry {
+        users,
+        unfinished: false,
+        interrupted: true,
+        ..e.clone()
+    }
+}
+
+/// The entry written before `plan` is applied: every user's state before
+/// and the actions about to be made, none done yet.
+pub fn unfinished(
+    plan: &Plan,
+    before: &LiveState,
+    last: &BTreeMap<String, UserState>,
+    id: &str,
+    time: &str,
+    who: &str,
+) -> Entry {
+    let none = Report {
+        applied: 0,
+        failed: 0,
+        skipped: 0,
+        users: Vec::new(),
+    };
+    Entry {
+        unfinished: true,
+        ..entry(plan, before, &none, last, id, time, who)
+    }
+}
+
+/// The journal as read: a finished entry replaces the unfinished one of
+/// the same id (in the unfinished one's place, which is when the apply
+/// started).
+pub fn merge(entries: Vec<Entry>) -> Vec<Entry> {
+    let mut finished: BTreeMap<String, Entry> = BTreeMap::new();
+    for e in &entries {
+        if !e.unfinished {
+            finished.insert(e.id.clone(), e.clone());
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for e in entries {
+        if !seen.insert(e.id.clone()) {
+            continue;
+        }
+        out.push(finished.remove(&e.id).unwrap_or(e));
+    }
+    out
 }
 
 /// The entries that name `user` (UPN or id, without regard to case) and

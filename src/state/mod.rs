@@ -1,34 +1,46 @@
-//! roster's own state, kept between runs: the number [`quarantine`] and
-//! the directory census of the last apply (for the sanity guard,
-//! [`crate::apply::guard`]).
+//! roster's own state, kept between runs: the number [`quarantine`], the
+//! apply [`journal`], the directory census of the last apply (for the
+//! sanity guard, [`crate::apply::guard`]) and the apply [`lock`].
 //!
-//! It lives in a state directory (`.roster-state/` beside the manifests by
-//! default). Every read-modify-write holds the exclusive lock beside the
-//! file it changes ([`crate::files::lock_beside`]), so two runs never both
-//! win; files are replaced atomically. A state file that is corrupt, or written by a newer roster,
-//! is refused with its path and never overwritten. This module is an I/O
-//! edge; the pure core only sees the values it reads.
+//! It lives in a state store ([`store::Store`]): a directory (`file`,
+//! `.roster-state/` beside the manifests by default) or an Azure Blob
+//! container ([`azure`]). Every write is compare-and-swap over the version
+//! read, retried from a fresh read when another writer came first, so two
+//! runs never both win and neither loses the other's change. The journal
+//! is one object (`journal.jsonl`, a line of JSON per apply) appended by
+//! read-modify-CAS: the file layout of the `file` store is the one earlier
+//! versions wrote. A state object that is corrupt, or written by a newer
+//! roster, is refused with its place and never overwritten. This module is
+//! an I/O edge; the pure core only sees the values it reads.
 
+pub mod azure;
 pub mod journal;
+pub mod lock;
 pub mod quarantine;
+pub mod store;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
 
+pub use lock::{LockRecord, LockRequest, StateLock};
 pub use quarantine::Quarantine;
+pub use store::{FileStore, Store, StoreError};
 
 /// The default state directory, relative to the config directory.
 pub const DEFAULT_DIR: &str = ".roster-state";
 
+const QUARANTINE_KEY: &str = "quarantine.json";
+const CENSUS_KEY: &str = "directory.json";
+const JOURNAL_KEY: &str = "journal.jsonl";
+
+/// How often a compare-and-swap is tried before giving up: each loss means
+/// another writer won, so this many in a row is a store that is hammered.
+const CAS_TRIES: u32 = 30;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error(
-        "cannot use the state directory `{path}`: {source}\nhint: roster keeps its number quarantine there; make the folder writable, or point `state` in the tenant settings elsewhere"
-    )]
-    Io {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
     #[error(
         "the state file `{path}` is not valid: {message}\nhint: it is left as it is; restore it from a backup, or move it away to start an empty quarantine"
     )]
@@ -41,135 +53,225 @@ pub enum StateError {
         found: u32,
         supported: u32,
     },
+    /// Another apply holds the lock.
+    #[error(
+        "{store} is locked by another run: {holder}\nhint: let it finish and run again, or wait longer with `--lock-timeout` (e.g. `--lock-timeout 10m`); if that run died, its lease ends at {}, or break the lock now with `roster unlock {}`",
+        holder.expires,
+        holder.id
+    )]
+    Locked {
+        store: String,
+        holder: Box<LockRecord>,
+    },
+    /// `roster unlock` refused.
+    #[error("{0}")]
+    Unlock(String),
 }
 
-/// A state directory on local disk.
+/// roster's state, in a store.
 #[derive(Debug, Clone)]
 pub struct StateDir {
-    dir: PathBuf,
+    store: Arc<dyn Store>,
 }
 
 impl StateDir {
+    /// A state directory on local disk (the `file` store).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        StateDir { dir: dir.into() }
+        StateDir::on(Arc::new(FileStore::new(dir)))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.dir
+    /// State in any store.
+    pub fn on(store: Arc<dyn Store>) -> Self {
+        StateDir { store }
     }
 
-    fn quarantine_path(&self) -> PathBuf {
-        self.dir.join("quarantine.json")
+    pub fn store(&self) -> &dyn Store {
+        &*self.store
     }
 
-    fn io(&self, path: &Path) -> impl Fn(std::io::Error) -> StateError {
-        let path = path.display().to_string();
-        move |source| StateError::Io {
-            path: path.clone(),
-            source,
+    fn shared_store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
+    /// The store, for messages (`the state directory `…``).
+    pub fn name(&self) -> String {
+        self.store.name()
+    }
+
+    /// Fail before any change when the store cannot be used.
+    pub fn probe(&self) -> Result<(), StateError> {
+        Ok(self.store.probe()?)
+    }
+
+    fn corrupt(&self, key: &str, message: String) -> StateError {
+        StateError::Corrupt {
+            path: self.store.locate(key),
+            message,
         }
     }
 
-    /// A state file as JSON: `None` when there is none yet; refused when
-    /// corrupt or newer than `supported`.
+    /// A state object as JSON with its version: `None` when there is none
+    /// yet; refused when corrupt or newer than `supported`.
     fn read_json(
         &self,
-        path: &Path,
+        key: &str,
         supported: u32,
-    ) -> Result<Option<serde_json::Value>, StateError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io(path)(e)),
+    ) -> Result<Option<(serde_json::Value, store::Version)>, StateError> {
+        let Some(obj) = self.store.get(key)? else {
+            return Ok(None);
         };
-        let corrupt = |message: String| StateError::Corrupt {
-            path: path.display().to_string(),
-            message,
-        };
+        Ok(Some((
+            self.parse_json(key, &obj.bytes, supported)?,
+            obj.version,
+        )))
+    }
+
+    fn parse_json(
+        &self,
+        key: &str,
+        bytes: &[u8],
+        supported: u32,
+    ) -> Result<serde_json::Value, StateError> {
         let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| corrupt(e.to_string()))?;
+            serde_json::from_slice(bytes).map_err(|e| self.corrupt(key, e.to_string()))?;
         let found = value
             .get("format_version")
             .and_then(|v| v.as_u64())
-            .ok_or_else(|| corrupt("it has no `format_version`".into()))?;
+            .ok_or_else(|| self.corrupt(key, "it has no `format_version`".into()))?;
         if found > u64::from(supported) {
             return Err(StateError::Newer {
-                path: path.display().to_string(),
+                path: self.store.locate(key),
                 found: found as u32,
                 supported,
             });
         }
-        Ok(Some(value))
+        Ok(value)
     }
 
-    fn census_path(&self) -> PathBuf {
-        self.dir.join("directory.json")
+    /// Read-modify-write of one object by compare-and-swap: `change` gets
+    /// the object's bytes (none when there is none) and returns the new
+    /// bytes, or refuses; a lost race reads again and calls it again.
+    fn swap(
+        &self,
+        key: &str,
+        mut change: impl FnMut(Option<&[u8]>) -> Result<Vec<u8>, StateError>,
+    ) -> Result<(), StateError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let current = self.store.get(key)?;
+            let bytes = change(current.as_ref().map(|o| o.bytes.as_slice()))?;
+            let cond = match current {
+                Some(o) => store::Put::Update(o.version),
+                None => store::Put::Create,
+            };
+            match self.store.put(key, &bytes, cond) {
+                Ok(_) => return Ok(()),
+                Err(StoreError::Conflict { .. }) if tries < CAS_TRIES => {
+                    std::thread::sleep(std::time::Duration::from_millis(
+                        fastrand::u64(5..50) * u64::from(tries.min(10)),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// The directory census of the last apply, if any.
     pub fn census(&self) -> Result<Option<crate::apply::guard::Census>, StateError> {
-        let path = self.census_path();
-        let Some(value) = self.read_json(&path, crate::apply::guard::CENSUS_FORMAT_VERSION)? else {
+        let Some((value, _)) =
+            self.read_json(CENSUS_KEY, crate::apply::guard::CENSUS_FORMAT_VERSION)?
+        else {
             return Ok(None);
         };
         serde_json::from_value(value)
             .map(Some)
-            .map_err(|e| StateError::Corrupt {
-                path: path.display().to_string(),
-                message: e.to_string(),
-            })
+            .map_err(|e| self.corrupt(CENSUS_KEY, e.to_string()))
     }
 
-    /// Record the directory census of this apply (atomically).
+    /// Record the directory census of this apply (a census that is corrupt
+    /// or newer is refused, not replaced).
     pub fn save_census(&self, census: &crate::apply::guard::Census) -> Result<(), StateError> {
-        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
-        let path = self.census_path();
         let mut text = serde_json::to_string_pretty(census).expect("a census serialises");
         text.push('\n');
-        crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))
+        self.swap(CENSUS_KEY, |old| {
+            if let Some(old) = old {
+                self.parse_json(CENSUS_KEY, old, crate::apply::guard::CENSUS_FORMAT_VERSION)?;
+            }
+            Ok(text.clone().into_bytes())
+        })
     }
 
-    fn journal_path(&self) -> PathBuf {
-        self.dir.join("journal.jsonl")
-    }
-
-    /// Append one apply to the journal (a line of JSON), under the lock
-    /// beside it, flushed to disk before returning.
+    /// Append one apply to the journal (a line of JSON) by compare-and-swap
+    /// of the whole journal; a journal that is corrupt or newer is refused,
+    /// never rewritten.
     pub fn append_journal(&self, entry: &journal::Entry) -> Result<(), StateError> {
-        use std::io::Write as _;
-        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
-        let path = self.journal_path();
-        let _lock = crate::files::lock_beside(&path, std::time::Duration::from_secs(60), |_| {})
-            .map_err(|e| StateError::Io {
-                path: path.display().to_string(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
         let mut line = serde_json::to_string(entry).expect("an entry serialises");
         line.push('\n');
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(self.io(&path))?;
-        f.write_all(line.as_bytes()).map_err(self.io(&path))?;
-        f.sync_all().map_err(self.io(&path))
+        self.swap(JOURNAL_KEY, |old| {
+            let mut text = match old {
+                Some(old) => {
+                    self.parse_journal(old)?;
+                    String::from_utf8_lossy(old).into_owned()
+                }
+                None => String::new(),
+            };
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(&line);
+            Ok(text.into_bytes())
+        })
     }
 
-    /// Every journal entry, oldest first (none when there is no journal).
+    /// Record the finished entry of an apply: it takes the place of the
+    /// apply's unfinished entry (one line per apply), or is appended when
+    /// there is none.
+    pub fn finish_journal(&self, entry: &journal::Entry) -> Result<(), StateError> {
+        let line = serde_json::to_string(entry).expect("an entry serialises");
+        self.swap(JOURNAL_KEY, |old| {
+            let entries = match old {
+                Some(old) => self.parse_journal(old)?,
+                None => Vec::new(),
+            };
+            let text = old.map(String::from_utf8_lossy).unwrap_or_default();
+            let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            let at = entries
+                .iter()
+                .position(|e| e.id == entry.id && e.unfinished);
+            match at {
+                Some(i) => lines[i] = &line,
+                None => lines.push(&line),
+            }
+            let mut out = lines.join("\n");
+            out.push('\n');
+            Ok(out.into_bytes())
+        })
+    }
+
+    /// Every apply in the journal, oldest first (none when there is no
+    /// journal): one entry per apply, the finished entry where there is
+    /// one ([`journal::merge`]).
     pub fn journal(&self) -> Result<Vec<journal::Entry>, StateError> {
-        let path = self.journal_path();
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(self.io(&path)(e)),
-        };
+        match self.store.get(JOURNAL_KEY)? {
+            Some(obj) => Ok(journal::merge(self.parse_journal(&obj.bytes)?)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn parse_journal(&self, bytes: &[u8]) -> Result<Vec<journal::Entry>, StateError> {
+        let at = |i: usize| format!("{}:{}", self.store.locate(JOURNAL_KEY), i + 1);
+        let text = std::str::from_utf8(bytes).map_err(|e| StateError::Corrupt {
+            path: self.store.locate(JOURNAL_KEY),
+            message: e.to_string(),
+        })?;
         text.lines()
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(i, l)| {
                 let v: serde_json::Value =
                     serde_json::from_str(l).map_err(|e| StateError::Corrupt {
-                        path: format!("{}:{}", path.display(), i + 1),
+                        path: at(i),
                         message: e.to_string(),
                     })?;
                 let found = v
@@ -178,30 +280,32 @@ impl StateDir {
                     .unwrap_or(0);
                 if found > u64::from(journal::JOURNAL_FORMAT_VERSION) {
                     return Err(StateError::Newer {
-                        path: format!("{}:{}", path.display(), i + 1),
+                        path: at(i),
                         found: found as u32,
                         supported: journal::JOURNAL_FORMAT_VERSION,
                     });
                 }
                 serde_json::from_value(v).map_err(|e| StateError::Corrupt {
-                    path: format!("{}:{}", path.display(), i + 1),
+                    path: at(i),
                     message: e.to_string(),
                 })
             })
             .collect()
     }
 
-    /// The quarantine as recorded (empty when there is no file yet).
+    /// The quarantine as recorded (empty when there is none yet).
     pub fn quarantine(&self) -> Result<Quarantine, StateError> {
-        let path = self.quarantine_path();
-        let Some(value) = self.read_json(&path, quarantine::QUARANTINE_FORMAT_VERSION)? else {
-            return Ok(Quarantine::new());
-        };
-        let corrupt = |message: String| StateError::Corrupt {
-            path: path.display().to_string(),
-            message,
-        };
-        let q: Quarantine = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+        match self.store.get(QUARANTINE_KEY)? {
+            Some(obj) => self.parse_quarantine(&obj.bytes),
+            None => Ok(Quarantine::new()),
+        }
+    }
+
+    fn parse_quarantine(&self, bytes: &[u8]) -> Result<Quarantine, StateError> {
+        let value =
+            self.parse_json(QUARANTINE_KEY, bytes, quarantine::QUARANTINE_FORMAT_VERSION)?;
+        let q: Quarantine = serde_json::from_value(value)
+            .map_err(|e| self.corrupt(QUARANTINE_KEY, e.to_string()))?;
         // Times are compared as text, which is right only in this one form.
         if let Some((n, t)) = q.numbers.iter().find_map(|(n, e)| {
             [&e.released_at, &e.until]
@@ -209,33 +313,36 @@ impl StateDir {
                 .find(|t| !quarantine::is_utc_time(t))
                 .map(|t| (n, t))
         }) {
-            return Err(corrupt(format!(
-                "the entry of `{n}` has the time `{t}`; times are written `YYYY-MM-DDTHH:MM:SSZ`"
-            )));
+            return Err(self.corrupt(
+                QUARANTINE_KEY,
+                format!(
+                    "the entry of `{n}` has the time `{t}`; times are written `YYYY-MM-DDTHH:MM:SSZ`"
+                ),
+            ));
         }
         Ok(q)
     }
 
-    /// Change the quarantine under the directory's lock: read it, let
-    /// `change` edit it, write it back atomically.
+    /// Change the quarantine by compare-and-swap: read it, let `change`
+    /// edit it, write it back (again from a fresh read when another writer
+    /// came first, so `change` may run more than once).
     pub fn update_quarantine(
         &self,
-        change: impl FnOnce(&mut Quarantine),
+        mut change: impl FnMut(&mut Quarantine),
     ) -> Result<Quarantine, StateError> {
-        std::fs::create_dir_all(&self.dir).map_err(self.io(&self.dir))?;
-        let path = self.quarantine_path();
-        // Changes take milliseconds; a minute is a holder that hangs.
-        let _lock = crate::files::lock_beside(&path, std::time::Duration::from_secs(60), |_| {})
-            .map_err(|e| StateError::Io {
-                path: path.display().to_string(),
-                source: std::io::Error::other(e.to_string()),
-            })?;
-        let mut q = self.quarantine()?;
-        change(&mut q);
-        let mut text = serde_json::to_string_pretty(&q).expect("the quarantine serialises");
-        text.push('\n');
-        crate::files::write_atomic(&path, text.as_bytes(), |_| Ok(())).map_err(self.io(&path))?;
-        Ok(q)
+        let mut result = Quarantine::new();
+        self.swap(QUARANTINE_KEY, |old| {
+            let mut q = match old {
+                Some(b) => self.parse_quarantine(b)?,
+                None => Quarantine::new(),
+            };
+            change(&mut q);
+            let mut text = serde_json::to_string_pretty(&q).expect("the quarantine serialises");
+            text.push('\n');
+            result = q;
+            Ok(text.into_bytes())
+        })?;
+        Ok(result)
     }
 }
 

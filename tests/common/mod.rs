@@ -1,6 +1,7 @@
 //! Helpers shared by the test suites.
 #![allow(dead_code)]
 
+pub mod azurite;
 pub mod ci_tokens;
 pub mod emu;
 pub mod git;

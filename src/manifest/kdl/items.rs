@@ -94,6 +94,7 @@ impl Ctx<'_> {
                         t.numbers.quarantine = d;
                     }
                 }
+                "state" => t.state = self.state(child),
                 "paused" => {
                     self.props(child, &[]);
                     self.no_children(child);

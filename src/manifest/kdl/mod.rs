@@ -10,6 +10,7 @@ use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 mod items;
 mod rule_test;
+mod state;
 
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};

@@ -75,6 +75,7 @@ impl Ctx<'_> {
                         }
                     }
                 }
+                "state" => out.state = self.state(v),
                 _ => out.paused = self.boolean(v, "`paused`").unwrap_or(false),
             }
         }

@@ -7,6 +7,7 @@ use toml::de::{DeTable, DeValue};
 
 mod items;
 mod rule_test;
+mod state;
 
 use super::depth;
 use super::diag::{Diagnostic, Diagnostics};

@@ -96,6 +96,7 @@ pub struct Auth {
     client_id: String,
     credential: Credential,
     cache: Mutex<Option<Cached>>,
+    scope: String,
 }
 
 pub const SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -119,7 +120,15 @@ impl Auth {
             client_id: client_id.to_string(),
             credential,
             cache: Mutex::new(None),
+            scope: SCOPE.to_string(),
         }
+    }
+
+    /// Ask for tokens of another resource (the state store's storage
+    /// account) with the same credential.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.scope = scope.to_string();
+        self
     }
 
     /// A valid bearer token, renewed a little before it expires.
@@ -148,7 +157,7 @@ impl Auth {
     async fn request(&self) -> Result<(String, Duration), GraphError> {
         let mut form: Vec<(&str, String)> = vec![
             ("client_id", self.client_id.clone()),
-            ("scope", SCOPE.to_string()),
+            ("scope", self.scope.clone()),
             ("grant_type", "client_credentials".to_string()),
         ];
         match &self.credential {

@@ -2,7 +2,7 @@
 //! (client credentials). Reads and writes are async (reqwest, tokio) behind
 //! the synchronous [`Provider`] interface: the provider owns a runtime.
 
-mod auth;
+pub(crate) mod auth;
 pub mod federated;
 mod http;
 pub mod read;
