@@ -15,6 +15,8 @@
 
 pub mod api;
 mod batch;
+mod delta;
+mod directory;
 mod faults;
 mod groups;
 mod identity;
@@ -308,6 +310,9 @@ impl Emulator {
         }
         if path == "/_emulator/stats" {
             return Response::json(200, self.stats_json());
+        }
+        if path.starts_with("/_emulator/users") || path == "/_emulator/delta/expire" {
+            return directory::handle(&mut self.write_tenant(), method, path, body);
         }
         if path == "/_emulator/snapshot" {
             let text = self.read_tenant().snapshot_text();
