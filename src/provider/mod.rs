@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod graph;
+pub mod incremental;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -127,5 +128,11 @@ pub trait Provider {
     fn lock(&mut self, timeout: Duration) -> Result<(), ProviderError> {
         let _ = timeout;
         Ok(())
+    }
+
+    /// Directory changes and targeted reads for `reconcile --watch`; `None`
+    /// (the default, the file provider): every round reads the tenant whole.
+    fn incremental(&mut self) -> Option<&mut dyn incremental::Incremental> {
+        None
     }
 }

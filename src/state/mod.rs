@@ -11,6 +11,7 @@
 
 pub mod journal;
 pub mod quarantine;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 
