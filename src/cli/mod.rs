@@ -6,11 +6,13 @@ mod explain;
 mod federation;
 mod fmt;
 mod history;
+mod metrics;
 mod plan;
 mod reconcile;
 mod state;
 mod test;
 mod validate;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
