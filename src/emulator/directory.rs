@@ -90,12 +90,12 @@ fn create(t: &mut TenantState, doc: Value) -> Result<Vec<String>, Response> {
             ));
         }
         obj.insert("id".into(), Value::String(id.clone()));
-        let groups = take_groups(obj)?;
+        let groups = take_groups(t, obj)?;
         let mut user = User::new(id.clone(), upn);
         apply_fields(&mut user, obj);
         t.users_json.push(UserJson::from_value(&u));
         t.live.users.push(user);
-        join_groups(t, &id, &groups)?;
+        join_groups(t, &id, &groups);
         // Visible to later users of this call (duplicates), by id.
         t.idx.user.insert(id.clone(), usize::MAX);
         t.delta.touch(&id, None);
@@ -116,9 +116,10 @@ fn change(t: &mut TenantState, key: &str, doc: Value) -> Result<Vec<String>, Res
         ));
     };
     patch.remove("id");
-    let groups = patch
-        .contains_key("memberOf")
-        .then(|| take_groups(&mut patch));
+    let groups = match patch.contains_key("memberOf") {
+        true => Some(take_groups(t, &mut patch)?),
+        false => None,
+    };
     let id = t.live.users[i].id.clone();
     let j = t.idx.json_of[i] as usize;
     let mut merged = t.users_json[j].value();
@@ -136,9 +137,8 @@ fn change(t: &mut TenantState, key: &str, doc: Value) -> Result<Vec<String>, Res
     t.users_json[j] = UserJson::from_value(&merged);
     apply_fields(&mut t.live.users[i], &patch);
     if let Some(groups) = groups {
-        let groups = groups?;
         leave_groups(t, &id);
-        join_groups(t, &id, &groups)?;
+        join_groups(t, &id, &groups);
     }
     t.delta.touch(&id, None);
     Ok(vec![id])
@@ -176,8 +176,9 @@ fn not_found(key: &str) -> Response {
     )
 }
 
-fn take_groups(obj: &mut Map<String, Value>) -> Result<Vec<String>, Response> {
-    match obj.remove("memberOf") {
+/// `memberOf` taken out of a user's properties, every group checked to exist.
+fn take_groups(t: &TenantState, obj: &mut Map<String, Value>) -> Result<Vec<String>, Response> {
+    let groups: Vec<String> = match obj.remove("memberOf") {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => a
             .iter()
@@ -188,17 +189,22 @@ fn take_groups(obj: &mut Map<String, Value>) -> Result<Vec<String>, Response> {
             })
             .collect(),
         Some(_) => Err(bad("`memberOf` must be a list of group ids".into())),
+    }?;
+    match groups
+        .iter()
+        .find(|g| !t.idx.group.contains_key(g.as_str()))
+    {
+        Some(g) => Err(bad(format!("no group `{g}` (give group ids)"))),
+        None => Ok(groups),
     }
 }
 
-fn join_groups(t: &mut TenantState, id: &str, groups: &[String]) -> Result<(), Response> {
+fn join_groups(t: &mut TenantState, id: &str, groups: &[String]) {
     for g in groups {
-        let Some(&gi) = t.idx.group.get(g) else {
-            return Err(bad(format!("no group `{g}` (give group ids)")));
-        };
-        t.live.groups[gi as usize].members.push(id.to_string());
+        if let Some(&gi) = t.idx.group.get(g) {
+            t.live.groups[gi as usize].members.push(id.to_string());
+        }
     }
-    Ok(())
 }
 
 fn leave_groups(t: &mut TenantState, id: &str) {
