@@ -144,7 +144,7 @@ impl Watcher {
     /// The next incremental round that saw a user and applied something.
     fn applied_delta(&mut self) -> String {
         self.until("of a delta round that applied", |l| {
-            l.contains("delta round") && l.contains("applied:")
+            l.contains("delta round") && l.contains("s: applied:")
         })
     }
 }
