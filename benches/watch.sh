@@ -77,8 +77,8 @@ echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}'
 echo "roster:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(rustc --version)"
 echo "emulator --latency-ms $LATENCY, reconcile --watch --poll $POLL"
 echo
-printf '| users | first full round | idle delta round | joiner wait | joiner round | %s joiners round |\n' "$BATCH"
-printf '|---:|---:|---:|---:|---:|---:|\n'
+printf '| users | first full round | idle delta round | joiner wait | joiner round | %s joiners round | %s users changed, nothing to write |\n' "$BATCH" "$BATCH"
+printf '|---:|---:|---:|---:|---:|---:|---:|\n'
 
 # shellcheck source=benches/tenant.sh
 . benches/tenant.sh
@@ -123,8 +123,11 @@ def copy(i):
     u["userPrincipalName"] = f"joiner{i}@bench.example"
     u["displayName"] = f"Joiner {i}"
     return u
-json.dump({"one": copy(0), "batch": {"users": [copy(i) for i in range(1, int(sys.argv[3]) + 1)]}},
-          open(sys.argv[2], "w"))
+n = int(sys.argv[3])
+# Movers-that-stay: a property no rule reads changes; nothing to write.
+same = [{"id": srcs[(i * 104729) % len(srcs)]["id"], "preferredLanguage": "cy-GB"} for i in range(n)]
+json.dump({"one": copy(0), "batch": {"users": [copy(i) for i in range(1, n + 1)]},
+           "touch": {"users": same}}, open(sys.argv[2], "w"))
 EOF
     lines=$(wc -l <"$WLOG")
     start=$(ms)
@@ -134,9 +137,23 @@ EOF
     waited=$(($(ms) - start))
 
     lines=$(wc -l <"$WLOG")
+    curl -sf "$URL/_emulator/stats" >"$dir/stats-before.json"
     jq -c .batch "$dir/joiners.json" | curl -sf -X POST "$URL/_emulator/users" \
         -H 'Content-Type: application/json' --data-binary @- >/dev/null
     many=$(await_round "$lines" "delta round: [1-9][0-9]* users seen.*s: applied: ")
+    curl -sf "$URL/_emulator/stats" >"$dir/stats-after.json"
+    # Where the joiners' round went, by route (a $batch's sub-requests are
+    # counted under their own routes too: they are not requests of their own).
+    split=$(jq -rn --slurpfile a "$dir/stats-before.json" --slurpfile b "$dir/stats-after.json" '
+        def count(s): reduce (s[0].requests[]) as $r ({}; .[$r.route] += $r.count);
+        count($a) as $before
+        | [count($b) | to_entries[] | select(.value > ($before[.key] // 0))
+           | "\(.key): \(.value - ($before[.key] // 0))"] | join("; ")')
+
+    lines=$(wc -l <"$WLOG")
+    jq -c .touch "$dir/joiners.json" | curl -sf -X PATCH "$URL/_emulator/users" \
+        -H 'Content-Type: application/json' --data-binary @- >/dev/null
+    touched=$(await_round "$lines" "delta round: [1-9][0-9]* users seen")
 
     token=$(curl -sf "$URL/bench/oauth2/v2.0/token" -d grant_type=client_credentials \
         -d client_id=bench -d client_secret="$ROSTER_BENCH_SECRET" \
@@ -146,11 +163,12 @@ EOF
         jq -r '[.telephoneNumbers[].telephoneNumber] | join(",")')
     [ -n "$number" ] || { echo "error: the joiner holds no number" >&2; exit 1; }
 
-    printf '| %s | %ss, %s requests | %s requests | %.1f s | %ss, %s requests | %ss, %s requests (%s users seen) |\n' \
+    printf '| %s | %ss, %s requests | %s requests | %.1f s | %ss, %s requests | %ss, %s requests (%s users seen) | %ss, %s requests (%s users seen) |\n' \
         "$n" "$(secs "$full")" "$(field requests "$full")" "$(field requests "$idle")" \
         "$(echo "$waited / 1000" | bc -l)" "$(secs "$one")" "$(field requests "$one")" \
-        "$(secs "$many")" "$(field requests "$many")" "$(field "users seen" "$many")"
-    echo "  joiner's number: $number; the watcher's lines are in $WLOG" >&2
+        "$(secs "$many")" "$(field requests "$many")" "$(field "users seen" "$many")" \
+        "$(secs "$touched")" "$(field requests "$touched")" "$(field "users seen" "$touched")"
+    echo "  joiner's number: $number; $BATCH joiners round: $split; the watcher's lines are in $WLOG" >&2
     kill "$watcher" "$emu" 2>/dev/null || true
     wait "$watcher" "$emu" 2>/dev/null || true
     watcher=""

@@ -144,9 +144,17 @@ fn the_initial_sync_pages_then_the_delta_link_shows_only_changes() {
     );
     change("DELETE", "/_emulator/users/u0009", json!({ "soft": true }));
     change("DELETE", "/_emulator/users/u0010", json!({}));
+    change(
+        "PATCH",
+        "/_emulator/users",
+        json!({ "users": [{ "id": "u0003", "city": "York" }, { "id": "u0002", "city": "York" }] }),
+    );
     let (status, _, page) = get(&emu, &t, &link);
     assert_eq!(status, 200);
-    assert_eq!(ids(&page), ["new1", "u0007", "u0009", "u0010"]);
+    assert_eq!(
+        ids(&page),
+        ["new1", "u0007", "u0009", "u0010", "u0003", "u0002"]
+    );
     assert_eq!(page["value"][1], json!({ "id": "u0007", "city": "Hull" }));
     assert_eq!(page["value"][2]["@removed"]["reason"], "changed");
     assert_eq!(page["value"][3]["@removed"]["reason"], "deleted");

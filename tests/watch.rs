@@ -47,6 +47,8 @@ rule "Leeds" persona="office" { when { city "Leeds" } }
 rule "York" persona="remote" { when { city "York" } }
 "#;
 
+const GUID: &str = "0b4c5d6e-1111-4222-8333-444455556666";
+
 fn tenant() -> Value {
     let mut users = Vec::new();
     for (id, city) in [
@@ -59,6 +61,8 @@ fn tenant() -> Value {
             json!({ "id": id, "userPrincipalName": format!("{id}@contoso.com"), "city": city }),
         );
     }
+    // Object ids are GUIDs in Graph: one here, read back by id.
+    users.push(json!({ "id": GUID, "userPrincipalName": "g1@contoso.com", "city": "Leeds" }));
     json!({
         "format_version": 1,
         "tenantId": "contoso",
@@ -221,7 +225,7 @@ fn joiners_movers_and_leavers_are_handled_by_incremental_rounds() {
     let emu = setup(dir.path());
     let mut w = Watcher::start(dir.path(), &emu, &[]);
     let first = w.until("of the first full round", |l| l.contains("full round"));
-    assert!(first.contains("4 users seen"), "{first}");
+    assert!(first.contains("5 users seen"), "{first}");
     assert_eq!(
         user_state(&emu, "a1@contoso.com"),
         (
@@ -235,6 +239,20 @@ fn joiners_movers_and_leavers_are_handled_by_incremental_rounds() {
         l.contains("delta round: 0 users seen")
     });
     assert!(requests(&idle) < 5, "{idle}");
+
+    // A property no rule reads changes: the user is read again (by its
+    // GUID) and found converged.
+    change(
+        &emu,
+        "PATCH",
+        &format!("/_emulator/users/{GUID}"),
+        json!({ "department": "Finance" }),
+    );
+    let line = w.until("of the attribute change", |l| {
+        l.contains("delta round: 1 users seen")
+    });
+    assert!(line.contains("1 users seen, 0 changes"), "{line}");
+    assert!(line.contains("converged"), "{line}");
 
     // A joiner gets its persona's policies and the next free number.
     change(
@@ -250,7 +268,7 @@ fn joiners_movers_and_leavers_are_handled_by_incremental_rounds() {
         (
             Some("AllOn".into()),
             Some("North".into()),
-            vec!["+441130000002".into()]
+            vec!["+441130000003".into()]
         )
     );
     // A joiner by group membership (the groups are read for it).
@@ -291,7 +309,7 @@ fn joiners_movers_and_leavers_are_handled_by_incremental_rounds() {
         json!({ "id": "j3", "userPrincipalName": "j3@contoso.com", "city": "Leeds" }),
     );
     w.applied_delta();
-    assert_eq!(user_state(&emu, "j3@contoso.com").2, vec!["+441130000003"]);
+    assert_eq!(user_state(&emu, "j3@contoso.com").2, vec!["+441130000004"]);
 
     // A deleted user is a tombstone: seen, nothing to do.
     change(&emu, "DELETE", "/_emulator/users/y1", json!({}));
@@ -320,7 +338,7 @@ fn an_expired_delta_link_falls_back_to_a_full_round() {
         json!({ "id": "j1", "userPrincipalName": "j1@contoso.com", "city": "York" }),
     );
     let line = w.until("of the fallback full round", |l| l.contains("full round"));
-    assert!(line.contains("5 users seen, 1 changes"), "{line}");
+    assert!(line.contains("6 users seen, 1 changes"), "{line}");
     assert_eq!(user_state(&emu, "j1@contoso.com").2, vec!["+441139990001"]);
     // Then incremental again, from a fresh link.
     w.until("of a delta round after", |l| {

@@ -33,6 +33,7 @@ pub(super) fn handle(t: &mut TenantState, method: &str, path: &str, body: &[u8])
             return Response::empty(204);
         }
         ("POST", ["users"]) => create(t, doc),
+        ("PATCH", ["users"]) => change_many(t, doc),
         ("PATCH", ["users", id]) => change(t, id, doc),
         ("POST", ["users", id, "disable"]) => change(t, id, json!({ "accountEnabled": false })),
         ("DELETE", ["users", id]) => delete(t, id, &doc),
@@ -142,6 +143,24 @@ fn change(t: &mut TenantState, key: &str, doc: Value) -> Result<Vec<String>, Res
     }
     t.delta.touch(&id, None);
     Ok(vec![id])
+}
+
+/// `PATCH /_emulator/users` with `{"users": [{"id": …, properties…}]}`:
+/// [`change`] for each.
+fn change_many(t: &mut TenantState, doc: Value) -> Result<Vec<String>, Response> {
+    let Some(Value::Array(list)) = doc.get("users") else {
+        return Err(bad(
+            "the body must be `{\"users\": [{\"id\": …, …}]}`".into()
+        ));
+    };
+    let mut ids = Vec::new();
+    for u in list {
+        let Some(id) = u.get("id").and_then(Value::as_str) else {
+            return Err(bad("every user to change needs its `id`".into()));
+        };
+        ids.extend(change(t, id, u.clone())?);
+    }
+    Ok(ids)
 }
 
 /// `DELETE /_emulator/users/{id}` (`{"soft": true}`: restorable, the

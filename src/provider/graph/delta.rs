@@ -204,6 +204,19 @@ async fn batch(
     Ok(out)
 }
 
+/// A user id (or UPN) as one path segment: only what a segment cannot
+/// hold is escaped, so a GUID goes as it is (a `$batch` sub-request URL is
+/// not always decoded again).
+fn segment(s: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'@');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
 /// The route of a sub-request URL, without ids or query (for messages).
 fn route_of(url: &str) -> String {
     let path = url.split('?').next().unwrap_or_default();
@@ -220,7 +233,7 @@ async fn read_users(
 ) -> Result<Vec<TeamsUser>, IncrementalError> {
     let mut requests = Vec::new();
     for (k, id) in ids.iter().enumerate() {
-        let enc = super::read::urlencode(id);
+        let enc = segment(id);
         requests.push((
             format!("c{k}"),
             format!("/admin/teams/userConfigurations/{enc}"),
@@ -358,6 +371,16 @@ mod tests {
         assert_eq!(u.assignments[0].policy_name, "AllOn");
         assert_eq!(u.assignments[0].user_id, "u1");
         assert_eq!(u.policies.len(), 2);
+    }
+
+    #[test]
+    fn ids_and_upns_go_into_a_path_as_they_are() {
+        assert_eq!(
+            segment("0b4c5d6e-1111-2222-3333-444455556666"),
+            "0b4c5d6e-1111-2222-3333-444455556666"
+        );
+        assert_eq!(segment("ada.l@contoso.com"), "ada.l@contoso.com");
+        assert_eq!(segment("a/b?c#d e"), "a%2Fb%3Fc%23d%20e");
     }
 
     #[test]
