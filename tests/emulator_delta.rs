@@ -165,7 +165,13 @@ fn the_initial_sync_pages_then_the_delta_link_shows_only_changes() {
     let (_, _, users) = get(&emu, &t, "/v1.0/users?$select=id&$top=999");
     assert_eq!(users["value"].as_array().unwrap().len(), 449);
 
-    // `latest`: no users, a link from now.
+    // `latest`: no users, a link from now (either spelling of the function).
+    let (_, _, page) = get(
+        &emu,
+        &t,
+        "/v1.0/users/microsoft.graph.delta()?$deltatoken=latest",
+    );
+    assert!(ids(&page).is_empty(), "{page}");
     let (_, _, page) = get(&emu, &t, "/v1.0/users/delta?$deltatoken=latest");
     assert!(ids(&page).is_empty());
     let latest = page["@odata.deltaLink"].as_str().unwrap().to_string();

@@ -420,3 +420,25 @@ fn the_metrics_endpoint_counts_rounds() {
     );
     assert!(!text.contains("roster_requests_total 0\n"), "{text}");
 }
+
+#[test]
+fn sigterm_stops_the_watcher_between_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let emu = setup(dir.path());
+    let mut w = Watcher::start(dir.path(), &emu, &[]);
+    w.until("of a delta round", |l| l.contains("delta round"));
+    let sent = Command::new("kill")
+        .args(["-TERM", &w.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let status = w.child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    // Every line, up to the end of its output.
+    let rest: Vec<String> = w.lines.iter().collect();
+    assert!(
+        rest.iter()
+            .any(|l| l.ends_with("reconcile stopped by signal")),
+        "{rest:?}"
+    );
+}
