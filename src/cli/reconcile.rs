@@ -17,7 +17,7 @@ use crate::apply;
 #[derive(Debug, Args)]
 pub struct ReconcileArgs {
     /// Time between rounds (e.g. `30m`, `1h`, `90s`).
-    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    #[arg(long, default_value = "1h", value_parser = parse_duration, conflicts_with = "watch")]
     pub interval: Duration,
     /// Run one round and exit (0 converged or applied, 1 otherwise).
     #[arg(long)]
@@ -35,11 +35,11 @@ pub struct ReconcileArgs {
     #[arg(long, conflicts_with = "once")]
     pub watch: bool,
     /// With `--watch`: time between incremental rounds.
-    #[arg(long, default_value = "30s", value_parser = parse_duration, requires = "watch")]
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration, requires = "watch")]
     pub poll: Duration,
     /// With `--watch`: time between full rounds (they also catch changes
     /// made on the Teams side, which the directory delta does not show).
-    #[arg(long, default_value = "1h", value_parser = parse_duration, requires = "watch")]
+    #[arg(long, default_value = "1h", value_name = "DURATION", value_parser = parse_duration, requires = "watch")]
     pub full_every: Duration,
     /// With `--watch`: serve Prometheus metrics on this address
     /// (`GET /metrics`), e.g. `127.0.0.1:9464`.
@@ -54,7 +54,7 @@ fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     let d = humantime::parse_duration(s)
         .map_err(|e| format!("`{s}` is not a duration ({e}); write e.g. `30m`, `1h`, `90s`"))?;
     if d.is_zero() {
-        return Err("the interval must be longer than zero".into());
+        return Err("a duration here must be longer than zero".into());
     }
     Ok(d)
 }
