@@ -79,10 +79,14 @@ fn tenant() -> Value {
 }
 
 fn setup(dir: &Path) -> Emu {
+    setup_with(dir, CONFIG)
+}
+
+fn setup_with(dir: &Path, config: &str) -> Emu {
     let seed = dir.join("tenant.json");
     std::fs::write(&seed, tenant().to_string()).unwrap();
     std::fs::create_dir(dir.join("config")).unwrap();
-    std::fs::write(dir.join("config/tenant.kdl"), CONFIG).unwrap();
+    std::fs::write(dir.join("config/tenant.kdl"), config).unwrap();
     Emu::start(&seed, |_| {})
 }
 
@@ -440,5 +444,24 @@ fn sigterm_stops_the_watcher_between_rounds() {
         rest.iter()
             .any(|l| l.ends_with("reconcile stopped by signal")),
         "{rest:?}"
+    );
+}
+
+#[test]
+fn a_refused_full_round_is_repeated_not_followed_by_incremental_rounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = CONFIG.replace("max-changed-percent=100", "max-changed-users=1");
+    let emu = setup_with(dir.path(), &config);
+    let mut w = Watcher::start(dir.path(), &emu, &["--rounds", "2"]);
+    for _ in 0..2 {
+        let line = w.until("of a full round", |l| l.contains(" round: "));
+        assert!(line.contains("full round"), "{line}");
+        assert!(line.contains("not applied"), "{line}");
+    }
+    assert!(w.child.wait().unwrap().success());
+    assert_eq!(
+        emu.count("GET /users/delta", None),
+        1,
+        "only the link at start"
     );
 }

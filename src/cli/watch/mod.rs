@@ -202,7 +202,11 @@ impl Watcher<'_> {
             true,
         )?;
         let mut base = Base::new(&live, plan.summary.users_in_scope, loaded.digest());
-        self.need_full = !report.as_ref().is_none_or(|r| base.track(&plan, r));
+        // A refused full round (errors, safety limits, the census guard) is
+        // repeated, never followed by incremental rounds: they would apply
+        // the refused plan user by user, past the limits.
+        let refused = matches!(round, Round::Refused(_));
+        self.need_full = refused || !report.as_ref().is_none_or(|r| base.track(&plan, r));
         self.base = Some(base);
         self.last_full = Some(Instant::now());
         self.full_at = Some(now());
