@@ -37,6 +37,20 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// A tracker whose epoch is the emulator's start (seconds since 1970),
+    /// so tokens of an earlier run of the emulator are expired (`410`),
+    /// as Graph answers a sync state it no longer holds.
+    pub fn new() -> Self {
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Tracker {
+            epoch,
+            ..Tracker::default()
+        }
+    }
+
     /// User `id` changed now (created, changed, or removed with a reason).
     pub fn touch(&mut self, id: &str, removed: Option<&'static str>) {
         self.seq += 1;

@@ -10,7 +10,8 @@
 //! emulator reads and never defines), and the route itself
 //! ([`api::handle`]; `GET`s share the tenant's lock, writes take it alone).
 //! Every request is counted by route and status for
-//! `/_emulator/stats`. The emulator must not be used by the provider: the
+//! `/_emulator/stats`. Test endpoints under `/_emulator/` change the
+//! directory ([`directory`]), which `/users/delta` follows ([`delta`]). The emulator must not be used by the provider: the
 //! dependency runs one way, emulator to provider.
 
 pub mod api;

@@ -111,7 +111,7 @@ impl TenantState {
             pending: BTreeSet::new(),
             state_file,
             operation_delay,
-            delta: Default::default(),
+            delta: super::delta::Tracker::new(),
             users_changed: false,
         })
     }
