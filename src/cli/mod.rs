@@ -6,12 +6,14 @@ mod explain;
 mod federation;
 mod fmt;
 mod history;
+mod metrics;
 mod plan;
 mod reconcile;
 mod revert;
 mod state;
 mod test;
 mod validate;
+mod watch;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};

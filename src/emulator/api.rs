@@ -231,7 +231,7 @@ pub fn read(t: &TenantState, opts: &ApiOptions, req: &Request<'_>) -> Response {
     let segs: Vec<&str> = req.path.split('/').filter(|s| !s.is_empty()).collect();
     match (req.method, segs.as_slice()) {
         ("GET", ["users"]) => users::list_users(t, req),
-        ("GET", ["users", "delta"]) => users::users_delta(t, req),
+        ("GET", ["users", "delta"]) => super::delta::users_delta(t, req),
         ("GET", ["users", id, "transitiveMemberOf", rest @ ..]) => {
             groups::member_of(t, req, id, rest)
         }

@@ -3,8 +3,8 @@
 //! of each group (transitively) and the groups each user is a direct
 //! member of, group policy assignments by group, and numbers by holder. They
 //! let a request cost what its page holds, not what the tenant holds. The
-//! tables derived from users and groups are built once (the emulator never
-//! changes them); numbers by holder is kept right by
+//! tables derived from users and groups are built once, and again only
+//! when a test endpoint changes the directory ([`super::directory`]); numbers by holder is kept right by
 //! [`Index::move_number`], which every write that changes a number's target
 //! must call. It must not decide what a request answers.
 

@@ -10,11 +10,14 @@
 //! emulator reads and never defines), and the route itself
 //! ([`api::handle`]; `GET`s share the tenant's lock, writes take it alone).
 //! Every request is counted by route and status for
-//! `/_emulator/stats`. The emulator must not be used by the provider: the
+//! `/_emulator/stats`. Test endpoints under `/_emulator/` change the
+//! directory ([`directory`]), which `/users/delta` follows ([`delta`]). The emulator must not be used by the provider: the
 //! dependency runs one way, emulator to provider.
 
 pub mod api;
 mod batch;
+mod delta;
+mod directory;
 mod faults;
 mod groups;
 mod identity;
@@ -309,6 +312,9 @@ impl Emulator {
         }
         if path == "/_emulator/stats" {
             return Response::json(200, self.stats_json());
+        }
+        if path.starts_with("/_emulator/users") || path == "/_emulator/delta/expire" {
+            return directory::handle(&mut self.write_tenant(), method, path, body);
         }
         if path == "/_emulator/snapshot" {
             let text = self.read_tenant().snapshot_text();

@@ -54,6 +54,10 @@ pub struct TenantState {
     pending: BTreeSet<(Instant, String)>,
     pub state_file: Option<PathBuf>,
     pub operation_delay: Duration,
+    /// Directory changes for `/users/delta`.
+    pub delta: super::delta::Tracker,
+    /// The test endpoints changed users: snapshots come from `live`.
+    pub users_changed: bool,
 }
 
 impl TenantState {
@@ -107,11 +111,17 @@ impl TenantState {
             pending: BTreeSet::new(),
             state_file,
             operation_delay,
+            delta: super::delta::Tracker::new(),
+            users_changed: false,
         })
     }
 
     /// The state as a tenant snapshot (unknown fields of the seed kept).
     pub fn snapshot_text(&self) -> String {
+        if self.users_changed {
+            return serde_json::to_string_pretty(&snapshot::from_live(&self.live))
+                .unwrap_or_default();
+        }
         snapshot::patch(&self.original, &self.live).unwrap_or_else(|_| {
             serde_json::to_string_pretty(&snapshot::from_live(&self.live)).unwrap_or_default()
         })
@@ -341,6 +351,17 @@ pub struct UserJson {
 }
 
 impl UserJson {
+    pub fn from_value(v: &Value) -> Self {
+        UserJson {
+            id: v
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .into(),
+            text: v.to_string().into_boxed_str(),
+        }
+    }
+
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
     }

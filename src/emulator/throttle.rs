@@ -52,7 +52,7 @@ impl Limits {
 pub fn cost(method: &str, path: &str, query: &[(String, String)]) -> u32 {
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let base: i64 = match (method, segs.as_slice()) {
-        ("GET", ["users"]) => 2,
+        ("GET", ["users"]) | ("GET", ["users", "delta"]) => 2,
         ("GET", ["users", _, "transitiveMemberOf", ..]) => 2,
         ("GET", ["groups", _, "transitiveMembers", ..]) => 5,
         _ => 1,

@@ -1,11 +1,10 @@
-//! Directory users: `/users` (filter, select, paging), `/users/delta`, and
-//! the Teams user configurations (`/admin/teams/userConfigurations`). The
-//! emulator never changes directory users.
+//! Directory users: `/users` (filter, select, paging) and the Teams user
+//! configurations (`/admin/teams/userConfigurations`). `/users/delta` is
+//! [`super::delta`]'s; only the test endpoints ([`super::directory`]) change
+//! directory users.
 
-use serde_json::{Value, json};
-
-use super::api::{ApiOptions, Request, Response, filter, q, scan_page, selection, single, top};
-use super::odata::{self, encode_skip};
+use super::api::{ApiOptions, Request, Response, filter, scan_page, selection, single, top};
+use super::odata;
 use super::state::TenantState;
 
 pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
@@ -26,43 +25,6 @@ pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
         let u = super::licences::user_value(t, &users[i]);
         odata::matches(&u, &terms).then(|| odata::select(&u, fields.as_deref()))
     })
-}
-
-/// Delta: a full initial sync (pages, then a deltaLink); roster never
-/// changes directory users, so a later round brings no changes.
-pub(super) fn users_delta(t: &TenantState, req: &Request<'_>) -> Response {
-    let fields = match selection(req) {
-        Ok(f) => f,
-        Err(e) => return e,
-    };
-    if q(req, "$deltatoken").is_some() {
-        return Response::json(
-            200,
-            json!({
-                "@odata.context": format!("{}/{}/$metadata#users", req.base, req.version),
-                "@odata.deltaLink": format!("{}/{}/users/delta?$deltatoken={}", req.base, req.version, encode_skip(0)),
-                "value": [],
-            }),
-        );
-    }
-    let users = &t.users_json;
-    let mut resp = scan_page(req, users.len(), 200, "users", |i| {
-        Some(odata::select(
-            &super::licences::user_value(t, &users[i]),
-            fields.as_deref(),
-        ))
-    });
-    if let Some(body) = resp.body.as_mut()
-        && body.get("@odata.nextLink").is_none()
-    {
-        body["@odata.deltaLink"] = Value::String(format!(
-            "{}/{}/users/delta?$deltatoken={}",
-            req.base,
-            req.version,
-            encode_skip(0)
-        ));
-    }
-    resp
 }
 
 pub(super) fn user_configurations(

@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod graph;
+pub mod incremental;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -135,5 +136,11 @@ pub trait Provider {
     /// nothing (a provider that reads every policy needs no list).
     fn resolve_policies(&mut self, policies: &[(String, String)]) {
         let _ = policies;
+    }
+
+    /// Directory changes and targeted reads for `reconcile --watch`; `None`
+    /// (the default, the file provider): every round reads the tenant whole.
+    fn incremental(&mut self) -> Option<&mut dyn incremental::Incremental> {
+        None
     }
 }

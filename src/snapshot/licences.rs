@@ -99,7 +99,7 @@ pub(super) fn user_licences(licences: Option<Vec<SnapLicence>>) -> Vec<AssignedL
 }
 
 /// The tenant's SKUs as a snapshot lists them.
-pub(super) fn snap_skus(licensing: &Licensing) -> Vec<SnapSku> {
+pub fn snap_skus(licensing: &Licensing) -> Vec<SnapSku> {
     licensing
         .skus
         .iter()

@@ -8,7 +8,7 @@
 //! is [`crate::files::read_snapshot`].
 
 mod from_live;
-mod licences;
+pub mod licences;
 mod parse;
 mod patch;
 mod to_live;

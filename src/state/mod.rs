@@ -18,6 +18,7 @@ pub mod journal;
 pub mod lock;
 pub mod quarantine;
 pub mod store;
+pub mod watch;
 
 use std::path::PathBuf;
 use std::sync::Arc;

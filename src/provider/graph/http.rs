@@ -116,6 +116,13 @@ impl Limiter {
     }
 }
 
+/// Requests sent and 429 answers met, for the watcher's log and metrics.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: std::sync::atomic::AtomicU64,
+    pub throttled: std::sync::atomic::AtomicU64,
+}
+
 pub struct Api {
     pub client: reqwest::Client,
     /// `{endpoint}/v1.0`
@@ -123,6 +130,7 @@ pub struct Api {
     pub auth: Auth,
     pub limiter: Limiter,
     pub settings: Settings,
+    pub counters: Counters,
 }
 
 /// What may be retried after a transport error or timeout.
@@ -200,6 +208,7 @@ impl Api {
                 req = req.json(b);
             }
             let sent = req.send().await;
+            self.counters.requests.fetch_add(1, Ordering::Relaxed);
             self.limiter.release(permit);
             let resp = match sent {
                 Ok(r) => r,
@@ -240,6 +249,9 @@ impl Api {
                     headers,
                     body,
                 });
+            }
+            if status.as_u16() == 429 {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
             }
             let (code, message) = error_parts(body.as_ref(), &text);
             let request_id = request_id(&headers, body.as_ref());

@@ -3,6 +3,7 @@
 //! the synchronous [`Provider`] interface: the provider owns a runtime.
 
 pub(crate) mod auth;
+mod delta;
 pub mod federated;
 mod http;
 pub mod read;
@@ -235,6 +236,7 @@ impl GraphProvider {
             auth,
             limiter: http::Limiter::new(conn.settings.concurrency),
             settings: conn.settings,
+            counters: http::Counters::default(),
         };
         Ok(GraphProvider {
             rt,
@@ -322,6 +324,10 @@ impl Provider for GraphProvider {
 
     fn commit(&mut self) -> Result<(), ProviderError> {
         Ok(())
+    }
+
+    fn incremental(&mut self) -> Option<&mut dyn crate::provider::incremental::Incremental> {
+        Some(self)
     }
 }
 
