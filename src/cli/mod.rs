@@ -6,6 +6,7 @@ mod explain;
 mod federation;
 mod fmt;
 mod history;
+mod import;
 mod plan;
 mod reconcile;
 mod state;
@@ -77,6 +78,9 @@ pub enum Command {
     History(history::HistoryArgs),
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
+    /// Describe the live tenant as manifests (ranges, personas, rules,
+    /// overrides, tests) in a new directory.
+    Import(import::ImportArgs),
     /// Apply a saved plan, or plan and apply.
     Apply(ApplyArgs),
     /// Render a saved plan.
@@ -265,6 +269,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::History(args) => history::history(g, args),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
+        Command::Import(args) => import::run(g, args),
         Command::Apply(args) => plan::apply(g, args),
         Command::Show {
             plan: path,
