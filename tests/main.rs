@@ -18,6 +18,7 @@ mod explain;
 mod fmt;
 mod gitops;
 mod graph_equals_file;
+mod import;
 mod journal;
 mod manifest_equivalence;
 mod manifest_fixtures;

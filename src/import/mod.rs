@@ -16,6 +16,7 @@ mod fixtures;
 mod personas;
 mod ranges;
 mod rules;
+mod text;
 
 use crate::desired::{Engine, Verdict};
 use crate::live::LiveState;
