@@ -1,6 +1,7 @@
 //! Number ranges from the number inventory: every number the tenant knows
 //! (held or not) falls in exactly one range, one range per number type and
-//! emergency location, made of the maximal runs of consecutive numbers the
+//! emergency location (split where the numbers jump to another exchange),
+//! made of the maximal runs of consecutive numbers the
 //! inventory holds (a number it does not hold is a hole, never inside a
 //! block). Names come from the city most holders share, else the digits
 //! the range's numbers share. Pure: no I/O.
@@ -48,17 +49,17 @@ pub fn infer(live: &LiveState) -> (Vec<RangeDraft>, RangeIndex) {
     let city = holder_cities(live);
     let mut drafts: Vec<(RangeDraft, Vec<E164>)> = Vec::new();
     for ((kind, location), numbers) in groups {
-        let blocks = runs(&numbers);
-        let base = base_name(kind, &numbers, &city);
-        drafts.push((
-            RangeDraft {
-                name: base,
-                kind,
-                location,
-                blocks,
-            },
-            numbers,
-        ));
+        for numbers in clusters(numbers) {
+            drafts.push((
+                RangeDraft {
+                    name: base_name(kind, &numbers, &city),
+                    kind,
+                    location: location.clone(),
+                    blocks: runs(&numbers),
+                },
+                numbers,
+            ));
+        }
     }
     // Unique names: the first in (type, location) order keeps the plain one.
     let mut used: HashMap<String, usize> = HashMap::new();
@@ -80,6 +81,29 @@ pub fn infer(live: &LiveState) -> (Vec<RangeDraft>, RangeIndex) {
         drafts.into_iter().map(|(d, _)| d).collect(),
         RangeIndex { of },
     )
+}
+
+/// Numbers of one type and location split where they jump to another
+/// exchange (the digits before the last four change by more than one), so
+/// numbers of two countries or cities without an emergency location are
+/// not one range that allocation would draw from for both.
+fn clusters(numbers: Vec<E164>) -> Vec<Vec<E164>> {
+    let mut out: Vec<Vec<E164>> = Vec::new();
+    let exchange = |n: &E164| (n.len(), n.digits() / 10_000);
+    for n in numbers {
+        match out.last_mut() {
+            Some(c)
+                if c.last().is_some_and(|l| {
+                    let (a, b) = (exchange(l), exchange(&n));
+                    a.0 == b.0 && b.1 <= a.1 + 1
+                }) =>
+            {
+                c.push(n)
+            }
+            _ => out.push(vec![n]),
+        }
+    }
+    out
 }
 
 /// Maximal runs of consecutive numbers (same length) of a sorted list.
@@ -206,20 +230,31 @@ mod tests {
         number(&mut live, "+442071230001", dr, "L1", None);
         number(&mut live, "+442071230005", dr, "L1", None);
         number(&mut live, "+442071230002", dr, "L2", None);
-        number(
-            &mut live,
+        let cp = NumberType::CallingPlan;
+        for s in [
             "+12125550000",
-            NumberType::CallingPlan,
-            "L1",
-            None,
-        );
+            "+12125559999",
+            "+12125560000",
+            "+14165000000",
+        ] {
+            number(&mut live, s, cp, "L1", None);
+        }
         let (ranges, index) = infer(&live);
         let names: Vec<&str> = ranges.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["cp-12125550000", "dr-442071230002", "dr-london"]);
-        let london = &ranges[2];
+        assert_eq!(
+            names,
+            [
+                "cp-121255",
+                "cp-14165000000",
+                "dr-442071230002",
+                "dr-london"
+            ]
+        );
+        assert_eq!(ranges[0].blocks.len(), 2, "one exchange to the next");
+        let london = &ranges[3];
         assert_eq!(london.blocks.len(), 2, "the hole at ...0002 to ...0004");
-        assert_eq!(index.range_of(n("+442071230005")), Some(2));
-        assert_eq!(index.range_of(n("+442071230002")), Some(1));
+        assert_eq!(index.range_of(n("+442071230005")), Some(3));
+        assert_eq!(index.range_of(n("+442071230002")), Some(2));
         assert_eq!(index.range_of(n("+442071239999")), None);
     }
 }
