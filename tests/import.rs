@@ -182,6 +182,28 @@ fn the_same_tenant_gives_the_same_bytes() {
     import(&config, &b, "toml");
     assert_eq!(read(&a), read(&b));
     assert!(read(&a).len() >= 5);
+
+    // From a snapshot alone (no manifests): no tenant settings to copy.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let c = dir.path().join("c");
+    roster()
+        .current_dir(&empty)
+        .arg("--tenant")
+        .arg(config.join("tenant.json"))
+        .args(["import", "--out"])
+        .arg(&c)
+        .assert()
+        .success();
+    let files: Vec<String> = read(&c).into_iter().map(|f| f.0).collect();
+    assert!(!files.contains(&"tenant.kdl".to_string()), "{files:?}");
+    assert!(files.contains(&"rules.kdl".to_string()), "{files:?}");
+    roster()
+        .arg("-C")
+        .arg(&c)
+        .arg("validate")
+        .assert()
+        .success();
 }
 
 #[test]

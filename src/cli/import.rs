@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::{Failure, Global, Result, load_valid, open_provider, snapshot_path};
+use super::{Failure, Global, Result, checked, open_provider, snapshot_path};
 use crate::import::{self, Format, Options, Report};
 
 #[derive(Debug, Args)]
@@ -31,7 +31,13 @@ pub struct ImportArgs {
 
 pub fn run(g: &Global, args: &ImportArgs) -> Result<u8> {
     check_out(g, &args.out, args.force)?;
-    let loaded = load_valid(g)?;
+    // With `--tenant`, a folder without manifests is fine: no settings.
+    let loaded = match crate::config_dir::load(&g.config) {
+        Err(crate::config_dir::LoadError::Empty { .. }) if g.tenant.is_some() => {
+            crate::manifest::parse(crate::manifest::Sources::default())
+        }
+        other => checked(other?, "the manifests")?,
+    };
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
     let opts = Options {
