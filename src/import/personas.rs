@@ -62,6 +62,9 @@ pub enum Fit {
     Pin,
 }
 
+/// Personas at most, the most held bundles first.
+pub const MAX_PERSONAS: usize = 1000;
+
 /// Every person, and the distinct bundles they hold.
 pub fn people(
     live: &LiveState,
@@ -122,6 +125,9 @@ pub fn infer(
         let (ma, mb) = (members[*a as usize].len(), members[*b as usize].len());
         mb.cmp(&ma).then(keys[*a as usize].cmp(&keys[*b as usize]))
     });
+    // Beyond this, a persona per bundle describes nothing a reader can use
+    // (and persona ids are `u16`): the rest fold or become overrides.
+    chosen.truncate(MAX_PERSONAS);
     // How many chosen bundles hold each (type, name): rare ones name personas.
     let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
     for &b in &chosen {

@@ -247,3 +247,40 @@ fn slugs() {
     assert_eq!(slug("--"), "");
     assert_eq!(slug(&"a".repeat(50)).chars().count(), 40);
 }
+
+#[test]
+fn two_conditions_when_one_is_not_enough() {
+    // Four personas, each the pair of a department and a country: no one
+    // attribute tells them apart.
+    let mut live = LiveState::default();
+    for (dept, usage, plan) in [
+        ("Sales", "GB", "UK-Sales"),
+        ("Sales", "US", "US-Sales"),
+        ("Finance", "GB", "UK-Finance"),
+        ("Finance", "US", "US-Finance"),
+    ] {
+        live.add_policy("TenantDialPlan", plan, plan);
+        for i in 0..12 {
+            let id = format!("{plan}-{i}");
+            let mut u = User::new(id.clone(), format!("{id}@contoso.com"));
+            u.set_attr("department", Some(dept.into()));
+            u.set_attr("usageLocation", Some(usage.into()));
+            u.policies.insert("TenantDialPlan".into(), plan.into());
+            live.users.push(u);
+        }
+    }
+    live.finish();
+    let imported = import(&live, None, &options(Format::Toml)).unwrap();
+    let r = &imported.report;
+    assert_eq!(
+        (r.personas, r.by_rules, r.overrides, r.plan_changed),
+        (4, 48, 0, 0)
+    );
+    let rules = file(&imported, "rules.toml");
+    assert!(
+        rules.contains("when = { department = \"Sales\", usageLocation = \"GB\" }")
+            || rules.contains("when = { department = \"Finance\", usageLocation = \"GB\" }"),
+        "{rules}"
+    );
+    assert_eq!(r.tests, 4);
+}
