@@ -394,6 +394,11 @@ fn round(feat: &Features, counts: &Counts, goals: &Goals) -> Option<Candidate> {
     let groups = feat.groups_feature();
     let mut buckets: HashMap<(u8, u16), Vec<Tally>> = HashMap::new();
     for (&(f, v, p), &c) in &counts.fitting {
+        // Neither a rule's value nor a loose one: most of a large tenant's
+        // (value, persona) pairs (postal codes, phone extensions).
+        if c < SUPPORT {
+            continue;
+        }
         buckets.entry((f, p)).or_default().push(Tally {
             value: v,
             fit: c,
