@@ -18,6 +18,7 @@ pub struct ImportArgs {
     /// exist or be empty, unless `--force`).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// The manifest format to write.
     #[arg(long, value_enum, default_value = "kdl")]
     pub format: Format,
     /// Users a bundle of policies needs to become a persona (default: 0.5%
