@@ -278,3 +278,58 @@ fn a_non_empty_out_is_refused_and_nothing_is_half_written() {
     let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("does not exist"), "{stderr}");
 }
+
+#[test]
+fn importing_through_graph_reads_the_same_tenant() {
+    use crate::common::emu::{Emu, SECRET};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    copy_dir(&repo("examples/tenant-config"), &config);
+    converge(&config);
+    let tenant = config.join("tenant.json");
+    let by_file = import(&config, &dir.path().join("by-file"), "kdl");
+
+    let emu = Emu::start(&tenant, |_| {});
+    let graph = dir.path().join("graph");
+    std::fs::create_dir(&graph).unwrap();
+    std::fs::write(
+        graph.join("tenant.kdl"),
+        r#"tenant "northwind" {
+    provider "graph" tenant-id="contoso" client-id="app" client-secret-env="ROSTER_TEST_SECRET"
+    scope {
+        usageLocation "GB" "IE" "DE" "US"
+        not { userPrincipalName starts-with="svc-" }
+    }
+}
+"#,
+    )
+    .unwrap();
+    let out = dir.path().join("by-graph");
+    let run = roster()
+        .env("ROSTER_TEST_SECRET", SECRET)
+        .arg("-C")
+        .arg(&graph)
+        .args(["--graph-endpoint", &emu.url(), "import", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let by_graph = String::from_utf8(run.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        reported(&by_graph, "users ("),
+        reported(&by_file, "users ("),
+        "{by_graph}\n{by_file}"
+    );
+    let (changed, in_scope) = plan(&out, &tenant);
+    assert!(changed * 100 <= in_scope * 2, "{changed} of {in_scope}");
+    assert_clean(&out);
+    let settings = std::fs::read_to_string(out.join("tenant.kdl")).unwrap();
+    assert!(
+        settings.contains("client-secret-env=\"ROSTER_TEST_SECRET\""),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("    scope {\n        usageLocation"),
+        "the scope as written: {settings}"
+    );
+    assert!(!settings.contains(SECRET), "{settings}");
+}

@@ -106,15 +106,14 @@ pub(super) fn tenant(t: &Tenant, f: Format) -> String {
         }
     }
     if let Some(scope) = &t.scope {
+        // `scope { … }` is the `all` of its lines: written as they were.
+        let conds = match scope {
+            Condition::All(cs, _) => cs.as_slice(),
+            c => std::slice::from_ref(c),
+        };
         match f {
-            Format::Kdl => body.push_str(&format!(
-                "scope {{\n{}}}\n",
-                kdl_conds(std::slice::from_ref(scope))
-            )),
-            Format::Toml => body.push_str(&format!(
-                "scope = {}\n",
-                toml_conds(std::slice::from_ref(scope))
-            )),
+            Format::Kdl => body.push_str(&format!("scope {{\n{}}}\n", kdl_conds(conds))),
+            Format::Toml => body.push_str(&format!("scope = {}\n", toml_conds(conds))),
         }
     }
     let groups: [(&str, Vec<(&str, String)>); 3] = [
