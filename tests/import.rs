@@ -254,6 +254,18 @@ fn a_non_empty_out_is_refused_and_nothing_is_half_written() {
         assert!(stderr.contains("holds the config directory"), "{stderr}");
     }
 
+    // Inside the config directory, its manifests would join the config's.
+    let run = roster()
+        .arg("-C")
+        .arg(&config)
+        .args(["import", "--out"])
+        .arg(config.join("imported"))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(run.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("inside the config directory"), "{stderr}");
+    assert!(!config.join("imported").exists());
+
     // With --force, the folder is replaced as a whole.
     roster()
         .arg("-C")

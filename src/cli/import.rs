@@ -2,8 +2,9 @@
 //! `plan` uses), describe it as manifests ([`crate::import`]) and write them
 //! into a new directory: first into a hidden folder beside it, then renamed
 //! into place, so a failed run leaves nothing half-written. Refuses a DIR
-//! that exists and is not empty (without `--force`), and never replaces
-//! the config directory or a folder holding it.
+//! that exists and is not empty (without `--force`) or lies inside the
+//! config directory, and never replaces the config directory or a folder
+//! holding it.
 
 use std::path::{Path, PathBuf};
 
@@ -31,7 +32,6 @@ pub struct ImportArgs {
 }
 
 pub fn run(g: &Global, args: &ImportArgs) -> Result<u8> {
-    check_out(g, &args.out, args.force)?;
     // With `--tenant`, a folder without manifests is fine: no settings.
     let loaded = match crate::config_dir::load(&g.config) {
         Err(crate::config_dir::LoadError::Empty { .. }) if g.tenant.is_some() => {
@@ -39,6 +39,7 @@ pub fn run(g: &Global, args: &ImportArgs) -> Result<u8> {
         }
         other => checked(other?, "the manifests")?,
     };
+    check_out(g, &args.out, args.force, !loaded.sources.files.is_empty())?;
     let mut provider = open_provider(g, &loaded)?;
     let live = provider.fetch()?;
     let opts = Options {
@@ -110,7 +111,7 @@ fn summary(r: &Report, out: &Path, files: usize) -> String {
 }
 
 /// Refuse an output directory that would lose something.
-fn check_out(g: &Global, out: &Path, force: bool) -> Result<()> {
+fn check_out(g: &Global, out: &Path, force: bool, has_manifests: bool) -> Result<()> {
     let shown = out.display();
     let parent = parent_of(out);
     if !parent.is_dir() {
@@ -129,6 +130,17 @@ fn check_out(g: &Global, out: &Path, force: bool) -> Result<()> {
     {
         return Err(Failure::new(format!(
             "refusing to write the import into `{shown}`: it holds the config directory `{}`\nhint: name a new folder outside it",
+            g.config.display()
+        )));
+    }
+    let inside = parent
+        .canonicalize()
+        .ok()
+        .zip(g.config.canonicalize().ok())
+        .is_some_and(|(p, c)| p.starts_with(&c));
+    if inside && has_manifests {
+        return Err(Failure::new(format!(
+            "refusing to write the import into `{shown}`: it is inside the config directory `{}`, whose manifests it would join\nhint: name a folder outside it",
             g.config.display()
         )));
     }

@@ -1,3 +1,6 @@
+//! The importer on small hand-made tenants: what it infers, that a plan
+//! after it changes nothing, KDL and TOML alike, the same bytes each time.
+
 use super::*;
 use crate::live::{NumberAssignment, User};
 use crate::numbers::NumberType;
