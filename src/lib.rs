@@ -21,6 +21,7 @@ pub mod explain;
 pub mod files;
 pub mod format;
 pub mod gitops;
+pub mod import;
 pub mod issue;
 pub mod licensing;
 pub mod live;

@@ -17,7 +17,7 @@ use crate::common::emu::{Emu, SECRET};
 /// the CI tenant and the 100k one.
 #[path = "../examples/synth/main.rs"]
 #[allow(dead_code)]
-mod synth;
+pub(crate) mod synth;
 
 fn plan(loaded: &Loaded, live: &LiveState) -> Plan {
     let desired = roster::desired::compute_with(&loaded.manifest, live, &Context::default());

@@ -19,6 +19,7 @@ mod explain;
 mod fmt;
 mod gitops;
 mod graph_equals_file;
+mod import;
 mod journal;
 mod licensing;
 mod manifest_equivalence;

@@ -1,7 +1,8 @@
 //! The pure core stays pure (issue 8, item 2): the manifest language
 //! (`src/manifest/`, `src/format/`, `rules.rs`, `catalog.rs`) and the engine
 //! (`numbers/`, `live.rs`, `licensing.rs`, `desired/`, `plan/`, `issue.rs`, `explain.rs`,
-//! `snapshot/`, the apply gate and verification, the quarantine's data)
+//! `snapshot/`, the apply gate and verification, the quarantine's data,
+//! the importer `import/`)
 //! never reach for the file system, the environment, git, the network,
 //! async runtimes or the clock, nor for the edges (`files`, `config_dir`,
 //! `gitops`, `provider`, `cli`, `emulator`). And the layers point one way:
@@ -126,6 +127,19 @@ fn the_engine_touches_no_io() {
         .filter(|v| !v.contains("src/explain.rs uses `crate::explain`"))
         .collect();
     assert!(found.is_empty(), "I/O in the engine:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_importer_touches_no_io() {
+    let mut files = Vec::new();
+    rust_files(&repo("src/import"), &mut files);
+    assert!(files.len() >= 6, "found only {files:?}");
+    let found = violations(&files, FORBIDDEN);
+    assert!(
+        found.is_empty(),
+        "I/O in the importer:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]

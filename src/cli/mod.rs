@@ -6,6 +6,7 @@ mod explain;
 mod federation;
 mod fmt;
 mod history;
+mod import;
 mod metrics;
 mod plan;
 mod reconcile;
@@ -83,6 +84,9 @@ pub enum Command {
     Unlock(state::UnlockArgs),
     /// Read the live tenant, compute the desired state, print the plan.
     Plan(PlanArgs),
+    /// Describe the live tenant as manifests (ranges, personas, rules,
+    /// overrides, tests) in a new directory.
+    Import(import::ImportArgs),
     /// Apply a saved plan, or plan and apply.
     Apply(ApplyArgs),
     /// Plan the undoing of an apply (from the journal): each user back to
@@ -275,6 +279,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Unlock(args) => state::unlock(g, args),
         Command::Schema { out } => validate::schema(out.as_deref()),
         Command::Plan(args) => plan::plan(g, args),
+        Command::Import(args) => import::run(g, args),
         Command::Apply(args) => plan::apply(g, args),
         Command::Revert(args) => revert::revert(g, args),
         Command::Show {
