@@ -45,6 +45,18 @@ fn number_of(plan: &Value, upn: &str) -> Option<String> {
         .map(|a| a["number"].as_str().unwrap().to_string())
 }
 
+/// Write `file` with `text`; the plan then succeeds and gives amy the
+/// quarantined +…0000.
+fn amy_gets_the_quarantined_number(w: &Work, file: &str, text: &str) {
+    std::fs::write(w.path(file), text).unwrap();
+    let (code, plan, _) = plan_json(w);
+    assert_eq!(code, 0, "{plan}");
+    assert_eq!(
+        number_of(&plan, "amy@contoso.com").unwrap(),
+        "+442071230000"
+    );
+}
+
 #[test]
 fn the_plan_lists_quarantined_numbers_it_passed_over() {
     let w = Work::new();
@@ -105,30 +117,18 @@ fn a_pin_takes_a_quarantined_number_only_when_the_override_says_so() {
         assert!(msg.contains(part), "{part} in {msg}");
     }
 
-    std::fs::write(
-        w.path("users.kdl"),
+    amy_gets_the_quarantined_number(
+        &w,
+        "users.kdl",
         "user \"amy@contoso.com\" number=\"+442071230000\" take-quarantined=#true\n",
-    )
-    .unwrap();
-    let (code, plan, _) = plan_json(&w);
-    assert_eq!(code, 0, "{plan}");
-    assert_eq!(
-        number_of(&plan, "amy@contoso.com").unwrap(),
-        "+442071230000"
     );
 
     // The same key in TOML.
     std::fs::remove_file(w.path("users.kdl")).unwrap();
-    std::fs::write(
-        w.path("users.toml"),
+    amy_gets_the_quarantined_number(
+        &w,
+        "users.toml",
         "[user.\"amy@contoso.com\"]\nnumber = \"+442071230000\"\ntake-quarantined = true\n",
-    )
-    .unwrap();
-    let (code, plan, _) = plan_json(&w);
-    assert_eq!(code, 0, "{plan}");
-    assert_eq!(
-        number_of(&plan, "amy@contoso.com").unwrap(),
-        "+442071230000"
     );
 }
 
@@ -136,16 +136,10 @@ fn a_pin_takes_a_quarantined_number_only_when_the_override_says_so() {
 fn the_user_it_was_released_from_may_have_it_back() {
     let w = Work::new();
     quarantined(&w, "AMY@contoso.com");
-    std::fs::write(
-        w.path("users.kdl"),
+    amy_gets_the_quarantined_number(
+        &w,
+        "users.kdl",
         "user \"amy@contoso.com\" number=\"+442071230000\"\n",
-    )
-    .unwrap();
-    let (code, plan, _) = plan_json(&w);
-    assert_eq!(code, 0, "{plan}");
-    assert_eq!(
-        number_of(&plan, "amy@contoso.com").unwrap(),
-        "+442071230000"
     );
 }
 
@@ -189,16 +183,8 @@ fn zero_turns_the_quarantine_off() {
 
 /// Save a plan, edit it, apply it: refused, and the tenant unchanged.
 fn forged(w: &Work, edit: impl FnOnce(&mut Value)) -> crate::common::work::Output {
-    let path = w.path("plan.json");
-    w.run(&["plan", "--out", path.to_str().unwrap()]);
-    let mut plan: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    edit(&mut plan);
-    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
-    let before = w.tenant();
-    let out = w.run(&["apply", path.to_str().unwrap()]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(w.tenant(), before, "a refused plan changes nothing");
-    out
+    let (_, path) = w.save_plan("plan.json");
+    w.apply_edited(&path, edit)
 }
 
 fn amy_change(plan: &mut Value) -> &mut Value {

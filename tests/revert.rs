@@ -41,6 +41,16 @@ fn applied(w: &Work) -> String {
     last["id"].as_str().unwrap().to_string()
 }
 
+/// Someone takes dan's meeting policy away by hand, in the tenant.
+fn dan_loses_his_meeting_policy_by_hand(w: &Work) {
+    let mut t = w.tenant_json();
+    t["policyAssignments"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|a| !(a["userId"] == DAN && a["policyType"] == "TeamsMeetingPolicy"));
+    w.set_tenant(&t);
+}
+
 /// `roster revert ID ARGS… --out revert.json`.
 fn revert(w: &Work, id: &str, args: &[&str]) -> (Output, std::path::PathBuf) {
     let path = w.path("revert.json");
@@ -148,12 +158,7 @@ fn user_limits_the_revert() {
 fn a_user_changed_by_hand_since_is_a_conflict_and_untouched() {
     let w = Work::new();
     let id = applied(&w);
-    let mut t = w.tenant_json();
-    t["policyAssignments"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|a| !(a["userId"] == DAN && a["policyType"] == "TeamsMeetingPolicy"));
-    w.set_tenant(&t);
+    dan_loses_his_meeting_policy_by_hand(&w);
     let dan_now: Vec<String> = managed(&w)
         .into_iter()
         .filter(|l| l.contains(DAN))
@@ -184,14 +189,7 @@ fn forged(edit: impl FnOnce(&mut Value)) -> Output {
     let w = Work::new();
     let id = applied(&w);
     let (_, path) = revert(&w, &id, &[]);
-    let mut plan = read(&path);
-    edit(&mut plan);
-    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
-    let before = w.tenant();
-    let out = w.run(&["apply", path.to_str().unwrap()]);
-    assert_eq!(out.code, 1, "{out:?}");
-    assert_eq!(w.tenant(), before, "a refused plan changes nothing");
-    out
+    w.apply_edited(&path, edit)
 }
 
 #[test]
@@ -224,12 +222,7 @@ fn a_normal_plan_marked_as_a_revert_is_refused() {
     let w = Work::new();
     let id = applied(&w);
     // Someone changes dan by hand; the manifests' plan corrects it.
-    let mut t = w.tenant_json();
-    t["policyAssignments"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|a| !(a["userId"] == DAN && a["policyType"] == "TeamsMeetingPolicy"));
-    w.set_tenant(&t);
+    dan_loses_his_meeting_policy_by_hand(&w);
     let (_, path) = w.save_plan("plan.json");
     let mut plan = read(&path);
     plan["revert_of"] = json!(id);

@@ -43,19 +43,7 @@ pub fn state_line(endpoint: &str, container: &str) -> String {
 
 /// `roster -C DIR ARGS…` with the connection string `cs`.
 fn run(w: &Work, cs: &str, args: &[&str]) -> Output {
-    let out = roster()
-        .env(CS_ENV, cs)
-        .arg("-C")
-        .arg(w.config())
-        .args(args)
-        .write_stdin("")
-        .output()
-        .unwrap();
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
+    w.run_env(&[(CS_ENV, cs)], args)
 }
 
 /// The workflow config with its state in `container` on `az`.

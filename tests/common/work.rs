@@ -54,7 +54,13 @@ impl Work {
 
     /// `roster -C DIR ARGS…`, stdin not a terminal.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.run_env(&[], args)
+    }
+
+    /// `roster -C DIR ARGS…` with `env` set, stdin not a terminal.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
         let out = roster()
+            .envs(env.iter().copied())
             .arg("-C")
             .arg(self.config())
             .args(args)
@@ -72,6 +78,20 @@ impl Work {
         let path = self.path(name);
         let out = self.run(&["plan", "--out", path.to_str().unwrap()]);
         (out, path)
+    }
+
+    /// Edit the saved plan at `path`, apply it: refused, and the tenant
+    /// unchanged.
+    pub fn apply_edited(&self, path: &Path, edit: impl FnOnce(&mut Value)) -> Output {
+        let mut plan: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        edit(&mut plan);
+        std::fs::write(path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+        let before = self.tenant();
+        let out = self.run(&["apply", path.to_str().unwrap()]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(self.tenant(), before, "a refused plan changes nothing");
+        out
     }
 }
 
