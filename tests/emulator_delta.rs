@@ -4,13 +4,10 @@
 //! ones as `@removed` tombstones; `$deltatoken=latest` starts from now; an
 //! expired token is answered `410 Gone` with a `Location` to start over.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::common::emu::{Emu, SECRET};
+use crate::common::http::request;
 
 /// One HTTP/1.1 request to the emulator: (status, head, body).
 pub fn http(
@@ -20,34 +17,7 @@ pub fn http(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, String, String) {
-    let mut conn = TcpStream::connect(emu.addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", emu.addr);
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    if !headers
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-    {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    write!(
-        conn,
-        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    conn.read_to_string(&mut text).unwrap();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    (status, head.to_string(), body.to_string())
+    request(emu.addr, method, path, headers, body)
 }
 
 fn token(emu: &Emu) -> String {

@@ -3,12 +3,11 @@
 //! is a test server when it does. These tests bind `0.0.0.0` but only ever
 //! connect to 127.0.0.1; every emulator they start is killed at the end.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::fixture;
+use crate::common::{fixture, http};
 
 const SECRET: &str = "emulator-test-secret-77";
 
@@ -37,33 +36,18 @@ fn emulator(args: &[&str]) -> Command {
     cmd
 }
 
-/// One HTTP/1.1 request to 127.0.0.1: (status, body).
-fn request(port: u16, head: &str, body: &str) -> (u16, String) {
-    let mut conn = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        conn,
-        "{head}\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut text = String::new();
-    conn.read_to_string(&mut text).unwrap();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, body.to_string())
+/// One HTTP/1.1 request with a form body to 127.0.0.1: (status, body).
+fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, _, body) = http::request(("127.0.0.1", port), method, path, &form, body);
+    (status, body)
 }
 
 fn token(port: u16, client_id: &str, secret: &str) -> (u16, String) {
     let form = format!(
         "grant_type=client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&client_id={client_id}&client_secret={secret}"
     );
-    request(port, "POST /contoso/oauth2/v2.0/token HTTP/1.1", &form)
+    request(port, "POST", "/contoso/oauth2/v2.0/token", &form)
 }
 
 #[test]
@@ -176,13 +160,13 @@ fn beyond_loopback_with_credentials_it_warns_and_refuses_a_wrong_secret() {
     let form = format!(
         "grant_type=client_credentials&scope=x%2F.default&client_id=roster-dev&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={jwt}"
     );
-    let (status, body) = request(port, "POST /contoso/oauth2/v2.0/token HTTP/1.1", &form);
+    let (status, body) = request(port, "POST", "/contoso/oauth2/v2.0/token", &form);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("\"invalid_client\""), "{body}");
 
     // The test endpoints show the whole tenant: beyond loopback, not
     // without a token.
-    let (status, body) = request(port, "GET /_emulator/snapshot HTTP/1.1", "");
+    let (status, body) = request(port, "GET", "/_emulator/snapshot", "");
     assert_eq!(status, 401, "{body}");
     drop(child);
 }

@@ -10,8 +10,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::emu::{Emu, SECRET};
-use crate::common::roster;
+use crate::common::emu::{self, Emu, SECRET};
 
 /// 40 movers hold a number in `old` and move to `new`; 40 joiners draw
 /// from `old` (the lowest free numbers: those the movers release, unless
@@ -72,11 +71,7 @@ rule "York" persona="joiner" { when { city "York" } }
 /// A config directory (with its own state directory) and an emulator
 /// serving a fresh copy of the tenant, answering after `latency`.
 fn setup(dir: &Path, latency: Duration) -> Emu {
-    let seed = dir.join("tenant.json");
-    std::fs::write(&seed, tenant().to_string()).unwrap();
-    std::fs::create_dir(dir.join("config")).unwrap();
-    std::fs::write(dir.join("config/tenant.kdl"), CONFIG).unwrap();
-    Emu::start(&seed, |o| o.latency = latency)
+    emu::serve(dir, &tenant(), CONFIG, |o| o.latency = latency)
 }
 
 fn apply(dir: &Path, emu: &Emu) -> std::process::Command {
@@ -125,19 +120,7 @@ fn converge(dir: &Path, emu: &Emu) {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let plan = roster()
-            .env("ROSTER_TEST_SECRET", SECRET)
-            .arg("-C")
-            .arg(dir.join("config"))
-            .args([
-                "--graph-endpoint",
-                &emu.url(),
-                "plan",
-                "--detailed-exitcode",
-            ])
-            .output()
-            .unwrap();
-        if plan.status.code() == Some(0) {
+        if emu::plan(dir, emu).status.code() == Some(0) {
             return;
         }
     }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use roster::state::StateDir;
 
 use crate::common::azurite::Azurite;
-use crate::common::emu::{Emu, SECRET};
+use crate::common::emu::{self, Emu, SECRET};
 use crate::state_store::{CS_ENV, azure_store, state_line};
 
 const USERS: usize = 120;
@@ -128,16 +128,12 @@ fn live_states(emu: &Emu) -> std::collections::BTreeMap<String, (Option<String>,
     live.users
         .iter()
         .map(|u| {
-            let mut numbers: Vec<String> = live
-                .numbers
-                .values()
-                .filter(|n| n.is_held() && n.target.as_deref() == Some(u.id.as_str()))
-                .map(|n| n.number.to_string())
-                .collect();
-            numbers.sort();
             (
                 u.id.clone(),
-                (u.policies.get("TenantDialPlan").cloned(), numbers),
+                (
+                    u.policies.get("TenantDialPlan").cloned(),
+                    emu::numbers_held(&live, &u.id),
+                ),
             )
         })
         .collect()

@@ -15,8 +15,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::emu::{Emu, SECRET};
-use crate::common::roster;
+use crate::common::emu::{self, Emu, SECRET};
 use crate::emulator_delta::http;
 
 const CONFIG: &str = r#"
@@ -83,11 +82,7 @@ fn setup(dir: &Path) -> Emu {
 }
 
 fn setup_with(dir: &Path, config: &str) -> Emu {
-    let seed = dir.join("tenant.json");
-    std::fs::write(&seed, tenant().to_string()).unwrap();
-    std::fs::create_dir(dir.join("config")).unwrap();
-    std::fs::write(dir.join("config/tenant.kdl"), config).unwrap();
-    Emu::start(&seed, |_| {})
+    emu::serve(dir, &tenant(), config, |_| {})
 }
 
 /// A running watcher whose stdout lines arrive on a channel; killed on drop.
@@ -179,17 +174,10 @@ fn change(emu: &Emu, method: &str, path: &str, body: Value) {
 fn user_state(emu: &Emu, upn: &str) -> (Option<String>, Option<String>, Vec<String>) {
     let live = emu.live();
     let u = live.users.iter().find(|u| u.upn == upn).expect(upn);
-    let mut numbers: Vec<String> = live
-        .numbers
-        .values()
-        .filter(|n| n.is_held() && n.target.as_deref() == Some(u.id.as_str()))
-        .map(|n| n.number.to_string())
-        .collect();
-    numbers.sort();
     (
         u.policies.get("TeamsCallingPolicy").cloned(),
         u.policies.get("TenantDialPlan").cloned(),
-        numbers,
+        emu::numbers_held(&live, &u.id),
     )
 }
 
@@ -202,18 +190,7 @@ fn requests(line: &str) -> u64 {
 }
 
 fn plan_is_empty(dir: &Path, emu: &Emu) -> bool {
-    let out = roster()
-        .env("ROSTER_TEST_SECRET", SECRET)
-        .arg("-C")
-        .arg(dir.join("config"))
-        .args([
-            "--graph-endpoint",
-            &emu.url(),
-            "plan",
-            "--detailed-exitcode",
-        ])
-        .output()
-        .unwrap();
+    let out = emu::plan(dir, emu);
     assert_ne!(
         out.status.code(),
         Some(1),

@@ -12,6 +12,38 @@ use roster::provider::graph::{Connection, Credential, GraphProvider, Secret, Set
 /// The client secret every test emulator accepts (client id `app`).
 pub const SECRET: &str = "contract-secret";
 
+/// Into `dir`: the seed `tenant.json` and `config/tenant.kdl` holding
+/// `config`; then an emulator serving a fresh copy of the seed, its options
+/// set by `tweak`.
+pub fn serve(
+    dir: &std::path::Path,
+    tenant: &serde_json::Value,
+    config: &str,
+    tweak: impl FnOnce(&mut Options),
+) -> Emu {
+    let seed = dir.join("tenant.json");
+    std::fs::write(&seed, tenant.to_string()).unwrap();
+    std::fs::create_dir(dir.join("config")).unwrap();
+    std::fs::write(dir.join("config/tenant.kdl"), config).unwrap();
+    Emu::start(&seed, tweak)
+}
+
+/// `roster plan --detailed-exitcode` of `dir/config` through `emu`.
+pub fn plan(dir: &std::path::Path, emu: &Emu) -> std::process::Output {
+    super::roster()
+        .env("ROSTER_TEST_SECRET", SECRET)
+        .arg("-C")
+        .arg(dir.join("config"))
+        .args([
+            "--graph-endpoint",
+            &emu.url(),
+            "plan",
+            "--detailed-exitcode",
+        ])
+        .output()
+        .unwrap()
+}
+
 /// An emulator running on its own thread, stopped on drop.
 pub struct Emu {
     pub addr: SocketAddr,
@@ -114,6 +146,18 @@ impl Emu {
         let snap = roster::snapshot::parse("emulator", &text).unwrap();
         roster::snapshot::to_live("emulator", &snap).unwrap()
     }
+}
+
+/// The numbers `live` has held by the user `id`, sorted.
+pub fn numbers_held(live: &LiveState, id: &str) -> Vec<String> {
+    let mut numbers: Vec<String> = live
+        .numbers
+        .values()
+        .filter(|n| n.is_held() && n.target.as_deref() == Some(id))
+        .map(|n| n.number.to_string())
+        .collect();
+    numbers.sort();
+    numbers
 }
 
 impl Drop for Emu {
