@@ -57,23 +57,12 @@ printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
     ensure_tenant "$n"
-    rm -rf "$dir/config-graph"
-    cp -r "$dir/config" "$dir/config-graph"
-    grep -rl 'provider "file"' "$dir/config-graph" | while read -r f; do
-        sed -i 's|provider "file" path="[^"]*"|provider "graph" tenant-id="bench" client-id="bench" client-secret-env="ROSTER_BENCH_SECRET"|' "$f"
-    done
+    graph_config "$n"
 
-    log="$dir/emulator.log"
+    trap 'kill ${emu:-} 2>/dev/null || true' EXIT
     start=$(ms)
     # shellcheck disable=SC2086
-    "$ROSTER" emulator --tenant "$dir/tenant.json" --latency-ms "$LATENCY" --listen "127.0.0.1:$PORT" \
-        --client-id bench --client-secret-env ROSTER_BENCH_SECRET ${EMU_ARGS:-} 2>"$log" &
-    emu=$!
-    trap 'kill $emu 2>/dev/null || true' EXIT
-    until grep -q "listening on" "$log"; do
-        kill -0 "$emu" 2>/dev/null || { echo "error: the emulator stopped (see $log)" >&2; exit 1; }
-        sleep 0.05
-    done
+    start_emulator "$n" "$dir/emulator.log" ${EMU_ARGS:-}
     started=$(($(ms) - start))
 
     out="$dir/plan-graph.json"

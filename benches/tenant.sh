@@ -1,6 +1,8 @@
 # Sourced by the benchmark scripts: generate the synthetic tenant of N users
 # into $BENCH_DIR/N (config/ and tenant.json) once, and again only when the
-# generator or its arguments changed. Needs SYNTH, BENCH_DIR, SEED, DRIFT.
+# generator or its arguments changed (needs SYNTH, BENCH_DIR, SEED, DRIFT);
+# point a copy of its config at the graph provider; serve it with `roster
+# emulator` (needs ROSTER, LATENCY, PORT).
 # shellcheck shell=bash
 
 ensure_tenant() {
@@ -12,4 +14,30 @@ ensure_tenant() {
         "$SYNTH" scale --users "$n" --out "$dir" --seed "$SEED" --drift "$DRIFT" >&2
         echo "$stamp" >"$dir/.stamp"
     fi
+}
+
+# $BENCH_DIR/N/config-graph: the generated config with its file provider
+# swapped for the graph one (client secret from ROSTER_BENCH_SECRET).
+graph_config() {
+    local dir="$BENCH_DIR/$1"
+    rm -rf "$dir/config-graph"
+    cp -r "$dir/config" "$dir/config-graph"
+    grep -rl 'provider "file"' "$dir/config-graph" | while read -r f; do
+        sed -i 's|provider "file" path="[^"]*"|provider "graph" tenant-id="bench" client-id="bench" client-secret-env="ROSTER_BENCH_SECRET"|' "$f"
+    done
+}
+
+# Serve the tenant of N users on 127.0.0.1:$PORT, the emulator's stderr into
+# LOG and any further arguments passed on to it; sets emu to its pid and
+# returns once it listens. The caller sets the EXIT trap that kills $emu.
+start_emulator() {
+    local n=$1 log=$2
+    shift 2
+    "$ROSTER" emulator --tenant "$BENCH_DIR/$n/tenant.json" --latency-ms "$LATENCY" --listen "127.0.0.1:$PORT" \
+        --client-id bench --client-secret-env ROSTER_BENCH_SECRET "$@" 2>"$log" &
+    emu=$!
+    until grep -q "listening on" "$log"; do
+        kill -0 "$emu" 2>/dev/null || { echo "error: the emulator stopped (see $log)" >&2; exit 1; }
+        sleep 0.05
+    done
 }

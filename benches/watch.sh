@@ -86,21 +86,10 @@ printf '|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
     ensure_tenant "$n"
-    rm -rf "$dir/config-graph"
-    cp -r "$dir/config" "$dir/config-graph"
-    grep -rl 'provider "file"' "$dir/config-graph" | while read -r f; do
-        sed -i 's|provider "file" path="[^"]*"|provider "graph" tenant-id="bench" client-id="bench" client-secret-env="ROSTER_BENCH_SECRET"|' "$f"
-    done
+    graph_config "$n"
 
-    elog="$dir/emulator.log"
-    "$ROSTER" emulator --tenant "$dir/tenant.json" --latency-ms "$LATENCY" --listen "127.0.0.1:$PORT" \
-        --client-id bench --client-secret-env ROSTER_BENCH_SECRET 2>"$elog" &
-    emu=$!
-    trap 'kill $emu ${watcher:-} 2>/dev/null || true' EXIT
-    until grep -q "listening on" "$elog"; do
-        kill -0 "$emu" 2>/dev/null || { echo "error: the emulator stopped (see $elog)" >&2; exit 1; }
-        sleep 0.05
-    done
+    trap 'kill ${emu:-} ${watcher:-} 2>/dev/null || true' EXIT
+    start_emulator "$n" "$dir/emulator.log"
 
     WLOG="$dir/watch.log"
     "$ROSTER" -C "$dir/config-graph" --graph-endpoint "$URL" reconcile --watch \
