@@ -17,10 +17,7 @@ use crate::live::{LiveState, User};
 use crate::manifest::NumberRange;
 use crate::numbers::{E164, NumberType};
 use crate::plan::fingerprint::fingerprint;
-use crate::plan::{
-    Action, Change, ConfigInfo, Conflict, FORMAT_VERSION, Limit, Meta, Plan, Reason, Summary,
-    UserRef,
-};
+use crate::plan::{Action, Change, Conflict, Meta, Plan, Reason, UserRef, policy_action};
 use crate::state::journal::{Entry, UserEntry, UserState};
 
 use super::Status;
@@ -153,28 +150,10 @@ pub fn revert(inputs: &Inputs<'_>, meta: Meta) -> Result<Plan, RevertError> {
     changes.sort_by_cached_key(|c| (c.user.upn.to_lowercase(), c.user.id.clone()));
     conflicts.sort_by_cached_key(|c| (c.user.upn.to_lowercase(), c.user.id.clone()));
     let mut plan = Plan {
-        format_version: FORMAT_VERSION,
-        roster_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: meta.created_at,
-        config: ConfigInfo {
-            digest: meta.digest,
-            git: meta.git,
-        },
-        tenant: meta.tenant,
-        limit: Limit {
-            users: limit.into_iter().collect(),
-        },
         revert_of: Some(entry.id.clone()),
-        summary: Summary {
-            users_in_scope: inputs.users_in_scope,
-            ..Summary::default()
-        },
         changes,
         conflicts,
-        unmatched: Vec::new(),
-        quarantine: Vec::new(),
-        warnings: Vec::new(),
-        errors: Vec::new(),
+        ..Plan::headed(meta, &limit, inputs.users_in_scope)
     };
     plan.recount();
     Ok(plan)
@@ -351,19 +330,11 @@ fn actions(u: &UserEntry, inputs: &Inputs<'_>) -> Vec<Action> {
         .chain(after.policies.keys())
         .collect();
     for t in types {
-        match (after.policies.get(t), u.before.policies.get(t)) {
-            (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
-            (a, Some(b)) => out.push(Action::AssignPolicy {
-                policy_type: t.clone(),
-                from: a.cloned(),
-                to: b.clone(),
-            }),
-            (Some(a), None) => out.push(Action::RemovePolicy {
-                policy_type: t.clone(),
-                from: a.clone(),
-            }),
-            (None, None) => {}
-        }
+        out.extend(policy_action(
+            t,
+            after.policies.get(t),
+            u.before.policies.get(t),
+        ));
     }
     for number in to_release(u) {
         out.push(Action::ReleaseNumber { number });

@@ -83,28 +83,12 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
     }
     warnings.sort();
     let mut plan = Plan {
-        format_version: FORMAT_VERSION,
-        roster_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_at: meta.created_at,
-        config: ConfigInfo {
-            digest: meta.digest,
-            git: meta.git,
-        },
-        tenant: meta.tenant,
-        limit: Limit {
-            users: limit.iter().cloned().collect(),
-        },
-        revert_of: None,
-        summary: Summary {
-            users_in_scope: desired.in_scope,
-            ..Summary::default()
-        },
         changes,
-        conflicts: Vec::new(),
         unmatched,
         quarantine: desired.quarantined.clone(),
         warnings,
         errors: desired.errors.iter().filter(keep).cloned().collect(),
+        ..Plan::headed(meta, &limit, desired.in_scope)
     };
     plan.recount();
     plan
@@ -122,20 +106,7 @@ fn user_ref(live: &LiveState, i: usize) -> UserRef {
 fn actions(d: &desired::DesiredUser, user: &crate::live::User) -> Vec<Action> {
     let mut out = Vec::new();
     for (ty, want) in d.policies.iter() {
-        let have = user.policies.get(ty);
-        match (have, want) {
-            (Some(h), Some(w)) if h.eq_ignore_ascii_case(w) => {}
-            (h, Some(w)) => out.push(Action::AssignPolicy {
-                policy_type: ty.clone(),
-                from: h.cloned(),
-                to: w.clone(),
-            }),
-            (Some(h), None) => out.push(Action::RemovePolicy {
-                policy_type: ty.clone(),
-                from: h.clone(),
-            }),
-            (None, None) => {}
-        }
+        out.extend(policy_action(ty, user.policies.get(ty), want.as_ref()));
     }
     let mut release: Vec<_> = d.release.clone();
     release.sort();

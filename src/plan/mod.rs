@@ -11,6 +11,7 @@ pub mod safety;
 pub mod schedule;
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -189,6 +190,36 @@ impl Action {
 }
 
 impl Plan {
+    /// A plan of this roster with `meta`'s header, limited to `limit`, of
+    /// `users_in_scope` users, and nothing in it yet: the caller fills it in
+    /// and recounts.
+    pub(crate) fn headed(meta: Meta, limit: &BTreeSet<String>, users_in_scope: usize) -> Plan {
+        Plan {
+            format_version: FORMAT_VERSION,
+            roster_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_at: meta.created_at,
+            config: ConfigInfo {
+                digest: meta.digest,
+                git: meta.git,
+            },
+            tenant: meta.tenant,
+            limit: Limit {
+                users: limit.iter().cloned().collect(),
+            },
+            revert_of: None,
+            summary: Summary {
+                users_in_scope,
+                ..Summary::default()
+            },
+            changes: Vec::new(),
+            conflicts: Vec::new(),
+            unmatched: Vec::new(),
+            quarantine: Vec::new(),
+            warnings: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
@@ -265,6 +296,28 @@ impl Plan {
 pub struct PlanReadError {
     pub path: String,
     pub message: String,
+}
+
+/// The action that takes a policy of type `ty` from `have` to `want`
+/// (names compared without regard to ASCII case); none when they match.
+pub(crate) fn policy_action(
+    ty: &str,
+    have: Option<&String>,
+    want: Option<&String>,
+) -> Option<Action> {
+    match (have, want) {
+        (Some(h), Some(w)) if h.eq_ignore_ascii_case(w) => None,
+        (h, Some(w)) => Some(Action::AssignPolicy {
+            policy_type: ty.to_string(),
+            from: h.cloned(),
+            to: w.clone(),
+        }),
+        (Some(h), None) => Some(Action::RemovePolicy {
+            policy_type: ty.to_string(),
+            from: h.clone(),
+        }),
+        (None, None) => None,
+    }
 }
 
 /// The JSON Schema of the plan format.
