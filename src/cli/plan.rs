@@ -48,18 +48,28 @@ pub fn plan_live(
     ctx: &crate::desired::Context,
 ) -> Plan {
     let desired = crate::desired::compute_with(&loaded.manifest, live, ctx);
-    let settings = loaded.manifest.settings();
-    let meta = Meta {
-        created_at: now(),
+    plan::diff(&desired, live, meta(loaded, provider, users, git, now()))
+}
+
+/// What a plan of `loaded` through `provider`, limited to `users`, records
+/// besides its changes.
+pub(super) fn meta(
+    loaded: &Loaded,
+    provider: &str,
+    users: &[String],
+    git: Option<plan::GitInfo>,
+    created_at: String,
+) -> Meta {
+    Meta {
+        created_at,
         digest: loaded.digest(),
         git,
         tenant: TenantInfo {
-            name: settings.name.clone(),
+            name: loaded.manifest.settings().name.clone(),
             provider: provider.to_string(),
         },
         limit: users.to_vec(),
-    };
-    plan::diff(&desired, live, meta)
+    }
 }
 
 /// The manifests of this run: the working tree, or git at `--ref`.
@@ -98,19 +108,7 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
         git,
         args.base.as_deref(),
     )?;
-    if let Some(out) = &args.out {
-        write_file(out, &plan.to_json())?;
-        eprintln!(
-            "plan saved to {}; apply it with `roster apply {}`",
-            out.display(),
-            out.display()
-        );
-    }
-    let key = redact_key(&plan.tenant.name);
-    print!(
-        "{}",
-        render_redacted(&plan, args.format, stdout_color(), args.redact, &key)
-    );
+    save_and_print(&plan, args.out.as_deref(), "plan", args.format, args.redact)?;
     let code = if plan.has_errors() {
         1
     } else if args.detailed_exitcode && plan.has_changes() {
@@ -122,6 +120,31 @@ pub fn plan(g: &Global, args: &PlanArgs) -> Result<u8> {
     // allocations one by one would take as long as building them.
     std::mem::forget((plan, live, loaded, provider));
     Ok(code)
+}
+
+/// Save `plan` to `out` when given (`what` names it in the message), then
+/// print it in `format`, redacted as `redact` says.
+pub(super) fn save_and_print(
+    plan: &Plan,
+    out: Option<&Path>,
+    what: &str,
+    format: Format,
+    redact: Redact,
+) -> Result<()> {
+    if let Some(out) = out {
+        write_file(out, &plan.to_json())?;
+        eprintln!(
+            "{what} saved to {}; apply it with `roster apply {}`",
+            out.display(),
+            out.display()
+        );
+    }
+    let key = redact_key(&plan.tenant.name);
+    print!(
+        "{}",
+        render_redacted(plan, format, stdout_color(), redact, &key)
+    );
+    Ok(())
 }
 
 /// The plan now, with the number quarantine held back and, given a `base`
@@ -172,12 +195,7 @@ fn mark_base(
 }
 
 pub fn show(path: &Path, format: Format, redact: Redact) -> Result<u8> {
-    let plan = read_plan(path)?;
-    let key = redact_key(&plan.tenant.name);
-    print!(
-        "{}",
-        render_redacted(&plan, format, stdout_color(), redact, &key)
-    );
+    save_and_print(&read_plan(path)?, None, "plan", format, redact)?;
     Ok(0)
 }
 

@@ -9,13 +9,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::plan::{load_config, now};
+use super::plan::{load_config, meta, now, save_and_print};
 use super::state::{context, state_dir};
-use super::{Failure, Global, Result, guard_output, redact_key, stdout_color, write_file};
+use super::{Failure, Global, Result, guard_output};
 use crate::live::LiveState;
 use crate::manifest::Loaded;
-use crate::plan::render::{Format, REVERT_NOTE, render_redacted};
-use crate::plan::{GitInfo, Meta, Plan, TenantInfo};
+use crate::plan::render::{Format, REVERT_NOTE};
+use crate::plan::{GitInfo, Plan};
 use crate::state::journal::Entry;
 
 #[derive(Debug, Args)]
@@ -57,19 +57,13 @@ pub fn revert(g: &Global, args: &RevertArgs) -> Result<u8> {
         git,
         now(),
     )?;
-    if let Some(out) = &args.out {
-        write_file(out, &plan.to_json())?;
-        eprintln!(
-            "revert plan saved to {}; apply it with `roster apply {}`",
-            out.display(),
-            out.display()
-        );
-    }
-    let key = redact_key(&plan.tenant.name);
-    print!(
-        "{}",
-        render_redacted(&plan, args.format, stdout_color(), args.redact, &key)
-    );
+    save_and_print(
+        &plan,
+        args.out.as_deref(),
+        "revert plan",
+        args.format,
+        args.redact,
+    )?;
     if args.format == Format::Json {
         eprintln!("{REVERT_NOTE}");
     }
@@ -135,15 +129,6 @@ pub fn revert_now(
         ranges: &loaded.manifest.ranges,
         users_in_scope,
     };
-    let meta = Meta {
-        created_at,
-        digest: loaded.digest(),
-        git,
-        tenant: TenantInfo {
-            name: settings.name.clone(),
-            provider: provider.to_string(),
-        },
-        limit: users.to_vec(),
-    };
+    let meta = meta(loaded, provider, users, git, created_at);
     Ok(crate::apply::revert::revert(&inputs, meta)?)
 }
