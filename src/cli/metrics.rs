@@ -10,6 +10,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::reconcile::on_own_thread;
+
 /// The watcher's counters (all monotonic but the timestamp).
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -96,38 +98,28 @@ pub fn serve(addr: SocketAddr, metrics: Arc<Metrics>) -> Result<SocketAddr, Stri
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("cannot serve metrics on {addr}: {e}"))?;
-    std::thread::Builder::new()
-        .name("metrics".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
-                    return;
-                };
-                let app = axum::Router::new().route(
-                    "/metrics",
-                    axum::routing::get(move || {
-                        let m = metrics.clone();
-                        async move {
-                            (
-                                [(
-                                    axum::http::header::CONTENT_TYPE,
-                                    "text/plain; version=0.0.4; charset=utf-8",
-                                )],
-                                m.render(),
-                            )
-                        }
-                    }),
-                );
-                let _ = axum::serve(listener, app).await;
-            });
-        })
-        .map_err(|e| format!("cannot start the metrics server: {e}"))?;
+    on_own_thread("metrics", async move {
+        let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+            return;
+        };
+        let app = axum::Router::new().route(
+            "/metrics",
+            axum::routing::get(move || {
+                let m = metrics.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                        )],
+                        m.render(),
+                    )
+                }
+            }),
+        );
+        let _ = axum::serve(listener, app).await;
+    })
+    .map_err(|e| format!("cannot start the metrics server: {e}"))?;
     Ok(local)
 }
 

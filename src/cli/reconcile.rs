@@ -220,8 +220,36 @@ pub(super) fn apply_plan(
 
 /// Set `stop` on SIGINT or SIGTERM (the step in flight finishes first).
 fn watch_signals(stop: Arc<AtomicBool>) {
-    let _ = std::thread::Builder::new()
-        .name("signals".into())
+    let _ = on_own_thread("signals", async move {
+        #[cfg(unix)]
+        {
+            let mut term =
+                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => return,
+                };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        eprintln!("signal received: finishing the step in flight, then stopping");
+        stop.store(true, Ordering::SeqCst);
+    });
+}
+
+/// Run `task` on a thread of its own named `name`, on a current-thread
+/// tokio runtime (the thread ends at once if no runtime can be built).
+pub(super) fn on_own_thread(
+    name: &str,
+    task: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name(name.into())
         .spawn(move || {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -229,26 +257,7 @@ fn watch_signals(stop: Arc<AtomicBool>) {
             else {
                 return;
             };
-            rt.block_on(async move {
-                #[cfg(unix)]
-                {
-                    let mut term = match tokio::signal::unix::signal(
-                        tokio::signal::unix::SignalKind::terminate(),
-                    ) {
-                        Ok(s) => s,
-                        Err(_) => return,
-                    };
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-                eprintln!("signal received: finishing the step in flight, then stopping");
-                stop.store(true, Ordering::SeqCst);
-            });
-        });
+            rt.block_on(task);
+        })?;
+    Ok(())
 }
