@@ -6,24 +6,19 @@ use super::emit::Format;
 use crate::catalog;
 use crate::manifest::{Condition, Op, ProviderConfig, Tenant};
 
+/// A KDL string.
 pub(super) fn kq(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    quote(s, |c| format!("\\u{{{:x}}}", c as u32))
 }
 
+/// A TOML basic string.
 pub(super) fn tq(s: &str) -> String {
+    quote(s, |c| format!("\\u{:04X}", c as u32))
+}
+
+/// `s` in double quotes, with the escapes KDL and TOML share and `control`
+/// writing any other control character.
+fn quote(s: &str, control: impl Fn(char) -> String) -> String {
     let mut out = String::from("\"");
     for c in s.chars() {
         match c {
@@ -32,7 +27,7 @@ pub(super) fn tq(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c if c.is_control() => out.push_str(&control(c)),
             c => out.push(c),
         }
     }
@@ -294,4 +289,16 @@ pub(super) fn toml_conds(conds: &[Condition]) -> String {
         .map(|(k, v)| format!("{} = {v}", tk(k)))
         .collect();
     format!("{{ {} }}", inner.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kdl_and_toml_strings_share_escapes_but_not_the_unicode_one() {
+        let s = "a\\b\"c\nd\re\tf\u{1}g";
+        assert_eq!(kq(s), r#""a\\b\"c\nd\re\tf\u{1}g""#);
+        assert_eq!(tq(s), r#""a\\b\"c\nd\re\tf\u0001g""#);
+    }
 }
