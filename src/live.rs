@@ -174,6 +174,26 @@ pub struct NumberAssignment {
 }
 
 impl NumberAssignment {
+    /// A number for unit tests: `target`'s primary number (user-assigned),
+    /// or free without one.
+    #[cfg(test)]
+    pub(crate) fn for_test(number: E164, kind: NumberType, target: Option<&str>) -> Self {
+        NumberAssignment {
+            number,
+            number_type: Some(kind),
+            target: target.map(str::to_string),
+            category: target.map(|_| "primary".to_string()),
+            status: if target.is_some() {
+                "userAssigned"
+            } else {
+                "unassigned"
+            }
+            .into(),
+            capabilities: vec!["userAssignment".into()],
+            location_id: None,
+        }
+    }
+
     pub fn is_held(&self) -> bool {
         !self.status.eq_ignore_ascii_case("unassigned") || self.target.is_some()
     }

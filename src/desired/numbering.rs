@@ -388,20 +388,7 @@ mod tests {
     }
 
     fn entry(num: &str, target: Option<&str>, kind: NumberType) -> NumberAssignment {
-        NumberAssignment {
-            number: n(num),
-            number_type: Some(kind),
-            target: target.map(str::to_string),
-            category: target.map(|_| "primary".to_string()),
-            status: if target.is_some() {
-                "userAssigned"
-            } else {
-                "unassigned"
-            }
-            .into(),
-            capabilities: vec!["userAssignment".into()],
-            location_id: None,
-        }
+        NumberAssignment::for_test(n(num), kind, target)
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! emulator write. Pure.
 
 use super::*;
-use crate::live::{LiveState, NumberAssignment, User};
+use crate::live::{GroupPolicyAssignment, LiveState, NumberAssignment, User};
 
 /// A snapshot of a live state (what `roster snapshot` and the emulator write).
 pub fn from_live(live: &LiveState) -> Snapshot {
@@ -66,16 +66,22 @@ pub fn from_live(live: &LiveState) -> Snapshot {
     snap.group_policy_assignments = live
         .group_policies
         .iter()
-        .map(|g| SnapGroupAssignment {
-            group_id: g.group_id.clone(),
-            policy_type: g.policy_type.clone(),
-            policy_name: g.policy_name.clone(),
-            rank: g.rank,
-        })
+        .map(SnapGroupAssignment::from)
         .collect();
     snap.number_assignments = live.numbers.values().map(snap_number).collect();
     snap.subscribed_skus = live.licensing.as_ref().map(super::licences::snap_skus);
     snap
+}
+
+impl From<&GroupPolicyAssignment> for SnapGroupAssignment {
+    fn from(g: &GroupPolicyAssignment) -> Self {
+        SnapGroupAssignment {
+            group_id: g.group_id.clone(),
+            policy_type: g.policy_type.clone(),
+            policy_name: g.policy_name.clone(),
+            rank: g.rank,
+        }
+    }
 }
 
 pub(super) fn snap_number(n: &NumberAssignment) -> SnapNumber {

@@ -117,12 +117,7 @@ impl Base {
                 .live
                 .group_policies
                 .iter()
-                .map(|g| SnapGroupAssignment {
-                    group_id: g.group_id.clone(),
-                    policy_type: g.policy_type.clone(),
-                    policy_name: g.policy_name.clone(),
-                    rank: g.rank,
-                })
+                .map(SnapGroupAssignment::from)
                 .collect(),
             users,
             number_assignments: Vec::new(),
@@ -193,7 +188,7 @@ impl Base {
 mod tests {
     use super::*;
     use crate::live::{Group, NumberAssignment, User};
-    use crate::numbers::E164;
+    use crate::numbers::{E164, NumberType};
 
     fn e164(s: &str) -> E164 {
         s.parse().unwrap()
@@ -214,20 +209,7 @@ mod tests {
         for (n, target) in [("+441000000001", Some("u1")), ("+441000000002", None)] {
             live.numbers.insert(
                 e164(n),
-                NumberAssignment {
-                    number: e164(n),
-                    number_type: Some(crate::numbers::NumberType::DirectRouting),
-                    target: target.map(str::to_string),
-                    category: target.map(|_| "primary".into()),
-                    status: if target.is_some() {
-                        "userAssigned"
-                    } else {
-                        "unassigned"
-                    }
-                    .into(),
-                    capabilities: vec!["userAssignment".into()],
-                    location_id: None,
-                },
+                NumberAssignment::for_test(e164(n), NumberType::DirectRouting, target),
             );
         }
         live.finish();
