@@ -53,6 +53,14 @@ struct Stats {
     traffic: Traffic,
 }
 
+/// What a round works from besides the tenant: the state directory (its
+/// lock held for the round) and the manifests with their commit.
+struct Inputs<'a> {
+    state: &'a StateDir,
+    loaded: &'a Loaded,
+    git: Option<GitInfo>,
+}
+
 struct Watcher<'a> {
     g: &'a Global,
     args: &'a ReconcileArgs,
@@ -153,7 +161,12 @@ impl Watcher<'_> {
         let state = open_state(self.g, &loaded.manifest.settings())?;
         let _lock = take_lock(&state, "reconcile --watch", self.args.lock_timeout)?;
         let mut provider = open_provider(self.g, &loaded)?;
-        let result = self.round_with(&state, &loaded, git, provider.as_mut(), st);
+        let inputs = Inputs {
+            state: &state,
+            loaded: &loaded,
+            git,
+        };
+        let result = self.round_with(&inputs, provider.as_mut(), st);
         if let Some(inc) = provider.incremental() {
             st.traffic = inc.traffic();
         }
@@ -162,9 +175,7 @@ impl Watcher<'_> {
 
     fn round_with(
         &mut self,
-        state: &StateDir,
-        loaded: &Loaded,
-        git: Option<GitInfo>,
+        r: &Inputs<'_>,
         provider: &mut dyn Provider,
         st: &mut Stats,
     ) -> Result<Round> {
@@ -172,18 +183,16 @@ impl Watcher<'_> {
         let due = self
             .last_full
             .is_none_or(|t| t.elapsed() >= self.args.full_every);
-        let same_manifests = self.base.as_ref().map(|b| b.digest == loaded.digest());
+        let same_manifests = self.base.as_ref().map(|b| b.digest == r.loaded.digest());
         if self.need_full || due || same_manifests != Some(true) || self.link.is_none() {
-            return self.full(state, loaded, git, provider, st);
+            return self.full(r, provider, st);
         }
-        self.delta(state, loaded, git, provider, st)
+        self.delta(r, provider, st)
     }
 
     fn full(
         &mut self,
-        state: &StateDir,
-        loaded: &Loaded,
-        git: Option<GitInfo>,
+        r: &Inputs<'_>,
         provider: &mut dyn Provider,
         st: &mut Stats,
     ) -> Result<Round> {
@@ -197,19 +206,19 @@ impl Watcher<'_> {
         }
         let live = provider.fetch()?;
         st.seen = live.users.len();
-        let ctx = context_in(state)?;
-        let plan = plan_live(loaded, &live, provider.kind(), &[], git, &ctx);
+        let ctx = context_in(r.state)?;
+        let plan = plan_live(r.loaded, &live, provider.kind(), &[], r.git.clone(), &ctx);
         st.changes = plan.summary.users_changed;
         let (round, report) = apply_plan(
-            state,
-            loaded,
+            r.state,
+            r.loaded,
             provider,
             &live,
             &plan,
             self.args.batch_size,
             true,
         )?;
-        let mut base = Base::new(&live, plan.summary.users_in_scope, loaded.digest());
+        let mut base = Base::new(&live, plan.summary.users_in_scope, r.loaded.digest());
         // A refused full round (errors, safety limits, the census guard) is
         // repeated, never followed by incremental rounds: they would apply
         // the refused plan user by user, past the limits.
@@ -218,23 +227,21 @@ impl Watcher<'_> {
         self.base = Some(base);
         self.last_full = Some(Instant::now());
         self.full_at = Some(now());
-        self.save(state);
+        self.save(r.state);
         Ok(round)
     }
 
     fn delta(
         &mut self,
-        state: &StateDir,
-        loaded: &Loaded,
-        git: Option<GitInfo>,
+        r: &Inputs<'_>,
         provider: &mut dyn Provider,
         st: &mut Stats,
     ) -> Result<Round> {
         if provider.incremental().is_none() {
-            return self.full(state, loaded, git, provider, st);
+            return self.full(r, provider, st);
         }
         let (Some(link), Some(inc)) = (self.link.clone(), provider.incremental()) else {
-            return self.full(state, loaded, git, provider, st);
+            return self.full(r, provider, st);
         };
         st.kind = Some(Kind::Delta);
         let changes = match inc.changes(&link) {
@@ -242,18 +249,18 @@ impl Watcher<'_> {
             Err(IncrementalError::Expired(why)) => {
                 eprintln!("{} reconcile: {why}", now());
                 self.link = None;
-                return self.full(state, loaded, git, provider, st);
+                return self.full(r, provider, st);
             }
             Err(e) => return Err(incremental(e)),
         };
         st.seen = changes.users.len() + changes.removed.len();
         let Some(base) = self.base.as_mut() else {
-            return self.full(state, loaded, git, provider, st);
+            return self.full(r, provider, st);
         };
         base.forget(&changes.removed);
         if changes.users.is_empty() {
             self.link = Some(changes.link);
-            self.save(state);
+            self.save(r.state);
             return Ok(Round::Converged);
         }
         let ids: Vec<String> = changes.users.iter().map(|u| u.id.clone()).collect();
@@ -261,14 +268,14 @@ impl Watcher<'_> {
         let teams = inc.read_users(&ids, groups).map_err(incremental)?;
         let part = Arc::new(base.part(changes.users, teams)?);
         inc.base_writes_on(part.clone());
-        let ctx = context_in(state)?;
-        let mut plan = plan_live(loaded, &part, provider.kind(), &ids, git, &ctx);
+        let ctx = context_in(r.state)?;
+        let mut plan = plan_live(r.loaded, &part, provider.kind(), &ids, r.git.clone(), &ctx);
         // The safety limits weigh a change against the whole tenant.
         plan.summary.users_in_scope = base.in_scope;
         st.changes = plan.summary.users_changed;
         let (round, report) = apply_plan(
-            state,
-            loaded,
+            r.state,
+            r.loaded,
             provider,
             &part,
             &plan,
@@ -284,7 +291,7 @@ impl Watcher<'_> {
         // link moves only past rounds that did what they planned.
         if !matches!(round, Round::Refused(_) | Round::Paused { .. }) {
             self.link = Some(changes.link);
-            self.save(state);
+            self.save(r.state);
         }
         Ok(round)
     }
