@@ -2,7 +2,9 @@
 //! 401 once), retries of 429/503/504 after `Retry-After` (whole or
 //! fractional seconds) or exponential backoff with jitter, a bounded number
 //! of attempts, request timeouts, and concurrency that backs off while
-//! throttled (fewer requests in flight, and a shared pause). A bearer token
+//! throttled (fewer requests in flight, and a shared pause); writes refused
+//! for Graph's write limit wait exactly their `Retry-After` and are paced
+//! from then on ([`super::pace`]). A bearer token
 //! goes only to URLs [`super::transport`] allows, and what an answer says
 //! is masked by [`crate::redact`] before it becomes an error.
 
@@ -61,7 +63,7 @@ impl Limiter {
     }
 
     /// Throttled: pause everyone for `wait`, halve the requests in flight.
-    async fn throttled(&self, wait: Duration) {
+    pub async fn throttled(&self, wait: Duration) {
         {
             let mut gate = self.gate.lock().await;
             let until = Instant::now() + wait;
@@ -122,6 +124,10 @@ pub struct Api {
     pub base: String,
     pub auth: Auth,
     pub limiter: Limiter,
+    /// Paces writes under Graph's write limit.
+    pub pacer: super::pace::Pacer,
+    /// The tenant refused a `$batch`: requests go one by one.
+    pub no_batch: std::sync::atomic::AtomicBool,
     pub settings: Settings,
 }
 
@@ -177,8 +183,15 @@ impl Api {
         // Graph's guidance for 429: wait `Retry-After` and retry, as often as
         // it takes; bounded by time rather than by a small count.
         let throttle_deadline = Instant::now() + self.settings.throttle_budget;
+        // One write (a `$batch` paces its items itself).
+        let paced = method != Method::GET && !url.ends_with("/$batch");
         loop {
             attempt += 1;
+            let ticket = if paced {
+                Some(self.pacer.acquire(1).await)
+            } else {
+                None
+            };
             self.limiter.wait_gate().await;
             let permit = self
                 .limiter
@@ -235,6 +248,9 @@ impl Api {
             };
             if status.is_success() {
                 self.limiter.succeeded();
+                if paced {
+                    self.pacer.admitted(1, share(&headers));
+                }
                 return Ok(Reply {
                     status,
                     headers,
@@ -250,6 +266,14 @@ impl Api {
                     self.auth.invalidate().await;
                     reauthed = true;
                     attempt -= 1;
+                    continue;
+                }
+                429 if Instant::now() < throttle_deadline
+                    && let Some(t) = ticket.as_ref().filter(|_| write_refusal(&headers)) =>
+                {
+                    // Exactly `Retry-After`: the pacer holds every write until then.
+                    let wait = retry_after(&headers).unwrap_or_else(|| backoff(1, &self.settings));
+                    self.pacer.throttled(wait, t.epoch);
                     continue;
                 }
                 429 if Instant::now() < throttle_deadline => {
@@ -339,6 +363,22 @@ pub fn backoff(attempt: u32, s: &Settings) -> Duration {
     let exp = s.backoff_base.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
     let capped = exp.min(s.backoff_max.as_secs_f64());
     Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
+}
+
+/// The fuller window's share Graph reports (`x-ms-throttle-limit-percentage`).
+pub fn share(h: &HeaderMap) -> Option<f64> {
+    h.get("x-ms-throttle-limit-percentage")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A `429` for Graph's write limit.
+pub fn write_refusal(h: &HeaderMap) -> bool {
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok());
+    super::pace::write_limit(get("x-ms-throttle-information"), get("x-ms-throttle-scope"))
 }
 
 /// `Retry-After` as whole or fractional seconds.

@@ -32,6 +32,9 @@ const NUMBERS_TOP: usize = 1000;
 const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
 /// Number pages asked at once once the page size is known.
 const NUMBER_WINDOW: usize = 6;
+/// Group and policy lookups in flight at once: the chains of pages come
+/// first, the lookups fill in beside them.
+const LOOKUPS_AT_ONCE: usize = 2;
 
 /// What the manifests need resolved beyond users, assignments and numbers.
 #[derive(Debug, Clone, Default)]
@@ -121,6 +124,7 @@ async fn users(
 
 async fn configurations(
     api: Arc<Api>,
+    progress: Option<indicatif::ProgressBar>,
 ) -> Result<
     (
         Vec<SnapAssignment>,
@@ -139,6 +143,9 @@ async fn configurations(
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
         for e in v
             .get("effectivePolicyAssignments")
             .and_then(Value::as_array)
@@ -210,10 +217,19 @@ async fn configurations(
 /// first page has shown the page size, the next [`NUMBER_WINDOW`] pages are
 /// asked at once; the first short (or empty) page ends the inventory, and at
 /// most `NUMBER_WINDOW - 1` requests past it are wasted.
-async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
+async fn numbers(
+    api: Arc<Api>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Vec<SnapNumber>, GraphError> {
     let (page, top) = first_page(&api, NUMBERS, &[NUMBERS_TOP]).await?;
     let (items, link) = split_page(page);
     let step = items.len();
+    let tick = |n: usize| {
+        if let Some(p) = &progress {
+            p.inc(n as u64);
+        }
+    };
+    tick(step);
     let mut out: Vec<SnapNumber> = Vec::with_capacity(step);
     for v in items {
         out.push(parse("number assignment", v)?);
@@ -241,6 +257,7 @@ async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
         arrived.insert(k, items);
         while let Some(items) = arrived.remove(&wanted) {
             let short = items.len() < step;
+            tick(items.len());
             for v in items {
                 out.push(parse("number assignment", v)?);
             }
@@ -402,25 +419,83 @@ pub fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// Read everything roster needs into a snapshot.
+/// One progress bar per chain (users, configurations, numbers, lookups)
+/// under `multi`, when there is one (a terminal).
+fn chain_bar(
+    multi: Option<&indicatif::MultiProgress>,
+    name: &str,
+    len: Option<usize>,
+) -> Option<indicatif::ProgressBar> {
+    let multi = multi?;
+    let (bar, template) = match len {
+        Some(n) => (
+            indicatif::ProgressBar::new(n as u64),
+            "{spinner} {prefix:>15}: {pos}/{len} ({elapsed})",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {prefix:>15}: {pos} ({per_sec}, {elapsed})",
+        ),
+    };
+    let bar = multi.add(bar);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(name.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, GraphError> {
+    r.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))
+}
+
+/// Read everything roster needs into a snapshot: the chains of pages
+/// (users, configurations, numbers) start at once, the group and policy
+/// lookups beside them a few at a time.
 pub async fn fetch(
     api: Arc<Api>,
     wanted: &Wanted,
-    progress: Option<indicatif::ProgressBar>,
+    progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
+    let users = tokio::spawn(users(api.clone(), chain_bar(progress, "users", None)));
+    let configs = tokio::spawn(configurations(
+        api.clone(),
+        chain_bar(progress, "configurations", None),
+    ));
+    let numbers = tokio::spawn(numbers(api.clone(), chain_bar(progress, "numbers", None)));
+    let lookup_bar = chain_bar(
+        progress,
+        "groups, policies",
+        Some(wanted.groups.len() + wanted.policies.len()),
+    );
+    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
     let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
     for g in &wanted.groups {
-        let (api, g) = (api.clone(), g.clone());
-        lookups.spawn(async move { group(api, g).await.map(Lookup::Groups) });
+        let (api, g, slots) = (api.clone(), g.clone(), slots.clone());
+        lookups.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            group(api, g).await.map(Lookup::Groups)
+        });
     }
     for (t, n) in &wanted.policies {
-        let (api, t, n) = (api.clone(), t.clone(), n.clone());
-        lookups.spawn(async move { policy(api, t, n).await.map(Lookup::Policy) });
+        let (api, t, n, slots) = (api.clone(), t.clone(), n.clone(), slots.clone());
+        lookups.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            policy(api, t, n).await.map(Lookup::Policy)
+        });
     }
+    // A chain that fails stops the others.
+    let _stop = AbortOnDrop(vec![
+        users.abort_handle(),
+        configs.abort_handle(),
+        numbers.abort_handle(),
+    ]);
     let (users, configs, numbers) = tokio::try_join!(
-        users(api.clone(), progress),
-        configurations(api.clone()),
-        numbers(api.clone()),
+        async { joined(users.await)? },
+        async { joined(configs.await)? },
+        async { joined(numbers.await)? },
     )?;
     let mut groups = Vec::new();
     let mut seen_groups = HashSet::new();
@@ -430,7 +505,10 @@ pub async fn fetch(
     // showed it last: one policy may be assigned in several spellings.
     let mut policies = Vec::new();
     while let Some(done) = lookups.join_next().await {
-        match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
+        if let Some(b) = &lookup_bar {
+            b.inc(1);
+        }
+        match joined(done)?? {
             Lookup::Groups(gs) => {
                 for g in gs {
                     if seen_groups.insert(g.id.clone()) {
@@ -469,6 +547,16 @@ pub async fn fetch(
         group_policy_assignments: group_assignments,
         number_assignments: numbers,
     })
+}
+
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
 }
 
 enum Lookup {
