@@ -2,44 +2,55 @@
 //! tenant, a sliding window): writes go unpaced until the service first
 //! refuses one with `WriteLimitExceeded`; its `Retry-After` is honoured
 //! exactly (no write is sent before it), and when it ends the writes that
-//! fitted in the window give the rate (writes admitted / time from the
-//! first write to the end of the wait). From then on writes are spaced at that
-//! rate (3% under it), a little slower after each further refusal (one
-//! decrease per round, multiplicative) and a little faster after a window's
-//! worth of writes went through, so the pace settles just under the limit
-//! instead of bouncing off it. While Graph says the window is over
-//! 80% full (`x-ms-throttle-limit-percentage`) and the rate is not known
+//! fitted teach the window: its size (the writes admitted) and its span
+//! (from the first write to the end of the wait). From then on the client
+//! keeps the same window over its own writes: a write goes when the write
+//! a window's size before it has left the (learnt) span, so the writes of
+//! the first window are replayed at the pace they left, and a steady pace
+//! is the limit's rate (1% under it). A further refusal makes the window
+//! 5% smaller (once per round); a window's worth of writes without one 1%
+//! larger again (never beyond what was learnt), so the pace settles just
+//! under the limit instead of bouncing off it. While Graph says the window is over 80%
+//! full (`x-ms-throttle-limit-percentage`) and the window is not known
 //! yet, writes go one request at a time (else two), so the first refusal
-//! costs at most a request or two's writes; once the window's size is
-//! known, no request carries more writes than fit in it. [`Pace`] is the pure state (the caller passes the
-//! time); [`Pacer`] shares it between tasks. It must not send anything.
+//! costs at most a request or two's writes; once the window is known, no
+//! request carries more writes than fit in it. [`Pace`] is the pure state
+//! (the caller passes the time); [`Pacer`] shares it between tasks. It must
+//! not send anything.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// How much slower after a refusal (per round), and how much faster after
-/// a window's worth of writes without one (so a pace learnt too slow, when
-/// others wrote in the same window, catches up).
-const DECREASE: f64 = 1.05;
-const INCREASE: f64 = 0.99;
-/// The pace learnt at the first refusal, this much slower: just under the
+/// How much smaller the window after a refusal (per round); a window's
+/// worth of writes without one makes it 1% larger again, never beyond
+/// what was learnt.
+const SHRINK: f64 = 0.95;
+/// The span learnt at the first refusal, this much wider: just under the
 /// limit, not on it.
-const MARGIN: f64 = 1.03;
+const MARGIN: f64 = 1.01;
 /// `x-ms-throttle-limit-percentage` from which writes go one at a time
-/// until the rate is known.
+/// until the window is known.
 const CAREFUL_SHARE: f64 = 0.8;
+
+/// The window learnt at the first refusal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Window {
+    size: usize,
+    span: Duration,
+    learnt: usize,
+}
 
 /// The pacing state.
 #[derive(Debug, Clone)]
 pub struct Pace {
-    /// Time between two writes; `None` until the first refusal.
-    interval: Option<Duration>,
+    window: Option<Window>,
+    /// When the writes went, oldest first (the last `size` once known).
+    sent: VecDeque<Instant>,
     /// No write goes before this.
-    next: Instant,
-    /// When the first write was sent.
-    first: Option<Instant>,
-    /// Writes admitted before the rate was known: the window's size.
+    gate: Instant,
+    /// Writes admitted before the window was known.
     admitted: u64,
     /// Writes admitted since the last change of pace.
     streak: u64,
@@ -47,7 +58,7 @@ pub struct Pace {
     /// change is part of the round already reacted to.
     epoch: u64,
     careful: bool,
-    /// Refused before the rate was known: the rate is learnt when the wait
+    /// Refused before the window was known: it is learnt when the wait
     /// ends (by then every write in flight has said whether it fitted).
     learning: bool,
 }
@@ -57,16 +68,16 @@ pub struct Pace {
 pub struct Slot {
     pub at: Instant,
     pub epoch: u64,
-    /// Wait until `at`, then reserve again (the rate is being learnt).
+    /// Wait until `at`, then reserve again (the window is being learnt).
     pub again: bool,
 }
 
 impl Pace {
     pub fn new(now: Instant) -> Self {
         Pace {
-            interval: None,
-            next: now,
-            first: None,
+            window: None,
+            sent: VecDeque::new(),
+            gate: now,
             admitted: 0,
             streak: 0,
             epoch: 0,
@@ -76,40 +87,37 @@ impl Pace {
     }
 
     /// Reserve `n` writes sent together (one request, or one `$batch`):
-    /// they go when the last of their slots comes, so the window has room
-    /// for all of them.
+    /// they go when the last of them has room in the window.
     pub fn reserve(&mut self, n: u32, now: Instant) -> Slot {
-        self.first.get_or_insert(now);
+        let n = n.max(1) as usize;
         if self.learning {
-            if now < self.next {
+            if now < self.gate {
                 return Slot {
-                    at: self.next,
+                    at: self.gate,
                     epoch: self.epoch,
                     again: true,
                 };
             }
-            // The window held what was admitted since the first write, and
-            // had room again once that write left it.
-            let first = self.first.unwrap_or(now);
-            let window = self.next.saturating_duration_since(first);
-            let admitted = u32::try_from(self.admitted.max(1)).unwrap_or(u32::MAX);
-            self.interval = Some(
-                (window / admitted)
-                    .mul_f64(MARGIN)
-                    .max(Duration::from_micros(100)),
-            );
-            self.admitted = u64::from(admitted);
-            self.learning = false;
+            self.learn(now);
         }
-        let start = self.next.max(now);
-        let at = match self.interval {
-            None => start,
-            Some(iv) => {
-                let at = start + iv * n.saturating_sub(1);
-                self.next = at + iv;
-                at
+        let mut at = self.gate.max(now);
+        if let Some(w) = self.window {
+            // The last of the n needs the write `size` before it gone.
+            if let Some(k) = (self.sent.len() + n).checked_sub(w.size + 1)
+                && let Some(&t) = self.sent.get(k)
+            {
+                at = at.max(t + w.span);
             }
-        };
+            if let Some(&last) = self.sent.back() {
+                at = at.max(last);
+            }
+        }
+        self.sent.extend(std::iter::repeat_n(at, n));
+        if let Some(w) = self.window {
+            while self.sent.len() > w.size {
+                self.sent.pop_front();
+            }
+        }
         Slot {
             at,
             epoch: self.epoch,
@@ -117,20 +125,36 @@ impl Pace {
         }
     }
 
+    /// The wait is over: the writes admitted were the window, the first of
+    /// them left it just now.
+    fn learn(&mut self, now: Instant) {
+        let size = usize::try_from(self.admitted.max(1)).unwrap_or(usize::MAX);
+        let first = self.sent.front().copied().unwrap_or(now);
+        let learnt = self.gate.saturating_duration_since(first);
+        // What was sent beyond the window was refused: it is sent again.
+        self.sent.truncate(size);
+        self.window = Some(Window {
+            size,
+            span: learnt.mul_f64(MARGIN),
+            learnt: size,
+        });
+        self.learning = false;
+    }
+
     /// `n` writes were admitted; `share` is the fuller window's share Graph
     /// reported with them, if it did.
     pub fn admitted(&mut self, n: u32, share: Option<f64>) {
-        match self.interval {
+        match &mut self.window {
             None => {
                 self.admitted += u64::from(n);
                 if share.is_some_and(|s| s >= CAREFUL_SHARE) {
                     self.careful = true;
                 }
             }
-            Some(iv) => {
+            Some(w) => {
                 self.streak += u64::from(n);
-                if self.streak >= self.admitted.max(1) {
-                    self.interval = Some(iv.mul_f64(INCREASE));
+                if self.streak >= w.size as u64 {
+                    w.size = (w.size + w.size.div_ceil(100)).min(w.learnt);
                     self.streak = 0;
                     self.epoch += 1;
                 }
@@ -141,8 +165,8 @@ impl Pace {
     /// A write of round `epoch` was refused at `now` with `retry_after`.
     pub fn throttled(&mut self, retry_after: Duration, epoch: u64, now: Instant) {
         let until = now + retry_after;
-        if until > self.next {
-            self.next = until;
+        if until > self.gate {
+            self.gate = until;
         }
         if epoch != self.epoch {
             return;
@@ -150,21 +174,28 @@ impl Pace {
         self.epoch += 1;
         self.streak = 0;
         self.careful = false;
-        match self.interval {
+        match &mut self.window {
             None => self.learning = true,
-            Some(iv) => self.interval = Some(iv.mul_f64(DECREASE)),
+            Some(w) => w.size = (w.size as f64 * SHRINK).floor().max(1.0) as usize,
         }
     }
 
-    /// Writes go one request at a time (the window is nearly full and the
-    /// rate is not known yet).
+    /// Writes go one request at a time (the window is nearly full and not
+    /// known yet).
     pub fn careful(&self) -> bool {
-        self.careful && self.interval.is_none() && !self.learning
+        self.careful && self.window.is_none() && !self.learning
     }
 
     /// The writes per second the pace allows, once known.
     pub fn rate(&self) -> Option<f64> {
-        self.interval.map(|iv| 1.0 / iv.as_secs_f64().max(1e-9))
+        self.window
+            .map(|w| w.size as f64 / w.span.as_secs_f64().max(1e-9))
+    }
+
+    /// The most writes to send together: the window's size, once known.
+    pub fn most_at_once(&self) -> Option<u32> {
+        self.window
+            .map(|w| u32::try_from(w.size).unwrap_or(u32::MAX))
     }
 }
 
@@ -228,9 +259,7 @@ impl Pacer {
 
     /// The most writes to send together: the window's size once known.
     pub fn most_at_once(&self) -> Option<u32> {
-        let p = self.pace();
-        p.interval
-            .map(|_| u32::try_from(p.admitted.max(1)).unwrap_or(u32::MAX))
+        self.pace().most_at_once()
     }
 
     pub fn admitted(&self, n: u32, share: Option<f64>) {
@@ -266,60 +295,72 @@ mod tests {
     }
 
     #[test]
-    fn unpaced_until_refused_then_spaced_at_the_rate_that_fitted() {
+    fn unpaced_until_refused_then_the_first_window_is_replayed() {
         let t0 = Instant::now();
         let mut p = Pace::new(t0);
-        // 100 writes go at once and fit.
-        for _ in 0..100 {
-            assert_eq!(p.reserve(1, t0).at, t0);
+        // 100 writes fit: 50 at t0, 50 at t0+1s.
+        for i in 0..100 {
+            let at = if i < 50 { t0 } else { t0 + ms(1000) };
+            assert_eq!(p.reserve(1, at).at, at);
         }
         p.admitted(100, None);
-        // The 101st is refused at t0+1s: room again at t0+10s.
-        let s = p.reserve(1, t0 + ms(1000));
-        p.throttled(ms(9000), s.epoch, t0 + ms(1000));
+        // The 101st is refused at t0+2s: room again at t0+10s.
+        let s = p.reserve(1, t0 + ms(2000));
+        p.throttled(ms(8000), s.epoch, t0 + ms(2000));
         // Until then writes wait, and ask again (writes still in flight may
         // yet say they fitted).
-        let wait = p.reserve(1, t0 + ms(1001));
+        let wait = p.reserve(1, t0 + ms(2001));
         assert!(wait.again && wait.at == t0 + ms(10_000));
         assert_eq!(p.rate(), None);
-        // 100 writes per 10 s: one every 103 ms (3% under the limit), the
-        // first at t0+10s.
+        // A window of 100 writes over 10 s (10.1 s with the margin): the
+        // first 50 go again as the first 50 leave, the next 50 as the
+        // second 50 leave.
         let now = t0 + ms(10_000);
+        let span = ms(10_000).mul_f64(MARGIN);
         let first = p.reserve(1, now);
-        assert!((p.rate().unwrap() - 10.0 / MARGIN).abs() < 1e-6);
-        assert_eq!((first.at, first.again), (t0 + ms(10_000), false));
-        assert_eq!(p.reserve(1, now).at, t0 + ms(10_103));
-        // Five together go when the last of their slots comes.
-        assert_eq!(p.reserve(5, now).at, t0 + ms(10_618));
-        assert_eq!(p.reserve(1, now).at, t0 + ms(10_721));
+        assert_eq!(p.most_at_once(), Some(100));
+        assert!((p.rate().unwrap() - 100.0 / span.as_secs_f64()).abs() < 1e-9);
+        assert_eq!((first.at, first.again), (t0 + span, false));
+        assert_eq!(p.reserve(49, now).at, t0 + span);
+        assert_eq!(p.reserve(1, now).at, t0 + ms(1000) + span);
+        // Several together go when the last of them has room.
+        assert_eq!(p.reserve(49, now).at, t0 + ms(1000) + span);
+        // Then the replayed writes themselves leave.
+        assert_eq!(p.reserve(1, now).at, t0 + span + span);
     }
 
     #[test]
     fn one_decrease_per_round_and_retry_after_is_honoured_exactly() {
         let t0 = Instant::now();
         let mut p = Pace::new(t0);
-        let a = p.reserve(1, t0);
-        let b = p.reserve(1, t0);
+        let a = p.reserve(10, t0);
         p.admitted(10, None);
+        let b = p.reserve(1, t0);
         // Two refusals of the same round: the second only moves the gate.
         p.throttled(ms(1000), a.epoch, t0);
         p.throttled(ms(1500), b.epoch, t0);
         assert_eq!(p.reserve(1, t0).at, t0 + ms(1500));
-        assert_eq!(p.reserve(1, t0 + ms(1500)).at, t0 + ms(1500));
+        // The first write leaves the learnt window (with the margin).
+        assert_eq!(
+            p.reserve(1, t0 + ms(1500)).at,
+            t0 + ms(1500).mul_f64(MARGIN)
+        );
         let rate = p.rate().unwrap();
         assert!((rate - 10.0 / 1.5 / MARGIN).abs() < 1e-6, "{rate}");
-        // A refusal of a later round slows down by 5%.
-        let c = p.reserve(1, t0);
+        // A refusal of a later round makes the window 5% smaller.
+        let c = p.reserve(1, t0 + ms(1600));
         p.throttled(ms(10), c.epoch, t0 + ms(1700));
-        let slower = p.rate().unwrap();
-        assert!((slower - rate / DECREASE).abs() < 1e-6, "{slower} {rate}");
-        // A window's worth of admitted writes speeds up by 1%.
+        assert_eq!(p.most_at_once(), Some(9));
+        // A window's worth of admitted writes makes it 1% larger, never
+        // beyond what was learnt.
+        p.admitted(9, None);
+        assert_eq!(p.most_at_once(), Some(10));
         p.admitted(10, None);
-        assert!((p.rate().unwrap() - slower / INCREASE).abs() < 1e-6);
+        assert_eq!(p.most_at_once(), Some(10));
     }
 
     #[test]
-    fn a_nearly_full_window_makes_writes_careful_until_the_rate_is_known() {
+    fn a_nearly_full_window_makes_writes_careful_until_it_is_known() {
         let t0 = Instant::now();
         let mut p = Pace::new(t0);
         p.admitted(1, Some(0.5));
