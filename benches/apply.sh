@@ -26,8 +26,11 @@
 # plans and applies. "writes" are the write requests the emulator admitted
 # (`POST /admin/…` answered 2xx, `$batch` items counted one by one, as Graph
 # counts them); "429" the refusals; "floor" is writes / (limit / window).
-# The emulator's window starts empty, so the first window's writes go at
-# once and a perfect client needs (writes - limit) / rate; both are shown.
+# The emulator's window starts empty and slides, so a perfect client sends
+# a window's worth at once, and the next as the first leaves: its last
+# write goes floor((writes - 1) / limit) × window after its first ("window
+# floor"). "plan" is a `roster plan` through the same emulator just before
+# (the reads and the plan the apply makes before its first write).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,8 +58,8 @@ echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "roster:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo "emulator: --latency-ms $LATENCY --write-limit $WRITE_LIMIT --write-window $WRITE_WINDOW --operation-delay-ms $OP_DELAY"
 echo
-printf '| users | writes | 429 | requests | $batch | apply wall | floor (writes/rate) | wall / floor | (writes-limit)/rate | plan |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
+printf '| users | writes | 429 | requests | $batch | plan | apply wall | floor (writes/rate) | wall / floor | window floor | result |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
 # shellcheck source=benches/tenant.sh
 . benches/tenant.sh
@@ -88,6 +91,12 @@ for n in $SIZES; do
             sleep 0.05
         done
         t0=$(ms)
+        "$ROSTER" plan -C "$dir/config-graph" --graph-endpoint "http://127.0.0.1:$PORT" \
+            --format json --out "$dir/plan-apply.json" >/dev/null 2>&1 || true
+        planned=$(($(ms) - t0))
+        stats=$(curl -s "http://127.0.0.1:$PORT/_emulator/stats")
+        reads=$(printf '%s' "$stats" | sed -n 's/^{"total":\([0-9]*\).*/\1/p')
+        t0=$(ms)
         "$ROSTER" apply -C "$dir/config-graph" --graph-endpoint "http://127.0.0.1:$PORT" \
             --auto-approve --report "$dir/apply-report.json" >"$dir/apply.stdout" 2>"$dir/apply.stderr" || true
         wall=$(($(ms) - t0))
@@ -98,12 +107,12 @@ for n in $SIZES; do
         writes=$(count "$stats" '^POST /admin/' '^2')
         refused=$(count "$stats" '.' '^429$')
         batches=$(count "$stats" '^POST /\$batch$' '.')
-        total=$(printf '%s' "$stats" | sed -n 's/^{"total":\([0-9]*\).*/\1/p')
+        total=$(($(printf '%s' "$stats" | sed -n 's/^{"total":\([0-9]*\).*/\1/p') - reads))
         summary=$(grep -m1 -E '^(Applied|Apply)' "$dir/apply.stdout" || tail -n1 "$dir/apply.stdout")
         awk -v n="$n" -v w="$writes" -v r="$refused" -v t="$total" -v b="$batches" -v wall="$wall" \
-            -v l="$WRITE_LIMIT" -v win="$WRITE_WINDOW" -v s="$summary" 'BEGIN {
-            rate = l / win; floor = w / rate; burst = (w > l ? (w - l) / rate : 0);
-            printf "| %d | %d | %d | %d | %d | %.1f s | %.1f s | %.2f | %.1f s | %s |\n",
-                n, w, r, t, b, wall / 1000, floor, (wall / 1000) / floor, burst, s }'
+            -v p="$planned" -v l="$WRITE_LIMIT" -v win="$WRITE_WINDOW" -v s="$summary" 'BEGIN {
+            rate = l / win; floor = w / rate; windows = int((w - 1) / l) * win;
+            printf "| %d | %d | %d | %d | %d | %.1f s | %.1f s | %.1f s | %.2f | %.0f s | %s |\n",
+                n, w, r, t, b, p / 1000, wall / 1000, floor, (wall / 1000) / floor, windows, s }'
     done
 done
