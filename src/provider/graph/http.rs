@@ -167,6 +167,46 @@ impl Api {
         headers: &[(&str, &str)],
         retry: Retry,
     ) -> Result<Reply, GraphError> {
+        let (status, headers, text) = self.exchange(method, path, body, headers, retry).await?;
+        let body = if text.trim().is_empty() {
+            None
+        } else {
+            serde_json::from_str(&text).ok()
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A `GET` whose answer is read straight into `T` (a page of typed
+    /// rows, without a JSON tree in between).
+    pub async fn get_as<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<T, GraphError> {
+        let (_, _, text) = self
+            .exchange(Method::GET, path, None, headers, Retry::Always)
+            .await?;
+        serde_json::from_str(&text).map_err(|e| {
+            GraphError::Unexpected(format!(
+                "the answer to `{}` does not have the expected shape: {e}",
+                route_name(&Method::GET, &self.url(path))
+            ))
+        })
+    }
+
+    /// [`Api::send`], answering the status, headers and text of a success.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        retry: Retry,
+    ) -> Result<(StatusCode, HeaderMap, String), GraphError> {
         let url = self.url(path);
         if url == path {
             // Not below the checked base but a link Graph gave
@@ -241,22 +281,18 @@ impl Api {
             let status = resp.status();
             let headers = resp.headers().clone();
             let text = resp.text().await.unwrap_or_default();
-            let body: Option<Value> = if text.trim().is_empty() {
-                None
-            } else {
-                serde_json::from_str(&text).ok()
-            };
             if status.is_success() {
                 self.limiter.succeeded();
                 if paced {
                     self.pacer.admitted(1, share(&headers));
                 }
-                return Ok(Reply {
-                    status,
-                    headers,
-                    body,
-                });
+                return Ok((status, headers, text));
             }
+            let body: Option<Value> = if text.trim().is_empty() {
+                None
+            } else {
+                serde_json::from_str(&text).ok()
+            };
             let (code, message) = error_parts(body.as_ref(), &text);
             let request_id = request_id(&headers, body.as_ref());
             match status.as_u16() {

@@ -77,12 +77,6 @@ impl Wanted {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T, GraphError> {
-    serde_json::from_value(v).map_err(|e| {
-        GraphError::Unexpected(format!("a {what} does not have the expected shape: {e}"))
-    })
-}
-
 /// Single-entity GETs may come wrapped in `{"value": {…}}` (as the docs
 /// show) or bare: accept both.
 pub fn unwrap_single(v: Value) -> Value {
@@ -110,16 +104,49 @@ async fn users(
 ) -> Result<Vec<SnapUser>, GraphError> {
     let mut out = Vec::new();
     let path = format!("/users?$select={USER_SELECT}");
-    let (page, _) = first_page(&api, &path, &[USERS_TOP]).await?;
-    follow(&api, page, &[], |v| {
-        out.push(parse("user", v)?);
+    let (page, _) = first_page::<SnapUser>(&api, &path, &[USERS_TOP]).await?;
+    follow(&api, page, |u| {
+        out.push(u);
         if let Some(p) = &progress {
             p.inc(1);
         }
-        Ok(())
     })
     .await?;
     Ok(out)
+}
+
+/// A page of a list, read straight into typed rows.
+#[derive(Debug, serde::Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// A `userConfiguration`, as far as roster reads it (every field may be
+/// missing or null).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Configuration {
+    id: Option<String>,
+    effective_policy_assignments: Option<Vec<Effective>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Effective {
+    policy_type: Option<String>,
+    policy_assignment: Option<Assigned>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Assigned {
+    display_name: Option<String>,
+    policy_id: Option<String>,
+    assignment_type: Option<String>,
+    group_id: Option<String>,
 }
 
 async fn configurations(
@@ -136,38 +163,23 @@ async fn configurations(
     let mut direct = Vec::new();
     let mut groups = BTreeMap::new();
     let mut policies = BTreeMap::new();
-    let (page, _) = first_page(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
-    follow(&api, page, &[], |v| {
-        let user = v
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
+    let (page, _) =
+        first_page::<Configuration>(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP])
+            .await?;
+    follow(&api, page, |c| {
+        let user = c.id.unwrap_or_default();
         if let Some(p) = &progress {
             p.inc(1);
         }
-        for e in v
-            .get("effectivePolicyAssignments")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let ty = e
-                .get("policyType")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let a = &e["policyAssignment"];
-            let name = a
-                .get("displayName")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let name = name.strip_prefix("Tag:").unwrap_or(name).to_string();
-            let id = a
-                .get("policyId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+        for e in c.effective_policy_assignments.into_iter().flatten() {
+            let ty = e.policy_type.unwrap_or_default();
+            let a = e.policy_assignment.unwrap_or_default();
+            let name = a.display_name.unwrap_or_default();
+            let name = match name.strip_prefix("Tag:") {
+                Some(rest) => rest.to_string(),
+                None => name,
+            };
+            let id = a.policy_id.unwrap_or_default();
             if !id.is_empty() {
                 policies.insert(
                     (ty.to_lowercase(), name.to_lowercase()),
@@ -178,18 +190,14 @@ async fn configurations(
                     },
                 );
             }
-            match a.get("assignmentType").and_then(Value::as_str) {
+            match a.assignment_type.as_deref() {
                 Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
                     user_id: user.clone(),
                     policy_type: ty,
                     policy_name: name,
                 }),
                 Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a
-                        .get("groupId")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
+                    let group_id = a.group_id.unwrap_or_default();
                     groups.insert(
                         (group_id.clone(), ty.clone()),
                         SnapGroupAssignment {
@@ -203,7 +211,6 @@ async fn configurations(
                 _ => {}
             }
         }
-        Ok(())
     })
     .await?;
     Ok((
@@ -221,46 +228,40 @@ async fn numbers(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Vec<SnapNumber>, GraphError> {
-    let (page, top) = first_page(&api, NUMBERS, &[NUMBERS_TOP]).await?;
-    let (items, link) = split_page(page);
-    let step = items.len();
+    let (page, top) = first_page::<SnapNumber>(&api, NUMBERS, &[NUMBERS_TOP]).await?;
+    let (mut out, link) = (page.value, page.next_link);
+    let step = out.len();
     let tick = |n: usize| {
         if let Some(p) = &progress {
             p.inc(n as u64);
         }
     };
     tick(step);
-    let mut out: Vec<SnapNumber> = Vec::with_capacity(step);
-    for v in items {
-        out.push(parse("number assignment", v)?);
-    }
     if step == 0 || (link.is_none() && top != Some(step)) {
         return Ok(out);
     }
-    let mut inflight: JoinSet<Result<(usize, Vec<Value>), GraphError>> = JoinSet::new();
-    let mut arrived: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut inflight: JoinSet<Result<(usize, Vec<SnapNumber>), GraphError>> = JoinSet::new();
+    let mut arrived: BTreeMap<usize, Vec<SnapNumber>> = BTreeMap::new();
     let (mut issued, mut wanted) = (1usize, 1usize);
     loop {
         while inflight.len() < NUMBER_WINDOW {
             let (api, k) = (api.clone(), issued);
             inflight.spawn(async move {
                 let url = format!("{NUMBERS}?$top={step}&$skip={}", k * step);
-                Ok((k, split_page(api.get(&url, &[]).await?).0))
+                let page: Page<SnapNumber> = api.get_as(&url, &[]).await?;
+                Ok((k, page.value))
             });
             issued += 1;
         }
         let Some(done) = inflight.join_next().await else {
             return Ok(out);
         };
-        let (k, items) =
-            done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))??;
+        let (k, items) = joined(done)??;
         arrived.insert(k, items);
         while let Some(items) = arrived.remove(&wanted) {
             let short = items.len() < step;
             tick(items.len());
-            for v in items {
-                out.push(parse("number assignment", v)?);
-            }
+            out.extend(items);
             wanted += 1;
             if short {
                 inflight.abort_all();
@@ -365,51 +366,33 @@ async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPo
 /// The first page of `path` at the largest `$top` the tenant takes: each of
 /// `tops` in turn, the next on a 400, and at last none (the endpoint's own
 /// default). Also says which `$top` was taken.
-async fn first_page(
+async fn first_page<T: serde::de::DeserializeOwned>(
     api: &Api,
     path: &str,
     tops: &[usize],
-) -> Result<(Value, Option<usize>), GraphError> {
+) -> Result<(Page<T>, Option<usize>), GraphError> {
     let sep = if path.contains('?') { '&' } else { '?' };
     for &top in tops {
-        match api.get(&format!("{path}{sep}$top={top}"), &[]).await {
+        match api.get_as(&format!("{path}{sep}$top={top}"), &[]).await {
             Err(GraphError::Api { status: 400, .. }) => continue,
             other => return other.map(|page| (page, Some(top))),
         }
     }
-    Ok((api.get(path, &[]).await?, None))
+    Ok((api.get_as(path, &[]).await?, None))
 }
 
-/// A page's items and its `@odata.nextLink`, taken out without copying.
-fn split_page(page: Value) -> (Vec<Value>, Option<String>) {
-    let Value::Object(mut m) = page else {
-        return (Vec::new(), None);
-    };
-    let link = match m.remove("@odata.nextLink") {
-        Some(Value::String(l)) => Some(l),
-        _ => None,
-    };
-    match m.remove("value") {
-        Some(Value::Array(items)) => (items, link),
-        _ => (Vec::new(), link),
-    }
-}
-
-/// Every item of `page` and of the pages its `@odata.nextLink`s lead to.
-async fn follow(
+/// Every row of `page` and of the pages its `@odata.nextLink`s lead to,
+/// each page folded in as it arrives.
+async fn follow<T: serde::de::DeserializeOwned>(
     api: &Api,
-    page: Value,
-    headers: &[(&str, &str)],
-    mut each: impl FnMut(Value) -> Result<(), GraphError>,
+    page: Page<T>,
+    mut each: impl FnMut(T),
 ) -> Result<(), GraphError> {
     let mut page = page;
     loop {
-        let (items, link) = split_page(page);
-        for item in items {
-            each(item)?;
-        }
-        match link {
-            Some(l) => page = api.get(&l, headers).await?,
+        page.value.into_iter().for_each(&mut each);
+        match page.next_link {
+            Some(l) => page = api.get_as(&l, &[]).await?,
             None => return Ok(()),
         }
     }
