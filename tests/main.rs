@@ -5,6 +5,7 @@
 //! `tests/snapshots/`.
 
 mod action;
+mod apply_paced;
 mod ci_federation;
 mod ci_reviewed;
 mod cli_workflow;

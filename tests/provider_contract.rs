@@ -265,6 +265,8 @@ fn throttling_and_faults_still_converge() {
     let dir = tempfile::tempdir().unwrap();
     let seed = write_tenant(dir.path(), 200);
     let emu = Emu::start(&seed, |o| {
+        // Writes go 20 to a `$batch`, polls too, so an apply makes fewer
+        // requests than it did one by one: a bucket small enough to meet.
         o.throttle_rps = 50.0;
         o.fault_rate = 0.10;
         o.seed = 7;
@@ -291,9 +293,10 @@ fn a_token_that_expires_mid_apply_is_renewed() {
     let loaded = config();
     let dir = tempfile::tempdir().unwrap();
     let seed = write_tenant(dir.path(), 120);
-    // Tokens die after 300 ms while the client is told they last an hour.
+    // Tokens die after 100 ms while the client is told they last an hour
+    // (an apply of batched writes takes a few hundred milliseconds).
     let emu = Emu::start(&seed, |o| {
-        o.token_lifetime = Duration::from_millis(300);
+        o.token_lifetime = Duration::from_millis(100);
         o.token_reported_lifetime = Some(Duration::from_secs(3600));
         o.latency = Duration::from_millis(15);
     });

@@ -2,7 +2,9 @@
 //! 401 once), retries of 429/503/504 after `Retry-After` (whole or
 //! fractional seconds) or exponential backoff with jitter, a bounded number
 //! of attempts, request timeouts, and concurrency that backs off while
-//! throttled (fewer requests in flight, and a shared pause). A bearer token
+//! throttled (fewer requests in flight, and a shared pause); writes refused
+//! for Graph's write limit wait exactly their `Retry-After` and are paced
+//! from then on ([`super::pace`]). A bearer token
 //! goes only to URLs [`super::transport`] allows, and what an answer says
 //! is masked by [`crate::redact`] before it becomes an error.
 
@@ -61,7 +63,7 @@ impl Limiter {
     }
 
     /// Throttled: pause everyone for `wait`, halve the requests in flight.
-    async fn throttled(&self, wait: Duration) {
+    pub async fn throttled(&self, wait: Duration) {
         {
             let mut gate = self.gate.lock().await;
             let until = Instant::now() + wait;
@@ -129,6 +131,10 @@ pub struct Api {
     pub base: String,
     pub auth: Auth,
     pub limiter: Limiter,
+    /// Paces writes under Graph's write limit.
+    pub pacer: super::pace::Pacer,
+    /// The tenant refused a `$batch`: requests go one by one.
+    pub no_batch: std::sync::atomic::AtomicBool,
     pub settings: Settings,
     pub counters: Counters,
 }
@@ -169,6 +175,46 @@ impl Api {
         headers: &[(&str, &str)],
         retry: Retry,
     ) -> Result<Reply, GraphError> {
+        let (status, headers, text) = self.exchange(method, path, body, headers, retry).await?;
+        let body = if text.trim().is_empty() {
+            None
+        } else {
+            serde_json::from_str(&text).ok()
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// A `GET` whose answer is read straight into `T` (a page of typed
+    /// rows, without a JSON tree in between).
+    pub async fn get_as<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<T, GraphError> {
+        let (_, _, text) = self
+            .exchange(Method::GET, path, None, headers, Retry::Always)
+            .await?;
+        serde_json::from_str(&text).map_err(|e| {
+            GraphError::Unexpected(format!(
+                "the answer to `{}` does not have the expected shape: {e}",
+                route_name(&Method::GET, &self.url(path))
+            ))
+        })
+    }
+
+    /// [`Api::send`], answering the status, headers and text of a success.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+        retry: Retry,
+    ) -> Result<(StatusCode, HeaderMap, String), GraphError> {
         let url = self.url(path);
         if url == path {
             // Not below the checked base but a link Graph gave
@@ -185,8 +231,15 @@ impl Api {
         // Graph's guidance for 429: wait `Retry-After` and retry, as often as
         // it takes; bounded by time rather than by a small count.
         let throttle_deadline = Instant::now() + self.settings.throttle_budget;
+        // One write (a `$batch` paces its items itself).
+        let paced = method != Method::GET && !url.ends_with("/$batch");
         loop {
             attempt += 1;
+            let ticket = if paced {
+                Some(self.pacer.acquire(1).await)
+            } else {
+                None
+            };
             self.limiter.wait_gate().await;
             let permit = self
                 .limiter
@@ -237,19 +290,18 @@ impl Api {
             let status = resp.status();
             let headers = resp.headers().clone();
             let text = resp.text().await.unwrap_or_default();
+            if status.is_success() {
+                self.limiter.succeeded();
+                if paced {
+                    self.pacer.admitted(1, share(&headers));
+                }
+                return Ok((status, headers, text));
+            }
             let body: Option<Value> = if text.trim().is_empty() {
                 None
             } else {
                 serde_json::from_str(&text).ok()
             };
-            if status.is_success() {
-                self.limiter.succeeded();
-                return Ok(Reply {
-                    status,
-                    headers,
-                    body,
-                });
-            }
             if status.as_u16() == 429 {
                 self.counters.throttled.fetch_add(1, Ordering::Relaxed);
             }
@@ -262,6 +314,14 @@ impl Api {
                     self.auth.invalidate().await;
                     reauthed = true;
                     attempt -= 1;
+                    continue;
+                }
+                429 if Instant::now() < throttle_deadline
+                    && let Some(t) = ticket.as_ref().filter(|_| write_refusal(&headers)) =>
+                {
+                    // Exactly `Retry-After`: the pacer holds every write until then.
+                    let wait = retry_after(&headers).unwrap_or_else(|| backoff(1, &self.settings));
+                    self.pacer.throttled(wait, t.epoch);
                     continue;
                 }
                 429 if Instant::now() < throttle_deadline => {
@@ -351,6 +411,22 @@ pub fn backoff(attempt: u32, s: &Settings) -> Duration {
     let exp = s.backoff_base.as_secs_f64() * 2f64.powi(attempt.saturating_sub(1).min(16) as i32);
     let capped = exp.min(s.backoff_max.as_secs_f64());
     Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
+}
+
+/// The fuller window's share Graph reports (`x-ms-throttle-limit-percentage`).
+pub fn share(h: &HeaderMap) -> Option<f64> {
+    h.get("x-ms-throttle-limit-percentage")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A `429` for Graph's write limit.
+pub fn write_refusal(h: &HeaderMap) -> bool {
+    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok());
+    super::pace::write_limit(get("x-ms-throttle-information"), get("x-ms-throttle-scope"))
 }
 
 /// `Retry-After` as whole or fractional seconds.

@@ -3,9 +3,11 @@
 //! the synchronous [`Provider`] interface: the provider owns a runtime.
 
 pub(crate) mod auth;
+mod batch;
 mod delta;
 pub mod federated;
 mod http;
+mod pace;
 pub mod read;
 pub mod routes;
 pub mod transport;
@@ -235,6 +237,8 @@ impl GraphProvider {
             base: format!("{}/v1.0", conn.endpoint.trim_end_matches('/')),
             auth,
             limiter: http::Limiter::new(conn.settings.concurrency),
+            pacer: pace::Pacer::default(),
+            no_batch: Default::default(),
             settings: conn.settings,
             counters: http::Counters::default(),
         };
@@ -248,7 +252,8 @@ impl GraphProvider {
         })
     }
 
-    /// Show a progress bar on stderr during long fetches.
+    /// Show progress bars (one per chain of pages) on stderr during long
+    /// fetches.
     pub fn with_progress(mut self, on: bool) -> Self {
         self.progress = on;
         self
@@ -256,22 +261,13 @@ impl GraphProvider {
 
     /// The tenant as a snapshot (for `roster snapshot`).
     pub fn fetch_snapshot(&mut self) -> Result<crate::snapshot::Snapshot, GraphError> {
-        let bar = self.progress.then(|| {
-            let b = indicatif::ProgressBar::new_spinner();
-            b.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{spinner} reading users: {pos} ({per_sec}, {elapsed})",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-            );
-            b.enable_steady_tick(Duration::from_millis(200));
-            b
-        });
+        // A bar per chain of pages, on a terminal only.
+        let bars = self.progress.then(indicatif::MultiProgress::new);
         let api = self.api.clone();
         let wanted = self.wanted.clone();
-        let result = self.rt.block_on(read::fetch(api, &wanted, bar.clone()));
-        if let Some(b) = bar {
-            b.finish_and_clear();
+        let result = self.rt.block_on(read::fetch(api, &wanted, bars.as_ref()));
+        if let Some(b) = bars {
+            let _ = b.clear();
         }
         let mut snap = result?;
         snap.tenant_id = self.tenant_id.clone();

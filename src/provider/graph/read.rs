@@ -33,6 +33,9 @@ const NUMBERS_TOP: usize = 1000;
 const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
 /// Number pages asked at once once the page size is known.
 const NUMBER_WINDOW: usize = 6;
+/// Group and policy lookups in flight at once: the chains of pages come
+/// first, the lookups fill in beside them.
+const LOOKUPS_AT_ONCE: usize = 2;
 
 /// What the manifests need resolved beyond users, assignments and numbers.
 #[derive(Debug, Clone, Default)]
@@ -75,12 +78,6 @@ impl Wanted {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(what: &str, v: Value) -> Result<T, GraphError> {
-    serde_json::from_value(v).map_err(|e| {
-        GraphError::Unexpected(format!("a {what} does not have the expected shape: {e}"))
-    })
-}
-
 /// Single-entity GETs may come wrapped in `{"value": {…}}` (as the docs
 /// show) or bare: accept both.
 pub fn unwrap_single(v: Value) -> Value {
@@ -108,20 +105,54 @@ async fn users(
 ) -> Result<Vec<SnapUser>, GraphError> {
     let mut out = Vec::new();
     let path = format!("/users?$select={USER_SELECT}");
-    let (page, _) = first_page(&api, &path, &[USERS_TOP]).await?;
-    follow(&api, page, &[], |v| {
-        out.push(parse("user", v)?);
+    let (page, _) = first_page::<SnapUser>(&api, &path, &[USERS_TOP]).await?;
+    follow(&api, page, |u| {
+        out.push(u);
         if let Some(p) = &progress {
             p.inc(1);
         }
-        Ok(())
     })
     .await?;
     Ok(out)
 }
 
+/// A page of a list, read straight into typed rows.
+#[derive(Debug, serde::Deserialize)]
+struct Page<T> {
+    #[serde(default = "Vec::new")]
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// A `userConfiguration`, as far as roster reads it (every field may be
+/// missing or null).
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Configuration {
+    id: Option<String>,
+    effective_policy_assignments: Option<Vec<Effective>>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Effective {
+    policy_type: Option<String>,
+    policy_assignment: Option<Assigned>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Assigned {
+    display_name: Option<String>,
+    policy_id: Option<String>,
+    assignment_type: Option<String>,
+    group_id: Option<String>,
+}
+
 async fn configurations(
     api: Arc<Api>,
+    progress: Option<indicatif::ProgressBar>,
 ) -> Result<
     (
         Vec<SnapAssignment>,
@@ -133,35 +164,23 @@ async fn configurations(
     let mut direct = Vec::new();
     let mut groups = BTreeMap::new();
     let mut policies = BTreeMap::new();
-    let (page, _) = first_page(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
-    follow(&api, page, &[], |v| {
-        let user = v
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        for e in v
-            .get("effectivePolicyAssignments")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let ty = e
-                .get("policyType")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let a = &e["policyAssignment"];
-            let name = a
-                .get("displayName")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            let name = name.strip_prefix("Tag:").unwrap_or(name).to_string();
-            let id = a
-                .get("policyId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
+    let (page, _) =
+        first_page::<Configuration>(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP])
+            .await?;
+    follow(&api, page, |c| {
+        let user = c.id.unwrap_or_default();
+        if let Some(p) = &progress {
+            p.inc(1);
+        }
+        for e in c.effective_policy_assignments.into_iter().flatten() {
+            let ty = e.policy_type.unwrap_or_default();
+            let a = e.policy_assignment.unwrap_or_default();
+            let name = a.display_name.unwrap_or_default();
+            let name = match name.strip_prefix("Tag:") {
+                Some(rest) => rest.to_string(),
+                None => name,
+            };
+            let id = a.policy_id.unwrap_or_default();
             if !id.is_empty() {
                 policies.insert(
                     (ty.to_lowercase(), name.to_lowercase()),
@@ -172,18 +191,14 @@ async fn configurations(
                     },
                 );
             }
-            match a.get("assignmentType").and_then(Value::as_str) {
+            match a.assignment_type.as_deref() {
                 Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
                     user_id: user.clone(),
                     policy_type: ty,
                     policy_name: name,
                 }),
                 Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a
-                        .get("groupId")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string();
+                    let group_id = a.group_id.unwrap_or_default();
                     groups.insert(
                         (group_id.clone(), ty.clone()),
                         SnapGroupAssignment {
@@ -197,7 +212,6 @@ async fn configurations(
                 _ => {}
             }
         }
-        Ok(())
     })
     .await?;
     Ok((
@@ -211,40 +225,44 @@ async fn configurations(
 /// first page has shown the page size, the next [`NUMBER_WINDOW`] pages are
 /// asked at once; the first short (or empty) page ends the inventory, and at
 /// most `NUMBER_WINDOW - 1` requests past it are wasted.
-async fn numbers(api: Arc<Api>) -> Result<Vec<SnapNumber>, GraphError> {
-    let (page, top) = first_page(&api, NUMBERS, &[NUMBERS_TOP]).await?;
-    let (items, link) = split_page(page);
-    let step = items.len();
-    let mut out: Vec<SnapNumber> = Vec::with_capacity(step);
-    for v in items {
-        out.push(parse("number assignment", v)?);
-    }
+async fn numbers(
+    api: Arc<Api>,
+    progress: Option<indicatif::ProgressBar>,
+) -> Result<Vec<SnapNumber>, GraphError> {
+    let (page, top) = first_page::<SnapNumber>(&api, NUMBERS, &[NUMBERS_TOP]).await?;
+    let (mut out, link) = (page.value, page.next_link);
+    let step = out.len();
+    let tick = |n: usize| {
+        if let Some(p) = &progress {
+            p.inc(n as u64);
+        }
+    };
+    tick(step);
     if step == 0 || (link.is_none() && top != Some(step)) {
         return Ok(out);
     }
-    let mut inflight: JoinSet<Result<(usize, Vec<Value>), GraphError>> = JoinSet::new();
-    let mut arrived: BTreeMap<usize, Vec<Value>> = BTreeMap::new();
+    let mut inflight: JoinSet<Result<(usize, Vec<SnapNumber>), GraphError>> = JoinSet::new();
+    let mut arrived: BTreeMap<usize, Vec<SnapNumber>> = BTreeMap::new();
     let (mut issued, mut wanted) = (1usize, 1usize);
     loop {
         while inflight.len() < NUMBER_WINDOW {
             let (api, k) = (api.clone(), issued);
             inflight.spawn(async move {
                 let url = format!("{NUMBERS}?$top={step}&$skip={}", k * step);
-                Ok((k, split_page(api.get(&url, &[]).await?).0))
+                let page: Page<SnapNumber> = api.get_as(&url, &[]).await?;
+                Ok((k, page.value))
             });
             issued += 1;
         }
         let Some(done) = inflight.join_next().await else {
             return Ok(out);
         };
-        let (k, items) =
-            done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))??;
+        let (k, items) = joined(done)??;
         arrived.insert(k, items);
         while let Some(items) = arrived.remove(&wanted) {
             let short = items.len() < step;
-            for v in items {
-                out.push(parse("number assignment", v)?);
-            }
+            tick(items.len());
+            out.extend(items);
             wanted += 1;
             if short {
                 inflight.abort_all();
@@ -317,17 +335,13 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
 /// The tenant's licence SKUs and their service plans: one request (the
 /// endpoint does not page).
 async fn skus(api: Arc<Api>) -> Result<Vec<SnapSku>, GraphError> {
-    let page = api
-        .get(
+    let page: Page<SnapSku> = api
+        .get_as(
             "/subscribedSkus?$select=skuId,skuPartNumber,servicePlans",
             &[],
         )
         .await?;
-    split_page(page)
-        .0
-        .into_iter()
-        .map(|v| parse("subscribed SKU", v))
-        .collect()
+    Ok(page.value)
 }
 
 async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPolicy>, GraphError> {
@@ -365,51 +379,33 @@ async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPo
 /// The first page of `path` at the largest `$top` the tenant takes: each of
 /// `tops` in turn, the next on a 400, and at last none (the endpoint's own
 /// default). Also says which `$top` was taken.
-async fn first_page(
+async fn first_page<T: serde::de::DeserializeOwned>(
     api: &Api,
     path: &str,
     tops: &[usize],
-) -> Result<(Value, Option<usize>), GraphError> {
+) -> Result<(Page<T>, Option<usize>), GraphError> {
     let sep = if path.contains('?') { '&' } else { '?' };
     for &top in tops {
-        match api.get(&format!("{path}{sep}$top={top}"), &[]).await {
+        match api.get_as(&format!("{path}{sep}$top={top}"), &[]).await {
             Err(GraphError::Api { status: 400, .. }) => continue,
             other => return other.map(|page| (page, Some(top))),
         }
     }
-    Ok((api.get(path, &[]).await?, None))
+    Ok((api.get_as(path, &[]).await?, None))
 }
 
-/// A page's items and its `@odata.nextLink`, taken out without copying.
-fn split_page(page: Value) -> (Vec<Value>, Option<String>) {
-    let Value::Object(mut m) = page else {
-        return (Vec::new(), None);
-    };
-    let link = match m.remove("@odata.nextLink") {
-        Some(Value::String(l)) => Some(l),
-        _ => None,
-    };
-    match m.remove("value") {
-        Some(Value::Array(items)) => (items, link),
-        _ => (Vec::new(), link),
-    }
-}
-
-/// Every item of `page` and of the pages its `@odata.nextLink`s lead to.
-async fn follow(
+/// Every row of `page` and of the pages its `@odata.nextLink`s lead to,
+/// each page folded in as it arrives.
+async fn follow<T: serde::de::DeserializeOwned>(
     api: &Api,
-    page: Value,
-    headers: &[(&str, &str)],
-    mut each: impl FnMut(Value) -> Result<(), GraphError>,
+    page: Page<T>,
+    mut each: impl FnMut(T),
 ) -> Result<(), GraphError> {
     let mut page = page;
     loop {
-        let (items, link) = split_page(page);
-        for item in items {
-            each(item)?;
-        }
-        match link {
-            Some(l) => page = api.get(&l, headers).await?,
+        page.value.into_iter().for_each(&mut each);
+        match page.next_link {
+            Some(l) => page = api.get_as(&l, &[]).await?,
             None => return Ok(()),
         }
     }
@@ -419,29 +415,87 @@ pub fn urlencode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
-/// Read everything roster needs into a snapshot.
+/// One progress bar per chain (users, configurations, numbers, lookups)
+/// under `multi`, when there is one (a terminal).
+fn chain_bar(
+    multi: Option<&indicatif::MultiProgress>,
+    name: &str,
+    len: Option<usize>,
+) -> Option<indicatif::ProgressBar> {
+    let multi = multi?;
+    let (bar, template) = match len {
+        Some(n) => (
+            indicatif::ProgressBar::new(n as u64),
+            "{spinner} {prefix:>15}: {pos}/{len} ({elapsed})",
+        ),
+        None => (
+            indicatif::ProgressBar::new_spinner(),
+            "{spinner} {prefix:>15}: {pos} ({per_sec}, {elapsed})",
+        ),
+    };
+    let bar = multi.add(bar);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_prefix(name.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Some(bar)
+}
+
+fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, GraphError> {
+    r.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))
+}
+
+/// Read everything roster needs into a snapshot: the chains of pages
+/// (users, configurations, numbers) start at once, the group and policy
+/// lookups beside them a few at a time.
 pub async fn fetch(
     api: Arc<Api>,
     wanted: &Wanted,
-    progress: Option<indicatif::ProgressBar>,
+    progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
+    let users = tokio::spawn(users(api.clone(), chain_bar(progress, "users", None)));
+    let configs = tokio::spawn(configurations(
+        api.clone(),
+        chain_bar(progress, "configurations", None),
+    ));
+    let numbers = tokio::spawn(numbers(api.clone(), chain_bar(progress, "numbers", None)));
+    let lookup_bar = chain_bar(
+        progress,
+        "groups, policies",
+        Some(wanted.groups.len() + wanted.policies.len()),
+    );
+    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
     let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
     // Beside the lookups: a failure surfaces after the main reads', so a
     // tenant lacking a Teams permission is told that first.
     let sku_api = api.clone();
     lookups.spawn(async move { skus(sku_api).await.map(Lookup::Skus) });
     for g in &wanted.groups {
-        let (api, g) = (api.clone(), g.clone());
-        lookups.spawn(async move { group(api, g).await.map(Lookup::Groups) });
+        let (api, g, slots) = (api.clone(), g.clone(), slots.clone());
+        lookups.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            group(api, g).await.map(Lookup::Groups)
+        });
     }
     for (t, n) in &wanted.policies {
-        let (api, t, n) = (api.clone(), t.clone(), n.clone());
-        lookups.spawn(async move { policy(api, t, n).await.map(Lookup::Policy) });
+        let (api, t, n, slots) = (api.clone(), t.clone(), n.clone(), slots.clone());
+        lookups.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            policy(api, t, n).await.map(Lookup::Policy)
+        });
     }
+    // A chain that fails stops the others.
+    let _stop = AbortOnDrop(vec![
+        users.abort_handle(),
+        configs.abort_handle(),
+        numbers.abort_handle(),
+    ]);
     let (users, configs, numbers) = tokio::try_join!(
-        users(api.clone(), progress),
-        configurations(api.clone()),
-        numbers(api.clone()),
+        async { joined(users.await)? },
+        async { joined(configs.await)? },
+        async { joined(numbers.await)? },
     )?;
     let mut groups = Vec::new();
     let mut seen_groups = HashSet::new();
@@ -452,7 +506,10 @@ pub async fn fetch(
     let mut policies = Vec::new();
     let mut subscribed_skus = Vec::new();
     while let Some(done) = lookups.join_next().await {
-        match done.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))?? {
+        if let Some(b) = &lookup_bar {
+            b.inc(1);
+        }
+        match joined(done)?? {
             Lookup::Groups(gs) => {
                 for g in gs {
                     if seen_groups.insert(g.id.clone()) {
@@ -494,6 +551,16 @@ pub async fn fetch(
         // Graph always has licence data: a user without licences has none.
         subscribed_skus: Some(subscribed_skus),
     })
+}
+
+struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        for h in &self.0 {
+            h.abort();
+        }
+    }
 }
 
 enum Lookup {

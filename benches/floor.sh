@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The file path against its floor (issue 10, item 6): `roster plan` from a
+# snapshot file against reading and parsing the same file without building
+# anything (examples/floor.rs: serde_json into IgnoredAny).
+#
+#   benches/floor.sh                      # 100k users
+#   SIZES="100000 500000" RUNS=3 benches/floor.sh
+#
+# Environment: SIZES (default 100000), RUNS (default 3), SEED, DRIFT,
+# BENCH_DIR (as benches/plan.sh, whose tenants it shares).
+# Prints the median wall and peak RSS (GNU time) of each, and the ratios.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-100000}
+RUNS=${RUNS:-3}
+SEED=${SEED:-7}
+DRIFT=${DRIFT:-0.10}
+BENCH_DIR=${BENCH_DIR:-target/bench}
+export CARGO_TERM_COLOR=never
+
+echo "building (release)..." >&2
+cargo build --release --quiet --bin roster --example synth --example floor
+ROSTER=target/release/roster
+SYNTH=target/release/examples/synth
+FLOOR=target/release/examples/floor
+
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+
+# Run "$@" RUNS times; print "median_ms median_kib".
+measure() {
+    local walls=() mems=() tf t0
+    tf=$(mktemp)
+    for _ in $(seq 1 "$RUNS"); do
+        t0=$(date +%s%N)
+        /usr/bin/time -f %M -o "$tf" "$@" >/dev/null 2>&1 || true
+        walls+=($((($(date +%s%N) - t0) / 1000000)))
+        mems+=("$(tail -n1 "$tf")")
+    done
+    rm -f "$tf"
+    local mid=$((RUNS / 2))
+    echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$((mid + 1))p") $(printf '%s\n' "${mems[@]}" | sort -n | sed -n "$((mid + 1))p")"
+}
+
+echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); roster $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo
+printf '| users | tenant.json | floor wall | floor peak | plan wall | plan peak | wall / floor | peak / file |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+for n in $SIZES; do
+    dir="$BENCH_DIR/$n"
+    ensure_tenant "$n"
+    read -r fw fm < <(measure "$FLOOR" "$dir/tenant.json")
+    read -r pw pm < <(measure "$ROSTER" plan -C "$dir/config" --tenant "$dir/tenant.json" \
+        --format json --out "$dir/plan-floor.json")
+    bytes=$(stat -c %s "$dir/tenant.json")
+    awk -v n="$n" -v b="$bytes" -v fw="$fw" -v fm="$fm" -v pw="$pw" -v pm="$pm" 'BEGIN {
+        printf "| %d | %.0f MB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1f | %.1f |\n",
+            n, b / 1e6, fw / 1000, fm / 1024, pw / 1000, pm / 1024, pw / fw, pm * 1024 / b }'
+done
