@@ -74,6 +74,7 @@ pub fn revert(inputs: &Inputs<'_>, meta: Meta) -> Result<Plan, RevertError> {
         .iter()
         .map(|u| (u.id.as_str(), u))
         .collect();
+    let states = crate::state::journal::States::new(inputs.live);
     let mut conflicts: Vec<Conflict> = Vec::new();
     // Users to put back: (journal entry, live user, the state to undo).
     let mut candidates: Vec<(&UserEntry, &User)> = Vec::new();
@@ -82,7 +83,7 @@ pub fn revert(inputs: &Inputs<'_>, meta: Meta) -> Result<Plan, RevertError> {
             conflicts.push(conflict(u, None, vec!["the user no longer exists".into()]));
             continue;
         };
-        let now = UserState::of(inputs.live, &u.id);
+        let now = states.of(&u.id);
         let Some(after) = &u.after else {
             if !same(&now, &u.before) {
                 let status = if u.status == Status::Failed {

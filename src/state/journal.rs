@@ -88,23 +88,45 @@ pub struct UserState {
     pub numbers: Vec<String>,
 }
 
-impl UserState {
-    /// The state of the user with object id `id` in `live`.
-    pub fn of(live: &LiveState, id: &str) -> UserState {
-        let policies = live
+/// The tenant indexed by user: each user's policies and held numbers
+/// found in O(1), so an entry of many users costs the tenant once, not once
+/// per user.
+pub struct States<'a> {
+    users: std::collections::HashMap<&'a str, &'a crate::live::User>,
+    numbers: std::collections::HashMap<&'a str, Vec<String>>,
+}
+
+impl<'a> States<'a> {
+    pub fn new(live: &'a LiveState) -> Self {
+        let users = live.users.iter().map(|u| (u.id.as_str(), u)).collect();
+        let mut numbers: std::collections::HashMap<&str, Vec<String>> =
+            std::collections::HashMap::new();
+        for n in live.numbers.values().filter(|n| n.is_held()) {
+            if let Some(t) = n.target.as_deref() {
+                numbers.entry(t).or_default().push(n.number.to_string());
+            }
+        }
+        States { users, numbers }
+    }
+
+    /// The state of the user with object id `id`.
+    pub fn of(&self, id: &str) -> UserState {
+        let policies = self
             .users
-            .iter()
-            .find(|u| u.id == id)
+            .get(id)
             .map(|u| u.policies.clone().into_iter().collect())
             .unwrap_or_default();
-        let mut numbers: Vec<String> = live
-            .numbers
-            .values()
-            .filter(|n| n.is_held() && n.target.as_deref() == Some(id))
-            .map(|n| n.number.to_string())
-            .collect();
+        let mut numbers = self.numbers.get(id).cloned().unwrap_or_default();
         numbers.sort();
         UserState { policies, numbers }
+    }
+}
+
+impl UserState {
+    /// The state of the user with object id `id` in `live` (for one user;
+    /// for many, index the tenant once with [`States`]).
+    pub fn of(live: &LiveState, id: &str) -> UserState {
+        States::new(live).of(id)
     }
 
     /// This state with `actions` done.
@@ -162,11 +184,12 @@ pub fn entry(
         .iter()
         .map(|u| (u.id.as_str(), (&u.status, &u.errors)))
         .collect();
+    let states = States::new(before);
     let users = plan
         .changes
         .iter()
         .map(|c| {
-            let was = UserState::of(before, &c.user.id);
+            let was = states.of(&c.user.id);
             let (status, errors) = outcome
                 .get(c.user.id.as_str())
                 .map(|(s, e)| (**s, (*e).clone()))
@@ -212,11 +235,12 @@ pub fn entry(
 /// lead to is `applied`, one still as before is `skipped`, any other
 /// `failed` (partly done); `after` is the state found.
 pub fn settle(e: &Entry, live: &LiveState) -> Entry {
+    let states = States::new(live);
     let users = e
         .users
         .iter()
         .map(|u| {
-            let found = UserState::of(live, &u.id);
+            let found = states.of(&u.id);
             let (status, error) = if found == u.before.after(&u.actions) {
                 (Status::Applied, None)
             } else if found == u.before {
