@@ -331,6 +331,13 @@ fn importing_through_graph_reads_the_same_tenant() {
         reported(&by_file, "users ("),
         "{by_graph}\n{by_file}"
     );
+    // Every group is read for an import, so Graph learns the same rules
+    // as the file: as few overrides.
+    assert_eq!(
+        reported(&by_graph, "user overrides:"),
+        reported(&by_file, "user overrides:"),
+        "{by_graph}\n{by_file}"
+    );
     let (changed, in_scope) = plan(&out, &tenant);
     assert!(changed * 100 <= in_scope * 2, "{changed} of {in_scope}");
     assert_clean(&out);

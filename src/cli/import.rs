@@ -41,6 +41,7 @@ pub fn run(g: &Global, args: &ImportArgs) -> Result<u8> {
     };
     check_out(g, &args.out, args.force, !loaded.sources.files.is_empty())?;
     let mut provider = open_provider(g, &loaded)?;
+    provider.read_all_groups();
     let live = provider.fetch()?;
     let opts = Options {
         format: args.format,

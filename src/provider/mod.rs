@@ -138,6 +138,12 @@ pub trait Provider {
         let _ = policies;
     }
 
+    /// At the next `fetch`, read every group of the tenant and its members,
+    /// not only the groups the manifests' conditions name (`roster import`
+    /// learns rules over any group). The default does nothing (a provider
+    /// that reads every group needs no flag).
+    fn read_all_groups(&mut self) {}
+
     /// Directory changes and targeted reads for `reconcile --watch`; `None`
     /// (the default, the file provider): every round reads the tenant whole.
     fn incremental(&mut self) -> Option<&mut dyn incremental::Incremental> {

@@ -289,6 +289,10 @@ impl Provider for GraphProvider {
         self.wanted.policies.extend(policies.iter().cloned());
     }
 
+    fn read_all_groups(&mut self) {
+        self.wanted.all_groups = true;
+    }
+
     fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
         let snap = self.fetch_snapshot()?;
         let live = Arc::new(crate::snapshot::into_live("Graph", snap)?);

@@ -44,6 +44,9 @@ pub struct Wanted {
     pub policies: BTreeSet<(String, String)>,
     /// Group display names or object ids that `memberOf` conditions name.
     pub groups: BTreeSet<String>,
+    /// Read every group of the tenant and its members, not only those
+    /// named (for `roster import`, which learns rules over any group).
+    pub all_groups: bool,
 }
 
 impl Wanted {
@@ -299,30 +302,7 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
     .await?;
     let mut out = Vec::new();
     for (id, name) in found {
-        let mut members = Vec::new();
-        // The largest page first; a tenant that refuses it (400) is read at
-        // the endpoint's own page size.
-        for top in ["&$top=999", ""] {
-            members.clear();
-            let url = format!(
-                "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true{top}"
-            );
-            let read = api
-                .pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
-                    if let Some(m) = v.get("id").and_then(Value::as_str) {
-                        members.push(m.to_string());
-                    }
-                    Ok(())
-                })
-                .await;
-            match read {
-                Err(GraphError::Api { status: 400, .. }) if !top.is_empty() => continue,
-                other => {
-                    other?;
-                    break;
-                }
-            }
-        }
+        let members = members(&api, &id).await?;
         out.push(SnapGroup {
             id,
             display_name: name,
@@ -330,6 +310,74 @@ async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError>
         });
     }
     Ok(out)
+}
+
+/// The user members of group `id`, transitively.
+async fn members(api: &Api, id: &str) -> Result<Vec<String>, GraphError> {
+    let mut members = Vec::new();
+    // The largest page first; a tenant that refuses it (400) is read at
+    // the endpoint's own page size.
+    for top in ["&$top=999", ""] {
+        members.clear();
+        let url = format!(
+            "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true{top}"
+        );
+        let read = api
+            .pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
+                if let Some(m) = v.get("id").and_then(Value::as_str) {
+                    members.push(m.to_string());
+                }
+                Ok(())
+            })
+            .await;
+        match read {
+            Err(GraphError::Api { status: 400, .. }) if !top.is_empty() => continue,
+            other => {
+                other?;
+                break;
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Every group of the tenant with its members (one listing, then each
+/// group's members, `LOOKUPS_AT_ONCE` groups at a time).
+async fn all_groups(api: Arc<Api>) -> Result<Vec<SnapGroup>, GraphError> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    let (page, _) = first_page::<Listed>(&api, "/groups?$select=id,displayName", &[999]).await?;
+    follow(&api, page, |g| {
+        found.push((g.id, g.display_name.unwrap_or_default()))
+    })
+    .await?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
+    let mut reads: JoinSet<Result<SnapGroup, GraphError>> = JoinSet::new();
+    for (id, display_name) in found {
+        let (api, slots) = (api.clone(), slots.clone());
+        reads.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let members = members(&api, &id).await?;
+            Ok(SnapGroup {
+                id,
+                display_name,
+                members,
+            })
+        });
+    }
+    let mut out = Vec::new();
+    while let Some(done) = reads.join_next().await {
+        out.push(joined(done)??);
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(out)
+}
+
+/// A group as `/groups` lists it.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Listed {
+    id: String,
+    display_name: Option<String>,
 }
 
 /// The tenant's licence SKUs and their service plans: one request (the
@@ -472,7 +520,11 @@ pub async fn fetch(
     // tenant lacking a Teams permission is told that first.
     let sku_api = api.clone();
     lookups.spawn(async move { skus(sku_api).await.map(Lookup::Skus) });
-    for g in &wanted.groups {
+    if wanted.all_groups {
+        let api = api.clone();
+        lookups.spawn(async move { all_groups(api).await.map(Lookup::Groups) });
+    }
+    for g in wanted.groups.iter().filter(|_| !wanted.all_groups) {
         let (api, g, slots) = (api.clone(), g.clone(), slots.clone());
         lookups.spawn(async move {
             let _slot = slots.acquire_owned().await;
