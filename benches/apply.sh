@@ -47,12 +47,9 @@ BENCH_DIR=${BENCH_DIR:-target/bench}
 export ROSTER_BENCH_SECRET=bench-secret
 export CARGO_TERM_COLOR=never
 
-echo "building (release)..." >&2
-cargo build --release --quiet --bin roster --example synth
-ROSTER=target/release/roster
-SYNTH=target/release/examples/synth
-
-ms() { echo $(($(date +%s%N) / 1000000)); }
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+build_release
 
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "roster:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -61,8 +58,6 @@ echo
 printf '| users | writes | 429 | requests | $batch | plan | apply wall | floor (writes/rate) | wall / floor | window floor | result |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
-# shellcheck source=benches/tenant.sh
-. benches/tenant.sh
 
 # Sum of the emulator's counts whose route and status match (jq-free).
 count() { # $1: stats JSON, $2: route regex, $3: status regex
@@ -73,7 +68,7 @@ count() { # $1: stats JSON, $2: route regex, $3: status regex
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
     ensure_tenant "$n"
-    for run in $(seq 1 "$RUNS"); do
+    for _ in $(seq 1 "$RUNS"); do
         rm -rf "$dir/config-graph"
         cp -r "$dir/config" "$dir/config-graph"
         grep -rl 'provider "file"' "$dir/config-graph" | while read -r f; do

@@ -38,12 +38,9 @@ BENCH_DIR=${BENCH_DIR:-target/bench}
 export ROSTER_BENCH_SECRET=bench-secret
 export CARGO_TERM_COLOR=never
 
-echo "building (release)..." >&2
-cargo build --release --quiet --bin roster --example synth
-ROSTER=target/release/roster
-SYNTH=target/release/examples/synth
-
-ms() { echo $(($(date +%s%N) / 1000000)); }
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+build_release
 
 echo "machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
 echo "roster:  $(git rev-parse --short HEAD 2>/dev/null || echo unknown), $(rustc --version)"
@@ -51,8 +48,6 @@ echo
 printf '| users | in tenant.json | emulator start | emulator peak RSS | plan wall | requests | plan peak RSS | plan |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
-# shellcheck source=benches/tenant.sh
-. benches/tenant.sh
 
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"

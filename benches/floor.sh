@@ -19,14 +19,12 @@ DRIFT=${DRIFT:-0.10}
 BENCH_DIR=${BENCH_DIR:-target/bench}
 export CARGO_TERM_COLOR=never
 
-echo "building (release)..." >&2
-cargo build --release --quiet --bin roster --example synth --example floor
-ROSTER=target/release/roster
-SYNTH=target/release/examples/synth
-FLOOR=target/release/examples/floor
-
 # shellcheck source=benches/tenant.sh
 . benches/tenant.sh
+build_release
+cargo build --release --quiet --example floor
+FLOOR=target/release/examples/floor
+
 
 # Run "$@" RUNS times; print "median_ms median_kib".
 measure() {

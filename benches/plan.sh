@@ -44,10 +44,9 @@ if ! have_gnu_time && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq time >/dev/null 2>&1; }) || true
 fi
 
-echo "building (release)..." >&2
-cargo build --release --quiet --bin roster --example synth
-ROSTER=target/release/roster
-SYNTH=target/release/examples/synth
+# shellcheck source=benches/tenant.sh
+. benches/tenant.sh
+build_release
 
 # Wall time in ms and peak RSS in KiB of one run: prints "MS KIB".
 measure() {
@@ -89,8 +88,6 @@ echo
 printf '| users | in tenant.json | runs | median wall | min | max | peak RSS | plan |\n'
 printf '|---:|---:|---:|---:|---:|---:|---:|---|\n'
 
-# shellcheck source=benches/tenant.sh
-. benches/tenant.sh
 
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"

@@ -41,3 +41,17 @@ start_emulator() {
         sleep 0.05
     done
 }
+
+# Build roster and the tenant generator in release; ROSTER and SYNTH name
+# them.
+build_release() {
+    echo "building (release)..." >&2
+    cargo build --release --quiet --bin roster --example synth
+    # shellcheck disable=SC2034 # used by the scripts that source this file
+    ROSTER=target/release/roster
+    # shellcheck disable=SC2034
+    SYNTH=target/release/examples/synth
+}
+
+# Milliseconds since the epoch.
+ms() { echo $(($(date +%s%N) / 1000000)); }

@@ -51,8 +51,6 @@ ROSTER=target/$PROFILE/roster
 SYNTH=target/$PROFILE/examples/synth
 URL="http://127.0.0.1:$PORT"
 
-ms() { echo $(($(date +%s%N) / 1000000)); }
-
 # Wait for a watcher round line matching $2 (a grep -E pattern) after line $1
 # of the log; print it.
 await_round() {
