@@ -6,6 +6,7 @@ pub(crate) mod auth;
 mod batch;
 mod delta;
 pub mod federated;
+mod groups;
 mod http;
 mod pace;
 pub mod read;

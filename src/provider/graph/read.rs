@@ -35,7 +35,7 @@ const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments"
 const NUMBER_WINDOW: usize = 6;
 /// Group and policy lookups in flight at once: the chains of pages come
 /// first, the lookups fill in beside them.
-const LOOKUPS_AT_ONCE: usize = 2;
+pub(super) const LOOKUPS_AT_ONCE: usize = 2;
 
 /// What the manifests need resolved beyond users, assignments and numbers.
 #[derive(Debug, Clone, Default)]
@@ -94,11 +94,11 @@ pub fn unwrap_single(v: Value) -> Value {
     }
 }
 
-fn odata_string(s: &str) -> String {
+pub(super) fn odata_string(s: &str) -> String {
     s.replace('\'', "''")
 }
 
-fn is_guid(s: &str) -> bool {
+pub(super) fn is_guid(s: &str) -> bool {
     s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
@@ -121,7 +121,7 @@ async fn users(
 
 /// A page of a list, read straight into typed rows.
 #[derive(Debug, serde::Deserialize)]
-struct Page<T> {
+pub(super) struct Page<T> {
     #[serde(default = "Vec::new")]
     value: Vec<T>,
     #[serde(rename = "@odata.nextLink", default)]
@@ -275,111 +275,6 @@ async fn numbers(
     }
 }
 
-async fn group(api: Arc<Api>, key: String) -> Result<Vec<SnapGroup>, GraphError> {
-    let filter = if is_guid(&key) {
-        format!("id eq '{}'", odata_string(&key))
-    } else {
-        format!("displayName eq '{}'", odata_string(&key))
-    };
-    let url = format!(
-        "/groups?$filter={}&$select=id,displayName",
-        urlencode(&filter)
-    );
-    let mut found = Vec::new();
-    api.pages(&url, &[], |v| {
-        found.push((
-            v.get("id")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            v.get("displayName")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-        ));
-        Ok(())
-    })
-    .await?;
-    let mut out = Vec::new();
-    for (id, name) in found {
-        let members = members(&api, &id).await?;
-        out.push(SnapGroup {
-            id,
-            display_name: name,
-            members,
-        });
-    }
-    Ok(out)
-}
-
-/// The user members of group `id`, transitively.
-async fn members(api: &Api, id: &str) -> Result<Vec<String>, GraphError> {
-    let mut members = Vec::new();
-    // The largest page first; a tenant that refuses it (400) is read at
-    // the endpoint's own page size.
-    for top in ["&$top=999", ""] {
-        members.clear();
-        let url = format!(
-            "/groups/{id}/transitiveMembers/microsoft.graph.user?$select=id&$count=true{top}"
-        );
-        let read = api
-            .pages(&url, &[("ConsistencyLevel", "eventual")], |v| {
-                if let Some(m) = v.get("id").and_then(Value::as_str) {
-                    members.push(m.to_string());
-                }
-                Ok(())
-            })
-            .await;
-        match read {
-            Err(GraphError::Api { status: 400, .. }) if !top.is_empty() => continue,
-            other => {
-                other?;
-                break;
-            }
-        }
-    }
-    Ok(members)
-}
-
-/// Every group of the tenant with its members (one listing, then each
-/// group's members, `LOOKUPS_AT_ONCE` groups at a time).
-async fn all_groups(api: Arc<Api>) -> Result<Vec<SnapGroup>, GraphError> {
-    let mut found: Vec<(String, String)> = Vec::new();
-    let (page, _) = first_page::<Listed>(&api, "/groups?$select=id,displayName", &[999]).await?;
-    follow(&api, page, |g| {
-        found.push((g.id, g.display_name.unwrap_or_default()))
-    })
-    .await?;
-    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
-    let mut reads: JoinSet<Result<SnapGroup, GraphError>> = JoinSet::new();
-    for (id, display_name) in found {
-        let (api, slots) = (api.clone(), slots.clone());
-        reads.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            let members = members(&api, &id).await?;
-            Ok(SnapGroup {
-                id,
-                display_name,
-                members,
-            })
-        });
-    }
-    let mut out = Vec::new();
-    while let Some(done) = reads.join_next().await {
-        out.push(joined(done)??);
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(out)
-}
-
-/// A group as `/groups` lists it.
-#[derive(Debug, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Listed {
-    id: String,
-    display_name: Option<String>,
-}
-
 /// The tenant's licence SKUs and their service plans: one request (the
 /// endpoint does not page).
 async fn skus(api: Arc<Api>) -> Result<Vec<SnapSku>, GraphError> {
@@ -427,7 +322,7 @@ async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPo
 /// The first page of `path` at the largest `$top` the tenant takes: each of
 /// `tops` in turn, the next on a 400, and at last none (the endpoint's own
 /// default). Also says which `$top` was taken.
-async fn first_page<T: serde::de::DeserializeOwned>(
+pub(super) async fn first_page<T: serde::de::DeserializeOwned>(
     api: &Api,
     path: &str,
     tops: &[usize],
@@ -444,7 +339,7 @@ async fn first_page<T: serde::de::DeserializeOwned>(
 
 /// Every row of `page` and of the pages its `@odata.nextLink`s lead to,
 /// each page folded in as it arrives.
-async fn follow<T: serde::de::DeserializeOwned>(
+pub(super) async fn follow<T: serde::de::DeserializeOwned>(
     api: &Api,
     page: Page<T>,
     mut each: impl FnMut(T),
@@ -491,7 +386,7 @@ fn chain_bar(
     Some(bar)
 }
 
-fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, GraphError> {
+pub(super) fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, GraphError> {
     r.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))
 }
 
@@ -522,13 +417,13 @@ pub async fn fetch(
     lookups.spawn(async move { skus(sku_api).await.map(Lookup::Skus) });
     if wanted.all_groups {
         let api = api.clone();
-        lookups.spawn(async move { all_groups(api).await.map(Lookup::Groups) });
+        lookups.spawn(async move { super::groups::all_groups(api).await.map(Lookup::Groups) });
     }
     for g in wanted.groups.iter().filter(|_| !wanted.all_groups) {
         let (api, g, slots) = (api.clone(), g.clone(), slots.clone());
         lookups.spawn(async move {
             let _slot = slots.acquire_owned().await;
-            group(api, g).await.map(Lookup::Groups)
+            super::groups::group(api, g).await.map(Lookup::Groups)
         });
     }
     for (t, n) in &wanted.policies {
