@@ -98,6 +98,46 @@ fn a_corrupt_journal_is_refused_with_its_place() {
     assert!(out.stderr.contains("journal.jsonl:1"), "{out:?}");
 }
 
+/// Manifests with errors may name no state store: `history`, `revert` and
+/// `unlock` fail with the manifests' diagnostics instead of reading the
+/// default `.roster-state/` in place of the store they configure.
+#[test]
+fn a_broken_config_reads_no_state_store() {
+    let w = Work::new();
+    let id = {
+        assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+        let journal = std::fs::read_to_string(w.path(".roster-state/journal.jsonl")).unwrap();
+        let entry: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+        entry["id"].as_str().unwrap().to_string()
+    };
+    // The state moves to a blob container, with a typo in its settings:
+    // the manifests then name no store at all.
+    w.edit_config(
+        "provider \"file\" path=\"tenant.json\"",
+        "provider \"file\" path=\"tenant.json\"\n    state \"azure-blob\" acount=\"acct\" container=\"roster\"",
+    );
+    for args in [
+        vec!["history"],
+        vec!["revert", id.as_str()],
+        vec!["unlock"],
+        vec!["unlock", "some-lock-id"],
+    ] {
+        let out = w.run(&args);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("roster.kdl"), "{args:?}: {out:?}");
+        assert!(
+            out.stderr.contains("missing `account`"),
+            "{args:?}: {out:?}"
+        );
+        assert!(
+            out.stderr.contains("fix them and run again"),
+            "{args:?}: {out:?}"
+        );
+        assert!(!out.stdout.contains("dan@contoso.com"), "{args:?}: {out:?}");
+        assert!(!out.stdout.contains("not locked"), "{args:?}: {out:?}");
+    }
+}
+
 #[test]
 fn drift_roster_corrected_is_remembered() {
     let w = Work::new();

@@ -16,13 +16,20 @@ use crate::state::{LockRequest, StateDir, StateLock};
 /// The variable a storage connection string is read from by default.
 pub const CONNECTION_STRING_ENV: &str = "AZURE_STORAGE_CONNECTION_STRING";
 
-/// The state store of this config, as its tenant settings name it (read
-/// quietly: the command reports the manifests' problems itself).
+/// The state store of this config, as its tenant settings name it. The
+/// manifests are read quietly when they load (a command that loaded them
+/// already reported their warnings); manifests that cannot be read or have
+/// errors fail here with their diagnostics, as `plan` does: the store
+/// they name is unknown, and another one (the default `.roster-state/`)
+/// must never be read or changed in its place.
 pub fn state_dir(g: &Global) -> Result<StateDir> {
-    let settings = crate::config_dir::load(&g.config)
-        .ok()
-        .and_then(|l| l.manifest.tenant);
-    open_state(g, &settings.unwrap_or_default())
+    let loaded = crate::config_dir::load(&g.config)?;
+    let loaded = if loaded.has_errors() {
+        super::checked(loaded, "the manifests")?
+    } else {
+        loaded
+    };
+    open_state(g, &loaded.manifest.settings())
 }
 
 /// The state store `settings` name: `file` (default `.roster-state/`
