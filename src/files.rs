@@ -10,8 +10,9 @@ use std::io::Write as _;
 use std::path::Path;
 
 /// Write `bytes` to a temporary file beside `path`, flush it to disk, then
-/// rename it over `path`: a reader sees the old file or the new one, never a
-/// torn one. `before_rename` runs on the synced temporary file (tests use it
+/// rename it over `path` and flush the folder ([`sync_dir`]): a reader sees
+/// the old file or the new one, never a torn one, and after a crash the new
+/// one stays. `before_rename` runs on the synced temporary file (tests use it
 /// to fail on purpose); when anything fails, `path` is untouched and the
 /// temporary file is removed. The file keeps its permissions; a new file
 /// gets `rw-rw-rw-` less the process's umask, as `open(2)` would give it
@@ -57,7 +58,40 @@ pub fn write_atomic(
     tmp.as_file().sync_all()?;
     before_rename(tmp.as_file())?;
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    sync_dir(dir)
+}
+
+/// Flush the entries of the folder `dir` to disk, after a rename into it:
+/// without it a crash soon after may bring back the old file, or none, in
+/// place of the new one. A folder that cannot be opened (not readable, or
+/// on a platform where folders are not opened as files) or a file system
+/// that does not sync folders is passed over; any other failure is an
+/// error (the new file is in place then, but may not survive a crash).
+pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(test)]
+    tests::synced(dir);
+    #[cfg(unix)]
+    {
+        let Ok(folder) = std::fs::File::open(dir) else {
+            return Ok(());
+        };
+        match folder.sync_all() {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::Unsupported
+                ) =>
+            {
+                Ok(())
+            }
+            r => r,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 const TMP_PREFIX: &str = ".roster-";
@@ -221,6 +255,53 @@ pub fn read_snapshot(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    thread_local! {
+        /// Each folder [`sync_dir`] flushed on this thread, with the names
+        /// in it at that moment.
+        static SYNCED: std::cell::RefCell<Vec<(std::path::PathBuf, Vec<String>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn synced(dir: &Path) {
+        let names = std::fs::read_dir(dir)
+            .map(|d| {
+                let mut n: Vec<String> = d
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                n.sort();
+                n
+            })
+            .unwrap_or_default();
+        SYNCED.with(|s| s.borrow_mut().push((dir.to_path_buf(), names)));
+    }
+
+    fn take_synced() -> Vec<(std::path::PathBuf, Vec<String>)> {
+        SYNCED.with(|s| std::mem::take(&mut *s.borrow_mut()))
+    }
+
+    #[test]
+    fn the_folder_is_synced_after_the_rename() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        take_synced();
+        write_atomic(&path, b"{}", |_| Ok(())).unwrap();
+        // Once, after the new name is in place (no temporary file left).
+        assert_eq!(
+            take_synced(),
+            vec![(dir.path().to_path_buf(), vec!["plan.json".to_string()])]
+        );
+        // Also when an existing file is replaced.
+        write_atomic(&path, b"[]", |_| Ok(())).unwrap();
+        assert_eq!(take_synced().len(), 1);
+        // A failed write renames nothing and syncs nothing.
+        write_atomic(&path, b"x", |_| Err(std::io::Error::other("no"))).unwrap_err();
+        assert_eq!(take_synced(), vec![]);
+        // A folder that cannot be opened is passed over.
+        assert!(sync_dir(&dir.path().join("missing")).is_ok());
+        assert!(sync_dir(dir.path()).is_ok());
+    }
 
     #[test]
     fn a_failed_write_leaves_the_old_file_and_no_temporary() {
