@@ -179,54 +179,31 @@ fn the_index_stays_right_through_writes() {
         "the example tenant has numbers to move"
     );
     // Assign free numbers; move a held number to another user (it
-    // fails while held, then succeeds once unassigned); unassign.
-    number_op(
-        &mut t,
-        "assignNumber",
-        &free[0].0,
-        &free[0].1,
-        Some(&users[0]),
-    );
-    number_op(
-        &mut t,
-        "assignNumber",
-        &free[1].0,
-        &free[1].1,
-        Some(&users[0]),
-    );
-    number_op(
-        &mut t,
-        "assignNumber",
-        &free[2].0,
-        &free[2].1,
-        Some(&users[5]),
-    );
-    number_op(
-        &mut t,
-        "assignNumber",
-        &held[0].0,
-        &held[0].1,
-        Some(&users[7]),
-    );
-    check(&mut t);
-    number_op(&mut t, "unassignNumber", &held[0].0, &held[0].1, None);
-    number_op(
-        &mut t,
-        "assignNumber",
-        &held[0].0,
-        &held[0].1,
-        Some(&users[7]),
-    );
-    number_op(&mut t, "unassignNumber", &free[1].0, &free[1].1, None);
-    number_op(&mut t, "unassignNumber", &held[1].0, &held[1].1, None);
-    number_op(
-        &mut t,
-        "assignNumber",
-        &free[2].0,
-        &free[2].1,
-        Some("no-such-user"),
-    );
-    check(&mut t);
+    // fails while held, then succeeds once unassigned); unassign. A step
+    // is the action, the number and its type, and the user; the index is
+    // checked after each batch.
+    type Step<'a> = (&'a str, &'a str, &'a str, Option<&'a str>);
+    let (assign, unassign) = ("assignNumber", "unassignNumber");
+    let user = |i: usize| Some(users[i].as_str());
+    let first: [Step; 4] = [
+        (assign, &free[0].0, &free[0].1, user(0)),
+        (assign, &free[1].0, &free[1].1, user(0)),
+        (assign, &free[2].0, &free[2].1, user(5)),
+        (assign, &held[0].0, &held[0].1, user(7)),
+    ];
+    let second: [Step; 5] = [
+        (unassign, &held[0].0, &held[0].1, None),
+        (assign, &held[0].0, &held[0].1, user(7)),
+        (unassign, &free[1].0, &free[1].1, None),
+        (unassign, &held[1].0, &held[1].1, None),
+        (assign, &free[2].0, &free[2].1, Some("no-such-user")),
+    ];
+    for batch in [&first[..], &second[..]] {
+        for &(action, number, number_type, to) in batch {
+            number_op(&mut t, action, number, number_type, to);
+        }
+        check(&mut t);
+    }
     // Direct policy assignments hide group ones and come back off.
     let gp = t.live.group_policies[0].clone();
     let member = t
