@@ -63,3 +63,38 @@ fn the_limits_are_tenant_settings() {
     let out = w.run(&["apply", "--auto-approve"]);
     assert_eq!(out.code, 0, "within 80%: {out:?}");
 }
+
+/// `--user` narrows what a plan changes, never the scope it is measured
+/// against: `summary.users_in_scope` stays the whole tenant's, so a limited
+/// apply is neither a "scope drop" for the guard nor 100% changed for
+/// `max-changed-percent`, and its census is a fair baseline for the next.
+#[test]
+fn a_limited_apply_is_measured_against_the_whole_scope() {
+    let w = Work::new();
+    assert_eq!(w.run(&["apply", "--auto-approve"]).code, 0);
+    let all = w.run(&["plan", "--format", "json"]);
+    let all: serde_json::Value = serde_json::from_str(&all.stdout).unwrap();
+    let in_scope = all["summary"]["users_in_scope"].as_u64().unwrap();
+    assert!(in_scope >= 10, "the guard and the percentage apply");
+
+    // bob's calling policy goes by hand; a plan limited to him counts the
+    // whole scope and changes him alone.
+    let mut t = w.tenant_json();
+    t["policyAssignments"].as_array_mut().unwrap().retain(|a| {
+        !(a["userId"] == "00000000-0000-0000-0000-0000000000b2"
+            && a["policyType"] == "TeamsCallingPolicy")
+    });
+    w.set_tenant(&t);
+    let limited = w.run(&["plan", "--user", "bob@contoso.com", "--format", "json"]);
+    let limited: serde_json::Value = serde_json::from_str(&limited.stdout).unwrap();
+    assert_eq!(limited["summary"]["users_changed"], 1);
+    assert_eq!(limited["summary"]["users_in_scope"], in_scope);
+
+    let out = w.run(&["apply", "--auto-approve", "--user", "bob@contoso.com"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let census: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(w.path(".roster-state/directory.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(census["in_scope"], in_scope, "{census}");
+}
