@@ -186,8 +186,9 @@ fn write_dir(out: &Path, files: &[(String, String)]) -> Result<()> {
     std::fs::create_dir(&tmp).map_err(|e| fail(format!("creating `{}`", tmp.display()), e))?;
     for (path, text) in files {
         let p = tmp.join(path);
-        std::fs::write(&p, text).map_err(|e| fail(format!("writing `{}`", p.display()), e))?;
+        write_synced(&p, text).map_err(|e| fail(format!("writing `{}`", p.display()), e))?;
     }
+    crate::files::sync_dir(&tmp).map_err(|e| fail(format!("flushing `{}`", tmp.display()), e))?;
     let replace = out.is_dir();
     if replace {
         std::fs::rename(out, &old)
@@ -202,5 +203,20 @@ fn write_dir(out: &Path, files: &[(String, String)]) -> Result<()> {
     if replace {
         let _ = std::fs::remove_dir_all(&old);
     }
-    Ok(())
+    // The new name survives a crash only once the parent folder is flushed.
+    crate::files::sync_dir(&parent).map_err(|e| {
+        Failure::new(format!(
+            "the import is in `{}`, but flushing its folder failed: {e}",
+            out.display()
+        ))
+    })
+}
+
+/// Write `text` to `path` and flush it to disk before the folder is renamed
+/// into place.
+fn write_synced(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
