@@ -115,15 +115,7 @@ impl User {
     }
 
     pub fn set_attr(&mut self, name: &str, value: Option<String>) {
-        // `extensionAttributeN` by its number: the common case, and the one
-        // a large tenant has fifteen of per user.
-        let id = name
-            .strip_prefix("extensionAttribute")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| (1..=15).contains(n))
-            .map(|n| crate::catalog::FIRST_EXTENSION_ATTRIBUTE + n - 1)
-            .or_else(|| crate::catalog::attribute(name));
-        if let Some(id) = id
+        if let Some(id) = attr_id(name)
             && id < USER_ATTRIBUTE_COUNT
         {
             self.attrs[id] = value.map(String::into_boxed_str);
@@ -133,6 +125,17 @@ impl User {
     pub fn attr_name(id: usize) -> &'static str {
         ATTRIBUTES[id]
     }
+}
+
+/// The [`crate::catalog::AttrId`] [`User::set_attr`] gives `name`.
+pub(crate) fn attr_id(name: &str) -> Option<usize> {
+    // `extensionAttributeN` by its number: the common case, and the one
+    // a large tenant has fifteen of per user.
+    name.strip_prefix("extensionAttribute")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| (1..=15).contains(n))
+        .map(|n| crate::catalog::FIRST_EXTENSION_ATTRIBUTE + n - 1)
+        .or_else(|| crate::catalog::attribute(name))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -345,7 +348,7 @@ fn same_name(a: &str, b: &str) -> bool {
 
 /// Every group each user belongs to, through any depth of nesting (cycles
 /// tolerated). Linear in members times nesting depth.
-fn resolve_groups(live: &mut LiveState) {
+pub(crate) fn resolve_groups(live: &mut LiveState) {
     let group_index: HashMap<&str, u32> = live
         .groups
         .iter()
