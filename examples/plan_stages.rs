@@ -49,7 +49,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let loaded = roster::config_dir::load(&config)?;
         record("load manifests", t);
         let t = now();
-        let text = std::fs::read_to_string(&tenant)?;
+        // As the file provider reads it (mapped when large).
+        let text = roster::files::Text::read(&tenant)?;
         record("read snapshot file", t);
         let file = tenant.display().to_string();
         let t = now();

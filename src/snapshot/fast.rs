@@ -190,11 +190,13 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
     tasks.extend(chunks(numbers.len(), ENTRIES_PER_CHUNK).map(Task::Numbers));
     let done = run(tasks.len(), threads, |t| match &tasks[t] {
         Task::Assignments(r) => assignments_of(text, assignments, r.clone(), &index, threads),
-        Task::Numbers(r) => r
-            .clone()
-            .map(|k| number(numbers.element(text, k), &index))
-            .collect::<Option<_>>()
-            .map(Done::Numbers),
+        Task::Numbers(r) => {
+            let mut out = Vec::with_capacity(r.len());
+            for k in r.clone() {
+                out.push(number(numbers.element(text, k), &index)?);
+            }
+            Some(Done::Numbers(out))
+        }
         _ => None,
     })?;
     drop(index);
@@ -212,12 +214,13 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
         }
     }
     set_policies(&mut users, buckets)?;
+    // Collected at its size first (the map is built from a `Vec`, in place).
     let listed = numbers.len();
-    let numbers: BTreeMap<E164, NumberAssignment> = number_parts
-        .into_iter()
-        .flatten()
-        .map(|n| (n.number, n))
-        .collect();
+    let mut list = Vec::with_capacity(listed);
+    for part in number_parts {
+        list.extend(part.into_iter().map(|n| (n.number, n)));
+    }
+    let numbers: BTreeMap<E164, NumberAssignment> = list.into_iter().collect();
     if numbers.len() != listed {
         return None; // a number listed twice
     }
@@ -270,7 +273,8 @@ fn assignments_of(
 ) -> Option<Done> {
     // A tenant spells each type in few ways: look each spelling up once.
     let mut types: Vec<(Cow<str>, String)> = Vec::new();
-    let mut out: Vec<Vec<Assigned>> = (0..buckets).map(|_| Vec::new()).collect();
+    let room = range.len() / buckets + range.len() / 8;
+    let mut out: Vec<Vec<Assigned>> = (0..buckets).map(|_| Vec::with_capacity(room)).collect();
     for k in range {
         let a: AssignmentIn = serde_json::from_str(assignments.element(text, k)).ok()?;
         let ui = *index.get(a.user_id.0.as_ref())?;
