@@ -7,8 +7,10 @@
 #   SIZES="100000 500000" RUNS=3 benches/floor.sh
 #
 # Environment: SIZES (default 100000), RUNS (default 3), SEED, DRIFT,
-# BENCH_DIR (as benches/plan.sh, whose tenants it shares).
-# Prints the median wall and peak RSS (GNU time) of each, and the ratios.
+# BENCH_DIR (as benches/plan.sh, whose tenants it shares), OUT_DIR (where
+# the plans go; default the tenant's folder, so a read-only BENCH_DIR needs
+# it). Prints the median wall, CPU (user + system) and peak RSS (GNU time)
+# of each, and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,33 +28,40 @@ cargo build --release --quiet --example floor
 FLOOR=target/release/examples/floor
 
 
-# Run "$@" RUNS times; print "median_ms median_kib".
+# Run "$@" RUNS times; print "median_ms median_cpu_ms median_kib" (CPU:
+# user + system, all threads; the machine may be shared, so CPU time says
+# more than wall time there).
 measure() {
-    local walls=() mems=() tf t0
+    local walls=() cpus=() mems=() tf t0
     tf=$(mktemp)
     for _ in $(seq 1 "$RUNS"); do
         t0=$(date +%s%N)
-        /usr/bin/time -f %M -o "$tf" "$@" >/dev/null 2>&1 || true
+        /usr/bin/time -f '%U %S %M' -o "$tf" "$@" >/dev/null 2>&1 || true
         walls+=($((($(date +%s%N) - t0) / 1000000)))
-        mems+=("$(tail -n1 "$tf")")
+        read -r u s m < <(tail -n1 "$tf")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%d", (u + s) * 1000 }')")
+        mems+=("$m")
     done
     rm -f "$tf"
     local mid=$((RUNS / 2))
-    echo "$(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$((mid + 1))p") $(printf '%s\n' "${mems[@]}" | sort -n | sed -n "$((mid + 1))p")"
+    median() { printf '%s\n' "$@" | sort -n | sed -n "$((mid + 1))p"; }
+    echo "$(median "${walls[@]}") $(median "${cpus[@]}") $(median "${mems[@]}")"
 }
 
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); roster $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
-printf '| users | tenant.json | floor wall | floor peak | plan wall | plan peak | wall / floor | peak / file |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| users | tenant.json | floor wall | floor cpu | floor peak | plan wall | plan cpu | plan peak | wall / floor | cpu / floor | peak / file |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
     ensure_tenant "$n"
-    read -r fw fm < <(measure "$FLOOR" "$dir/tenant.json")
-    read -r pw pm < <(measure "$ROSTER" plan -C "$dir/config" --tenant "$dir/tenant.json" \
-        --format json --out "$dir/plan-floor.json")
+    out=${OUT_DIR:-$dir}
+    mkdir -p "$out"
+    read -r fw fc fm < <(measure "$FLOOR" "$dir/tenant.json")
+    read -r pw pc pm < <(measure "$ROSTER" plan -C "$dir/config" --tenant "$dir/tenant.json" \
+        --format json --out "$out/plan-floor.json")
     bytes=$(stat -c %s "$dir/tenant.json")
-    awk -v n="$n" -v b="$bytes" -v fw="$fw" -v fm="$fm" -v pw="$pw" -v pm="$pm" 'BEGIN {
-        printf "| %d | %.0f MB | %.2f s | %.0f MiB | %.2f s | %.0f MiB | %.1f | %.1f |\n",
-            n, b / 1e6, fw / 1000, fm / 1024, pw / 1000, pm / 1024, pw / fw, pm * 1024 / b }'
+    awk -v n="$n" -v b="$bytes" -v fw="$fw" -v fc="$fc" -v fm="$fm" -v pw="$pw" -v pc="$pc" -v pm="$pm" 'BEGIN {
+        printf "| %d | %.0f MB | %.2f s | %.2f s | %.0f MiB | %.2f s | %.2f s | %.0f MiB | %.1f | %.1f | %.1f |\n",
+            n, b / 1e6, fw / 1000, fc / 1000, fm / 1024, pw / 1000, pc / 1000, pm / 1024, pw / fw, pc / fc, pm * 1024 / b }'
 done

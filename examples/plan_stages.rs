@@ -6,7 +6,7 @@
 //! ```
 //!
 //! It repeats what `roster plan --format json --out FILE` does (read the
-//! file, parse the snapshot, build the live state, desired state, diff,
+//! file, parse the snapshot into the live state, desired state, diff,
 //! JSON, text) and prints the
 //! median milliseconds of each stage over ROUNDS rounds (default 3).
 //! Indented lines are parts of the stage above, or alternatives to it,
@@ -30,43 +30,55 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tenant = PathBuf::from(args.next().ok_or(usage)?);
     let rounds: usize = args.next().map(|r| r.parse()).transpose()?.unwrap_or(3);
 
-    let mut stages: Vec<(&'static str, Vec<f64>)> = Vec::new();
-    let mut record = |name: &'static str, t: Instant| {
+    // Per stage: wall and CPU (user + system, all threads) milliseconds.
+    let mut stages: Vec<(&'static str, Vec<f64>, Vec<f64>)> = Vec::new();
+    let mut record = |name: &'static str, (t, cpu): (Instant, f64)| {
         let ms = t.elapsed().as_secs_f64() * 1000.0;
-        match stages.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, v)) => v.push(ms),
-            None => stages.push((name, vec![ms])),
+        let cpu_ms = cpu_ms() - cpu;
+        match stages.iter_mut().find(|(n, _, _)| *n == name) {
+            Some((_, v, c)) => {
+                v.push(ms);
+                c.push(cpu_ms);
+            }
+            None => stages.push((name, vec![ms], vec![cpu_ms])),
         }
     };
     let mut summary = String::new();
     for _ in 0..rounds.max(1) {
-        let t = Instant::now();
+        let t = now();
         let loaded = roster::config_dir::load(&config)?;
         record("load manifests", t);
-        let t = Instant::now();
-        let text = std::fs::read_to_string(&tenant)?;
+        let t = now();
+        // As the file provider reads it (mapped when large).
+        let text = roster::files::Text::read(&tenant)?;
         record("read snapshot file", t);
         let file = tenant.display().to_string();
-        let t = Instant::now();
+        let t = now();
+        let fetched = roster::snapshot::parse_live(&file, &text)?;
+        record("text -> LiveState", t);
+        // The slow path (the Graph provider's, and the fast one's fallback).
+        let t = now();
         let snap = roster::snapshot::parse(&file, &text)?;
-        record("parse snapshot JSON", t);
-        let t = Instant::now();
-        let fetched = roster::snapshot::into_live(&file, snap)?;
-        record("snapshot -> LiveState", t);
-        let t = Instant::now();
+        record("  slow: parse snapshot JSON", t);
+        let t = now();
+        let slow = roster::snapshot::into_live(&file, snap)?;
+        record("  slow: snapshot -> LiveState", t);
+        assert!(slow == fetched, "the fast and the slow path differ");
+        std::mem::forget(slow);
+        let t = now();
         let desired = roster::desired::compute(&loaded.manifest, &fetched);
         record("desired::compute", t);
         // What compute spends on rules: compiling them, building each
         // user's normalised view (`Subject`), and scope + first match.
-        let t = Instant::now();
+        let t = now();
         let engine = roster::desired::Engine::new(&loaded.manifest, &fetched);
         record("  compute: compile rules", t);
-        let t = Instant::now();
+        let t = now();
         for i in 0..fetched.users.len() {
             std::hint::black_box(engine.subject(&fetched, i));
         }
         record("  compute: subjects only", t);
-        let t = Instant::now();
+        let t = now();
         let mut matched = 0usize;
         for i in 0..fetched.users.len() {
             let s = engine.subject(&fetched, i);
@@ -76,7 +88,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         std::hint::black_box(matched);
         record("  compute: subjects + rules", t);
-        let t = Instant::now();
+        let t = now();
         std::hint::black_box(fetched.numbers_by_holder());
         record("  compute: numbers_by_holder", t);
         drop(engine);
@@ -90,19 +102,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             },
             limit: Vec::new(),
         };
-        let t = Instant::now();
+        let t = now();
         let plan = roster::plan::diff(&desired, &fetched, meta);
         record("plan::diff", t);
-        let t = Instant::now();
+        let t = now();
         let json = plan.to_json();
         record("plan JSON (--out)", t);
-        let t = Instant::now();
+        let t = now();
         let rendered = render(&plan, Format::Json, false);
         record("render --format json", t);
-        let t = Instant::now();
+        let t = now();
         let text_view = render(&plan, Format::Text, false);
         record("render --format text", t);
-        let t = Instant::now();
+        let t = now();
         drop((fetched, desired, text));
         record("drop inputs", t);
         summary = format!(
@@ -116,16 +128,40 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!("{summary}");
-    println!("{:<28} {:>10}", "stage", "median ms");
-    let mut total = 0.0;
-    for (name, mut v) in stages {
+    println!("{:<28} {:>10} {:>10}", "stage", "median ms", "cpu ms");
+    let (mut total, mut total_cpu) = (0.0, 0.0);
+    let median = |mut v: Vec<f64>| {
         v.sort_by(|a, b| a.total_cmp(b));
-        let median = v[v.len() / 2];
+        v[v.len() / 2]
+    };
+    for (name, v, c) in stages {
+        let (wall, cpu) = (median(v), median(c));
         if !name.starts_with(' ') {
-            total += median;
+            total += wall;
+            total_cpu += cpu;
         }
-        println!("{name:<28} {median:>10.1}");
+        println!("{name:<28} {wall:>10.1} {cpu:>10.1}");
     }
-    println!("{:<28} {total:>10.1}", "total (unindented stages)");
+    println!(
+        "{:<28} {total:>10.1} {total_cpu:>10.1}",
+        "total (unindented stages)"
+    );
     Ok(())
+}
+
+/// The wall clock and the process's CPU time (ms) now.
+fn now() -> (Instant, f64) {
+    (Instant::now(), cpu_ms())
+}
+
+/// User + system CPU time of the whole process so far, in milliseconds.
+fn cpu_ms() -> f64 {
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        let mut u = std::mem::zeroed::<libc::rusage>();
+        libc::getrusage(libc::RUSAGE_SELF, &mut u);
+        u
+    };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
 }

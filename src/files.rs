@@ -1,6 +1,7 @@
 //! Files at the edge: writing a file roster owns (plans, reports, tenant
 //! snapshots, emulator state, formatted manifests) atomically, reading
-//! a tenant snapshot file, and the exclusive lock beside a file that keeps
+//! a tenant snapshot file (mapped when large: [`Text`]), and the exclusive
+//! lock beside a file that keeps
 //! two roster writers apart ([`lock_beside`]).
 //!
 //! Everything here is I/O; the pure core (manifest, rules, numbers,
@@ -417,3 +418,6 @@ mod tests {
 // The lock beside a file (`files/lock.rs`).
 mod lock;
 pub use lock::{FileLock, LockError, LockHolder, hostname, lock_beside, lock_path};
+// A large file's text, mapped (`files/text.rs`).
+mod text;
+pub use text::Text;

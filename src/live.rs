@@ -115,15 +115,7 @@ impl User {
     }
 
     pub fn set_attr(&mut self, name: &str, value: Option<String>) {
-        // `extensionAttributeN` by its number: the common case, and the one
-        // a large tenant has fifteen of per user.
-        let id = name
-            .strip_prefix("extensionAttribute")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| (1..=15).contains(n))
-            .map(|n| crate::catalog::FIRST_EXTENSION_ATTRIBUTE + n - 1)
-            .or_else(|| crate::catalog::attribute(name));
-        if let Some(id) = id
+        if let Some(id) = attr_id(name)
             && id < USER_ATTRIBUTE_COUNT
         {
             self.attrs[id] = value.map(String::into_boxed_str);
@@ -133,6 +125,17 @@ impl User {
     pub fn attr_name(id: usize) -> &'static str {
         ATTRIBUTES[id]
     }
+}
+
+/// The [`crate::catalog::AttrId`] [`User::set_attr`] gives `name`.
+pub(crate) fn attr_id(name: &str) -> Option<usize> {
+    // `extensionAttributeN` by its number: the common case, and the one
+    // a large tenant has fifteen of per user.
+    name.strip_prefix("extensionAttribute")
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| (1..=15).contains(n))
+        .map(|n| crate::catalog::FIRST_EXTENSION_ATTRIBUTE + n - 1)
+        .or_else(|| crate::catalog::attribute(name))
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -345,25 +348,37 @@ fn same_name(a: &str, b: &str) -> bool {
 
 /// Every group each user belongs to, through any depth of nesting (cycles
 /// tolerated). Linear in members times nesting depth.
-fn resolve_groups(live: &mut LiveState) {
-    let group_index: HashMap<&str, u32> = live
-        .groups
-        .iter()
-        .enumerate()
-        .map(|(i, g)| (g.id.as_str(), i as u32))
-        .collect();
-    // parents[g] = groups that list g as a member.
+pub(crate) fn resolve_groups(live: &mut LiveState) {
+    // Ids of the source (a fast hash: the maps live for this call).
+    type Index<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
+    let mut group_index = Index::with_capacity_and_hasher(live.groups.len(), Default::default());
+    for (i, g) in live.groups.iter().enumerate() {
+        group_index.insert(g.id.as_str(), i as u32);
+    }
+    // Users by id; a user whose id an earlier user has shares its groups.
+    let mut user_index = Index::with_capacity_and_hasher(live.users.len(), Default::default());
+    let mut same_as = Vec::new();
+    for (i, u) in live.users.iter().enumerate() {
+        if let Some(&first) = user_index.get(u.id.as_str()) {
+            same_as.push((i, first as usize));
+        } else {
+            user_index.insert(u.id.as_str(), i as u32);
+        }
+    }
+    // parents[g] = groups that list g as a member; direct[u] = groups that
+    // list user u.
     let mut parents: Vec<Vec<u32>> = vec![Vec::new(); live.groups.len()];
-    let mut direct: HashMap<&str, Vec<u32>> = HashMap::new();
+    let mut direct: Vec<Vec<u32>> = vec![Vec::new(); live.users.len()];
     for (gi, g) in live.groups.iter().enumerate() {
         for m in &g.members {
             if let Some(&child) = group_index.get(m.as_str()) {
                 parents[child as usize].push(gi as u32);
-            } else {
-                direct.entry(m.as_str()).or_default().push(gi as u32);
+            } else if let Some(&u) = user_index.get(m.as_str()) {
+                direct[u as usize].push(gi as u32);
             }
         }
     }
+    drop((group_index, user_index));
     // ancestors[g] = g and every group containing it, transitively.
     let ancestors: Vec<Vec<u32>> = (0..live.groups.len() as u32)
         .map(|g| {
@@ -381,23 +396,17 @@ fn resolve_groups(live: &mut LiveState) {
             seen
         })
         .collect();
-    let memberships: Vec<Vec<u32>> = live
-        .users
-        .iter()
-        .map(|u| {
-            let mut all: Vec<u32> = direct
-                .get(u.id.as_str())
-                .into_iter()
-                .flatten()
-                .flat_map(|&g| ancestors[g as usize].iter().copied())
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            all
-        })
-        .collect();
-    for (u, groups) in live.users.iter_mut().zip(memberships) {
-        u.groups = groups;
+    for (u, d) in live.users.iter_mut().zip(&direct) {
+        let mut all: Vec<u32> = d
+            .iter()
+            .flat_map(|&g| ancestors[g as usize].iter().copied())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        u.groups = all;
+    }
+    for (i, first) in same_as {
+        live.users[i].groups = live.users[first].groups.clone();
     }
 }
 
@@ -435,5 +444,11 @@ mod tests {
         live.finish();
         assert_eq!(live.users[0].groups, vec![0, 1, 2]);
         assert_eq!(live.users[1].groups, vec![3]);
+
+        // Two users of one id (no source allows it) share its groups.
+        live.users.push(User::new("u2", "c@x"));
+        live.finish();
+        assert_eq!(live.users[1].groups, vec![3]);
+        assert_eq!(live.users[2].groups, vec![3]);
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{DEFAULT_LOCK_TIMEOUT, Outcome, Provider, ProviderError};
-use crate::files::{FileLock, LockError};
+use crate::files::{FileLock, LockError, Text};
 use crate::live::LiveState;
 use crate::plan::schedule::Step;
 use crate::snapshot;
@@ -25,7 +25,7 @@ use crate::snapshot;
 pub struct FileProvider {
     path: PathBuf,
     /// The snapshot text `live` was read from (or last written).
-    original: Option<String>,
+    original: Option<Text>,
     live: Option<Arc<LiveState>>,
     dirty: bool,
     /// The writes (narrowed to the users they succeeded for) since the last
@@ -55,8 +55,8 @@ impl FileProvider {
     }
 
     /// The snapshot's text as it is now.
-    fn read(&self) -> Result<String, ProviderError> {
-        std::fs::read_to_string(&self.path).map_err(|source| {
+    fn read(&self) -> Result<Text, ProviderError> {
+        Text::read(&self.path).map_err(|source| {
             ProviderError::Snapshot(snapshot::SnapshotError::Io {
                 file: self.file(),
                 source,
@@ -67,7 +67,7 @@ impl FileProvider {
     /// The live state a snapshot text describes.
     fn parse(&self, text: &str) -> Result<LiveState, ProviderError> {
         let file = self.file();
-        Ok(snapshot::into_live(&file, snapshot::parse(&file, text)?)?)
+        Ok(snapshot::parse_live(&file, text)?)
     }
 
     fn load(&mut self) -> Result<&mut Arc<LiveState>, ProviderError> {
@@ -124,9 +124,9 @@ impl FileProvider {
         &self,
         original: &str,
         live: &Arc<LiveState>,
-    ) -> Result<(String, Arc<LiveState>), ProviderError> {
+    ) -> Result<(Text, Arc<LiveState>), ProviderError> {
         let current = self.read()?;
-        if current == original {
+        if *current == *original {
             return Ok((current, live.clone()));
         }
         let mut fresh = self.parse(&current)?;
@@ -206,7 +206,7 @@ impl Provider for FileProvider {
                 source,
             }
         })?;
-        self.original = Some(text);
+        self.original = Some(Text::from(text));
         self.live = Some(live);
         self.done.clear();
         self.dirty = false;

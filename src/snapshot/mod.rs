@@ -3,11 +3,16 @@
 //!
 //! The types are here; [`parse()`] reads text with errors that name the JSON
 //! path, [`to_live()`] checks a snapshot and turns it into a [`LiveState`],
+//! [`parse_live()`] does both at once from text (faster: the file provider's
+//! path),
 //! [`from_live()`] writes one, and [`patch()`] rewrites a file in place
 //! (keeping unknown fields) for the file provider. Pure: reading the file
 //! is [`crate::files::read_snapshot`].
 
+mod direct;
+mod fast;
 mod from_live;
+mod layout;
 pub mod licences;
 mod parse;
 mod patch;
@@ -17,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::numbers::E164;
 
+pub use fast::parse_live;
 pub use from_live::{from_live, number_id};
 pub use parse::parse;
 pub use patch::patch;

@@ -265,7 +265,7 @@ fn users_from(
 }
 
 /// The catalog spelling of a policy type; unknown types are kept as written.
-fn canonical_type(t: &str) -> String {
+pub(super) fn canonical_type(t: &str) -> String {
     crate::catalog::policy_type(t)
         .map(str::to_string)
         .unwrap_or_else(|| t.to_string())

@@ -1,0 +1,165 @@
+//! A large text file (a tenant snapshot) read for parsing: mapped into
+//! memory where the platform allows, read into a `String` otherwise.
+//!
+//! Reading 200 MB copies it into fresh pages that the kernel must first
+//! zero, which costs as much as parsing it; a read-only private mapping of
+//! the page cache costs neither. The text is checked to be UTF-8 either
+//! way. The mapping shows the file as it is on disk: roster's own writers
+//! replace a file by renaming a new one over it (the mapping keeps the old
+//! one), but a program that truncates the file in place while roster reads
+//! it would end roster with `SIGBUS`, as it would `grep` or `rg`.
+
+use std::ops::Deref;
+use std::path::Path;
+
+/// Files smaller than this are read: mapping pays only for large ones.
+const MAP_FROM: u64 = 1 << 20;
+
+/// The text of a file (see the module documentation).
+pub struct Text(Inner);
+
+enum Inner {
+    Owned(String),
+    #[cfg(unix)]
+    Mapped(Mapping),
+}
+
+impl Text {
+    /// Map or read the file at `path` (an error when it is not UTF-8, in the
+    /// words of [`std::fs::read_to_string`]).
+    pub fn read(path: &Path) -> std::io::Result<Text> {
+        #[cfg(unix)]
+        if let Some(m) = Mapping::of(path)? {
+            return match std::str::from_utf8(m.bytes()) {
+                Ok(_) => Ok(Text(Inner::Mapped(m))),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "stream did not contain valid UTF-8",
+                )),
+            };
+        }
+        std::fs::read_to_string(path).map(Text::from)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Self {
+        Text(Inner::Owned(s))
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match &self.0 {
+            Inner::Owned(s) => s,
+            // SAFETY: checked to be UTF-8 when mapped, and read-only since.
+            #[cfg(unix)]
+            Inner::Mapped(m) => unsafe { std::str::from_utf8_unchecked(m.bytes()) },
+        }
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Text({} bytes)", self.len())
+    }
+}
+
+/// A read-only private mapping of a whole file.
+#[cfg(unix)]
+struct Mapping {
+    ptr: *mut libc::c_void,
+    len: usize,
+}
+
+// SAFETY: the mapping is read-only and owned by this value alone.
+#[cfg(unix)]
+unsafe impl Send for Mapping {}
+#[cfg(unix)]
+unsafe impl Sync for Mapping {}
+
+#[cfg(unix)]
+impl Mapping {
+    /// The mapping of the regular file at `path`; `None` when the file is
+    /// small or not a regular file, or the system declines to map it.
+    fn of(path: &Path) -> std::io::Result<Option<Mapping>> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.len() < MAP_FROM {
+            return Ok(None);
+        }
+        let Ok(len) = usize::try_from(meta.len()) else {
+            return Ok(None);
+        };
+        #[cfg(target_os = "linux")]
+        let flags = libc::MAP_PRIVATE | libc::MAP_POPULATE;
+        #[cfg(not(target_os = "linux"))]
+        let flags = libc::MAP_PRIVATE;
+        // SAFETY: a fresh read-only mapping of an open file, of its length;
+        // the descriptor may close afterwards (the mapping keeps the file).
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                flags,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Ok(None);
+        }
+        Ok(Some(Mapping { ptr, len }))
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
+        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
+    }
+}
+
+#[cfg(unix)]
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmapping what `of` mapped, once.
+        unsafe {
+            libc::munmap(self.ptr, self.len);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_and_large_files_read_the_same_and_bad_utf8_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.json");
+        std::fs::write(&small, "{\"a\": \"é\"}").unwrap();
+        assert_eq!(&*Text::read(&small).unwrap(), "{\"a\": \"é\"}");
+
+        let large = dir.path().join("large.json");
+        let body = format!("[{}1]", "1, ".repeat(MAP_FROM as usize / 3 + 1));
+        std::fs::write(&large, &body).unwrap();
+        let text = Text::read(&large).unwrap();
+        #[cfg(unix)]
+        assert!(matches!(text.0, Inner::Mapped(_)));
+        assert_eq!(&*text, body);
+
+        let mut bad = body.into_bytes();
+        bad[10] = 0xff;
+        std::fs::write(&large, &bad).unwrap();
+        let err = Text::read(&large).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(
+            err.to_string(),
+            std::fs::read_to_string(&large).unwrap_err().to_string()
+        );
+        assert!(Text::read(&dir.path().join("missing.json")).is_err());
+    }
+}

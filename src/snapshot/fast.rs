@@ -1,0 +1,503 @@
+//! Snapshot text straight to a [`LiveState`] ([`parse_live`]): the same
+//! result as [`parse`] then [`into_live`], without the intermediate
+//! [`super::Snapshot`] and on every core.
+//!
+//! One pass ([`layout::scan`]) finds the top-level members and where each
+//! array element lies; the elements are parsed in chunks on several threads
+//! straight into live values ([`super::direct`]); the checks `into_live`
+//! makes (unique ids and UPNs, references that resolve, numbers listed
+//! once) are made on the result. The fast path only decides *whether* the
+//! text is a valid snapshot: on anything it does not accept it steps aside,
+//! and the slow path runs and explains the problem in its own words (same
+//! message, same JSON path). Pure.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+
+use super::direct::{AssignmentIn, LicenceCheck, NumberIn, Text, UserIn, attribute_ids};
+use super::layout::{self, Member};
+use super::parse::strip_bom;
+use super::{
+    SNAPSHOT_FORMAT_VERSION, SnapGroup, SnapGroupAssignment, SnapLicence, SnapPolicy, SnapSku,
+    SnapshotError, into_live, parse,
+};
+use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
+use crate::numbers::{E164, NumberType};
+
+/// Parse snapshot text and check it into a [`LiveState`]: what
+/// `into_live(file, parse(file, text)?)` returns, errors included, faster.
+pub fn parse_live(file: &str, text: &str) -> Result<LiveState, SnapshotError> {
+    // A thread per MiB of text, up to the machine's cores (at most 8).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |p| p.get().min(8))
+        .min(text.len() / (1 << 20) + 1);
+    match fast(strip_bom(text), threads) {
+        Some(live) => Ok(live),
+        None => into_live(file, parse(file, text)?),
+    }
+}
+
+/// User ids to their indexes (a fast hash: the ids come from the file
+/// being read, and the map lives for one parse).
+type Index<'a> = std::collections::HashMap<&'a str, u32, foldhash::fast::RandomState>;
+
+/// Elements per chunk of work.
+const USERS_PER_CHUNK: usize = 4096;
+const ENTRIES_PER_CHUNK: usize = 16384;
+
+/// The top-level members the snapshot defines, by key.
+const KEYS: [&str; 9] = [
+    "format_version",
+    "tenantId",
+    "users",
+    "groups",
+    "policies",
+    "policyAssignments",
+    "groupPolicyAssignments",
+    "numberAssignments",
+    "subscribedSkus",
+];
+
+/// A user as parsed, with its sort key (lower-cased UPN).
+struct Row {
+    key: String,
+    user: User,
+}
+
+/// A row's place in the sort: the first 16 bytes of its key (big-endian,
+/// so integers compare as the bytes do) and its index. Sorting these
+/// touches no row but on a tie.
+type Order = (u128, u32);
+
+/// A direct assignment: user index, policy type, policy name.
+type Assigned = (u32, String, String);
+
+/// A piece of work of the parallel parse, and what it gives.
+enum Task {
+    Groups,
+    Users(Range<usize>),
+    Assignments(Range<usize>),
+    Numbers(Range<usize>),
+}
+
+enum Done {
+    Groups(Vec<SnapGroup>),
+    /// Rows, the order of the rows by (key, id), and whether any UPN has
+    /// white space around it.
+    Users(Vec<Option<Row>>, Vec<Order>, bool),
+    /// Direct assignments (user index, policy type, policy name), in one
+    /// bucket per range of users ([`bucket`]).
+    Assignments(Vec<Vec<Assigned>>),
+    Numbers(Vec<NumberAssignment>),
+}
+
+/// The live state, or `None` when the slow path must decide.
+fn fast(text: &str, threads: usize) -> Option<LiveState> {
+    let members = layout::scan(text)?;
+    let mut known: [Option<&Member>; 9] = [None; 9];
+    for m in &members {
+        match KEYS.iter().position(|k| *k == m.key) {
+            // A repeated field is an error.
+            Some(i) if known[i].is_some() => return None,
+            Some(i) => known[i] = Some(m),
+            None => {
+                serde_json::from_str::<IgnoredAny>(m.value).ok()?;
+            }
+        }
+    }
+    let [
+        version,
+        tenant,
+        users,
+        groups,
+        policies,
+        assignments,
+        group_assignments,
+        numbers,
+        skus,
+    ] = known;
+    if serde_json::from_str::<u32>(version?.value).ok()? != SNAPSHOT_FORMAT_VERSION {
+        return None;
+    }
+    let tenant_id: String = section(tenant)?;
+    let policies: Vec<SnapPolicy> = section(policies)?;
+    let group_assignments: Vec<SnapGroupAssignment> = section(group_assignments)?;
+    let skus: Option<Vec<SnapSku>> = section(skus)?;
+    let licensing = super::licences::licensing("", skus).ok()?;
+    let none = Member {
+        key: "",
+        value: "[]",
+        bounds: Vec::new(),
+    };
+    let users = users?;
+    let groups = groups.unwrap_or(&none);
+    let assignments = assignments.unwrap_or(&none);
+    let numbers = numbers.unwrap_or(&none);
+    for m in [users, groups, assignments, numbers] {
+        if !m.value.starts_with('[') {
+            return None;
+        }
+    }
+    let chunks =
+        |n: usize, size: usize| (0..n.div_ceil(size)).map(move |c| c * size..n.min((c + 1) * size));
+
+    // First the users (and the groups beside them), in chunks on threads.
+    let mut tasks = vec![Task::Groups];
+    tasks.extend(chunks(users.len(), USERS_PER_CHUNK).map(Task::Users));
+    let ids = attribute_ids();
+    let licences = licensing.is_some();
+    let done = run(tasks.len(), threads, |t| match &tasks[t] {
+        Task::Groups => serde_json::from_str(groups.value).ok().map(Done::Groups),
+        Task::Users(r) => users_of(text, users, r.clone(), &ids, licences),
+        _ => None,
+    })?;
+    let mut done = done.into_iter();
+    let Some(Done::Groups(snap_groups)) = done.next() else {
+        return None;
+    };
+    let mut parts = Vec::with_capacity(tasks.len());
+    let mut order = Vec::with_capacity(users.len());
+    let mut trimmed = false;
+    for (c, d) in done.enumerate() {
+        let Done::Users(rows, o, t) = d else {
+            return None;
+        };
+        let base = (c * USERS_PER_CHUNK) as u32;
+        order.extend(o.into_iter().map(|(p, i)| (p, base + i)));
+        parts.push(rows);
+        trimmed |= t;
+    }
+    let mut users = sorted_users(parts, order, trimmed)?;
+
+    // Then what refers to users, resolved as it is parsed.
+    let index: Index = {
+        let mut index = Index::with_capacity_and_hasher(users.len(), Default::default());
+        for (i, u) in users.iter().enumerate() {
+            if index.insert(u.id.as_str(), i as u32).is_some() {
+                return None;
+            }
+        }
+        index
+    };
+    let mut tasks: Vec<Task> = chunks(assignments.len(), ENTRIES_PER_CHUNK)
+        .map(Task::Assignments)
+        .collect();
+    tasks.extend(chunks(numbers.len(), ENTRIES_PER_CHUNK).map(Task::Numbers));
+    let done = run(tasks.len(), threads, |t| match &tasks[t] {
+        Task::Assignments(r) => assignments_of(text, assignments, r.clone(), &index, threads),
+        Task::Numbers(r) => {
+            let mut out = Vec::with_capacity(r.len());
+            for k in r.clone() {
+                out.push(number(numbers.element(text, k), &index)?);
+            }
+            Some(Done::Numbers(out))
+        }
+        _ => None,
+    })?;
+    drop(index);
+    let mut number_parts = Vec::new();
+    let mut buckets: Vec<Vec<Vec<Assigned>>> = (0..threads).map(|_| Vec::new()).collect();
+    for d in done {
+        match d {
+            Done::Assignments(a) => {
+                for (t, b) in a.into_iter().enumerate() {
+                    buckets[t].push(b);
+                }
+            }
+            Done::Numbers(n) => number_parts.push(n),
+            _ => return None,
+        }
+    }
+    set_policies(&mut users, buckets)?;
+    // Collected at its size first (the map is built from a `Vec`, in place).
+    let listed = numbers.len();
+    let mut list = Vec::with_capacity(listed);
+    for part in number_parts {
+        list.extend(part.into_iter().map(|n| (n.number, n)));
+    }
+    let numbers: BTreeMap<E164, NumberAssignment> = list.into_iter().collect();
+    if numbers.len() != listed {
+        return None; // a number listed twice
+    }
+
+    let mut live = LiveState {
+        tenant_id,
+        users,
+        numbers,
+        licensing,
+        ..LiveState::default()
+    };
+    let mut group_ids = HashSet::with_capacity(snap_groups.len());
+    if !snap_groups.iter().all(|g| group_ids.insert(g.id.as_str())) {
+        return None;
+    }
+    drop(group_ids);
+    live.groups = snap_groups
+        .into_iter()
+        .map(|g| Group {
+            id: g.id,
+            display_name: g.display_name,
+            members: g.members,
+        })
+        .collect();
+    for p in &policies {
+        let ty = super::to_live::canonical_type(&p.policy_type);
+        live.add_policy(&ty, &p.name, &p.policy_id);
+    }
+    live.group_policies = group_assignments
+        .into_iter()
+        .map(|g| GroupPolicyAssignment {
+            group_id: g.group_id,
+            policy_type: super::to_live::canonical_type(&g.policy_type),
+            policy_name: g.policy_name,
+            rank: g.rank,
+        })
+        .collect();
+    crate::live::resolve_groups(&mut live);
+    Some(live)
+}
+
+/// Direct assignments `range`, each with its user's index and the catalog
+/// spelling of its policy type.
+fn assignments_of(
+    text: &str,
+    assignments: &Member,
+    range: Range<usize>,
+    index: &Index,
+    buckets: usize,
+) -> Option<Done> {
+    // A tenant spells each type in few ways: look each spelling up once.
+    let mut types: Vec<(Cow<str>, String)> = Vec::new();
+    let room = range.len() / buckets + range.len() / 8;
+    let mut out: Vec<Vec<Assigned>> = (0..buckets).map(|_| Vec::with_capacity(room)).collect();
+    for k in range {
+        let a: AssignmentIn = serde_json::from_str(assignments.element(text, k)).ok()?;
+        let ui = *index.get(a.user_id.0.as_ref())?;
+        let spelling = a.policy_type.0;
+        let ty = match types.iter().find(|(s, _)| *s == spelling) {
+            Some((_, t)) => t.clone(),
+            None => {
+                let t = super::to_live::canonical_type(&spelling);
+                types.push((spelling, t.clone()));
+                t
+            }
+        };
+        out[bucket(ui, index.len(), buckets)].push((ui, ty, a.policy_name));
+    }
+    Some(Done::Assignments(out))
+}
+
+/// Which of `buckets` ranges of `n` users user `ui` falls in.
+fn bucket(ui: u32, n: usize, buckets: usize) -> usize {
+    ui as usize / n.div_ceil(buckets).max(1)
+}
+
+/// Give users their direct assignments, a range of users per thread
+/// (`buckets[t]` holds those of range `t`); `None` when a user has two
+/// of one type.
+fn set_policies(users: &mut [User], buckets: Vec<Vec<Vec<Assigned>>>) -> Option<()> {
+    let size = users.len().div_ceil(buckets.len()).max(1);
+    let set = |users: &mut [User], base: usize, parts: Vec<Vec<Assigned>>| {
+        parts.into_iter().flatten().all(|(ui, ty, name)| {
+            users[ui as usize - base]
+                .policies
+                .insert(ty, name)
+                .is_none()
+        })
+    };
+    let ok = std::thread::scope(|s| {
+        let mut ranges = users.chunks_mut(size).zip(buckets).enumerate();
+        let first = ranges.next();
+        let spawned: Vec<_> = ranges
+            .map(|(t, (u, b))| s.spawn(move || set(u, t * size, b)))
+            .collect();
+        let first = first.is_none_or(|(_, (u, b))| set(u, 0, b));
+        spawned
+            .into_iter()
+            .all(|h| h.join().expect("setting policies does not panic"))
+            && first
+    });
+    ok.then_some(())
+}
+
+/// A small section's value (its default when absent).
+fn section<'a, T: Deserialize<'a> + Default>(m: Option<&Member<'a>>) -> Option<T> {
+    match m {
+        Some(m) => serde_json::from_str(m.value).ok(),
+        None => Some(T::default()),
+    }
+}
+
+/// Users `range` of the `users` array, with their order by (lower-cased
+/// UPN, id).
+fn users_of(
+    text: &str,
+    users: &Member,
+    range: Range<usize>,
+    ids: &[Option<usize>],
+    licences: bool,
+) -> Option<Done> {
+    let mut rows = Vec::with_capacity(range.len());
+    let mut trimmed = false;
+    for k in range {
+        let element = users.element(text, k);
+        let user = if licences {
+            let mut u: UserIn<SnapLicence> = serde_json::from_str(element).ok()?;
+            let mut user = u.take_user(ids);
+            let held = u.assigned_licenses.take();
+            if held.iter().flatten().any(|l| l.sku_id.trim().is_empty()) {
+                return None;
+            }
+            user.licences = super::licences::user_licences(held);
+            user
+        } else {
+            let mut u: UserIn<LicenceCheck> = serde_json::from_str(element).ok()?;
+            u.take_user(ids)
+        };
+        if user.id.trim().is_empty() {
+            return None;
+        }
+        trimmed |= user.upn.trim().len() != user.upn.len();
+        rows.push(Some(Row {
+            key: user.upn.to_lowercase(),
+            user,
+        }));
+    }
+    let row = |i: u32| rows[i as usize].as_ref().expect("just parsed");
+    let mut order: Vec<Order> = (0..rows.len() as u32)
+        .map(|i| (prefix(&row(i).key), i))
+        .collect();
+    order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
+    Some(Done::Users(rows, order, trimmed))
+}
+
+/// The first 16 bytes of `key` as a big-endian integer (zeros after its
+/// end): a smaller prefix is a smaller key; equal ones say nothing.
+fn prefix(key: &str) -> u128 {
+    let mut bytes = [0u8; 16];
+    let n = key.len().min(16);
+    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
+    u128::from_be_bytes(bytes)
+}
+
+fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
+    a.key.cmp(&b.key).then_with(|| a.user.id.cmp(&b.user.id))
+}
+
+/// The users in order: `parts` are the chunks of rows, `order` their
+/// global indices in sorted runs (one per chunk). `None` when two UPNs are
+/// the same without regard to case (and surrounding white space, when
+/// `trimmed` says some UPN has it).
+fn sorted_users(
+    mut parts: Vec<Vec<Option<Row>>>,
+    mut order: Vec<Order>,
+    trimmed: bool,
+) -> Option<Vec<User>> {
+    let at = |i: u32| (i as usize / USERS_PER_CHUNK, i as usize % USERS_PER_CHUNK);
+    let row = |i: u32| {
+        let (p, k) = at(i);
+        parts[p][k].as_ref().expect("each row is taken once")
+    };
+    // A stable sort merges the runs.
+    order.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
+    if trimmed {
+        let mut seen = HashSet::with_capacity(order.len());
+        if !order
+            .iter()
+            .all(|&(_, i)| seen.insert(row(i).user.upn.trim().to_lowercase()))
+        {
+            return None;
+        }
+    } else if order
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && row(w[0].1).key == row(w[1].1).key)
+    {
+        return None;
+    }
+    Some(
+        order
+            .into_iter()
+            .map(|(_, i)| {
+                let (p, k) = at(i);
+                parts[p][k].take().expect("each row is taken once").user
+            })
+            .collect(),
+    )
+}
+
+/// A number inventory entry as the live state keeps it.
+/// (`None` when its type is unknown, or it is `userAssigned` to no user
+/// in `index`.)
+fn number(element: &str, index: &Index) -> Option<NumberAssignment> {
+    let n: NumberIn = serde_json::from_str(element).ok()?;
+    let number_type = match &n.number_type {
+        Some(Text(t)) => Some(NumberType::from_graph(t)?),
+        None => None,
+    };
+    let target = n.assignment_target_id.filter(|t| !t.is_empty());
+    if n.assignment_status.eq_ignore_ascii_case("userAssigned")
+        && target
+            .as_ref()
+            .is_none_or(|t| !index.contains_key(t.as_str()))
+    {
+        return None;
+    }
+    Some(NumberAssignment {
+        number: E164::parse_lenient(&n.telephone_number.0).ok()?,
+        number_type,
+        target,
+        category: n.assignment_category,
+        status: n.assignment_status,
+        capabilities: n.capabilities,
+        location_id: n.location_id,
+    })
+}
+
+/// `f(0)`, …, `f(n - 1)` on `threads` threads (this one included), in
+/// order; `None` as soon as one is `None`.
+fn run<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> Option<T> + Sync) -> Option<Vec<T>> {
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let work = || {
+        let mut out = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                break;
+            }
+            match f(i) {
+                Some(t) => out.push((i, t)),
+                None => failed.store(true, Ordering::Relaxed),
+            }
+        }
+        out
+    };
+    let parts: Vec<Vec<(usize, T)>> = std::thread::scope(|s| {
+        let spawned: Vec<_> = (1..threads.clamp(1, n.max(1)))
+            .map(|_| s.spawn(work))
+            .collect();
+        let mut parts = vec![work()];
+        parts.extend(
+            spawned
+                .into_iter()
+                .map(|h| h.join().expect("parsing does not panic")),
+        );
+        parts
+    });
+    if failed.into_inner() {
+        return None;
+    }
+    let mut slots: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    for (i, t) in parts.into_iter().flatten() {
+        slots[i] = Some(t);
+    }
+    slots.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests;
