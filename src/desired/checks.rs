@@ -3,7 +3,7 @@
 //! users that do not exist. They become the plan's tenant-wide warnings and
 //! errors. Pure: no I/O.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use super::DesiredState;
 use crate::issue::{Issue, IssueCode};
@@ -17,14 +17,22 @@ pub(super) fn check_overrides(manifest: &Manifest, live: &LiveState, out: &mut D
     if manifest.users.is_empty() {
         return;
     }
-    // Every user's lower-cased UPN and object id, as overrides match them.
-    let known: HashSet<String> = live
+    // The overrides' lower-cased UPNs, and whether some user's UPN or
+    // object id (lower-cased too) is one of them.
+    let mut found: HashMap<String, bool, foldhash::fast::FixedState> = manifest
         .users
         .iter()
-        .flat_map(|u| [u.upn.trim().to_lowercase(), u.id.trim().to_lowercase()])
+        .map(|u| (u.upn.value.trim().to_lowercase(), false))
         .collect();
+    for u in &live.users {
+        for key in [rules::normalized(&u.upn), rules::normalized(&u.id)] {
+            if let Some(f) = found.get_mut(key.as_ref()) {
+                *f = true;
+            }
+        }
+    }
     for u in &manifest.users {
-        if !known.contains(&u.upn.value.trim().to_lowercase()) {
+        if !found[&u.upn.value.trim().to_lowercase()] {
             out.warnings.push(Issue::user(
                 IssueCode::UnknownUserOverride,
                 u.upn.value.clone(),

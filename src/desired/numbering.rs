@@ -62,7 +62,7 @@ pub(super) fn allocate(
     // forgot to call it must not change who gets which number.
     wants.sort_by_cached_key(|(di, _)| {
         let u = &live.users[out.users[*di].user];
-        (u.upn.to_lowercase(), u.id.clone())
+        (crate::rules::lowercase(&u.upn), u.id.as_str())
     });
     // Licensing (when the tenant recorded it): a user without the licence
     // for the number it would get is an error, and takes no number.

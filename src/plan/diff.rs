@@ -1,11 +1,14 @@
-//! Desired versus live: the actions that turn one into the other. Pure.
+//! Desired versus live: the actions that turn one into the other, each
+//! user's worked out on its own (split over the cores, joined in the
+//! users' order). Pure.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use super::fingerprint::fingerprint;
 use super::*;
-use crate::desired::{self, DesiredState};
-use crate::live::LiveState;
+use crate::desired::{self, DesiredState, split};
+use crate::live::{LiveState, NumberAssignment};
+use crate::rules::lowercase;
 
 /// What a plan records besides the changes (no clock inside the core: the
 /// caller passes the time).
@@ -20,7 +23,6 @@ pub struct Meta {
 }
 
 pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
-    let held = live.numbers_by_holder();
     let limit: BTreeSet<String> = meta.limit.iter().map(|u| u.trim().to_lowercase()).collect();
     // As `LiveState::find_user` matches: UPNs trimmed, Unicode-aware case.
     let in_limit = |upn: &str, id: &str| {
@@ -28,43 +30,78 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
             || limit.contains(&upn.trim().to_lowercase())
             || limit.contains(&id.to_lowercase())
     };
-    let mut changes = Vec::new();
-    for d in &desired.users {
-        let user = &live.users[d.user];
-        if !in_limit(&user.upn, &user.id) {
-            continue;
+    // Each user's actions, split over the cores (in the users' order).
+    let acting: Vec<(&desired::DesiredUser, Vec<Action>)> =
+        split::map_chunks(desired.users.len(), |range| {
+            desired.users[range]
+                .iter()
+                .filter(|d| {
+                    let user = &live.users[d.user];
+                    in_limit(&user.upn, &user.id)
+                })
+                .map(|d| (d, actions(d, &live.users[d.user])))
+                .filter(|(_, actions)| !actions.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+    // The numbers held by the users that change (as `numbers_by_holder`
+    // gives them, without indexing everyone else's).
+    let mut held: HashMap<&str, Vec<&NumberAssignment>, foldhash::fast::FixedState> = acting
+        .iter()
+        .map(|(d, _)| (live.users[d.user].id.as_str(), Vec::new()))
+        .collect();
+    for n in live.numbers.values().filter(|n| n.is_held()) {
+        if let Some(v) = n.target.as_deref().and_then(|t| held.get_mut(t)) {
+            v.push(n);
         }
-        let numbers = held.get(user.id.as_str()).map_or(&[][..], |v| v.as_slice());
-        let actions = actions(d, user);
-        if actions.is_empty() {
-            continue;
-        }
-        changes.push(Change {
+    }
+    let prints: Vec<String> = split::map_chunks(acting.len(), |range| {
+        acting[range]
+            .iter()
+            .map(|(d, _)| {
+                let user = &live.users[d.user];
+                fingerprint(user, &held[user.id.as_str()])
+            })
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    let mut changes: Vec<Change> = acting
+        .into_iter()
+        .zip(prints)
+        .map(|((d, actions), live_fingerprint)| Change {
             user: user_ref(live, d.user),
             persona: d.persona.clone(),
             reason: d.reason.clone(),
             cause: None,
-            live_fingerprint: fingerprint(user, numbers),
+            live_fingerprint,
             actions,
-        });
-    }
+        })
+        .collect();
     // Users are already in lower-cased UPN order; keep it explicit.
-    changes.sort_by_cached_key(|c| (c.user.upn.to_lowercase(), c.user.id.clone()));
+    changes.sort_by_cached_key(|c| (lowercase(&c.user.upn).into_owned(), c.user.id.clone()));
     let mut unmatched: Vec<UserRef> = desired
         .unmatched
         .iter()
         .filter(|&&i| in_limit(&live.users[i].upn, &live.users[i].id))
         .map(|&i| user_ref(live, i))
         .collect();
-    unmatched.sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
+    unmatched.sort_by_cached_key(|u| (lowercase(&u.upn).into_owned(), u.id.clone()));
     // Issues name users by UPN; a limit may name them by object id, so
     // resolve the limit to the UPNs it covers.
-    let limit_upns: BTreeSet<String> = live
-        .users
-        .iter()
-        .filter(|u| in_limit(&u.upn, &u.id))
-        .map(|u| u.upn.trim().to_lowercase())
-        .collect();
+    // (Without a limit every issue is kept: nothing to resolve.)
+    let limit_upns: BTreeSet<String> = if limit.is_empty() {
+        BTreeSet::new()
+    } else {
+        live.users
+            .iter()
+            .filter(|u| in_limit(&u.upn, &u.id))
+            .map(|u| u.upn.trim().to_lowercase())
+            .collect()
+    };
     let keep = |i: &&Issue| match &i.user {
         Some(u) if !limit.is_empty() => limit_upns.contains(&u.trim().to_lowercase()),
         _ => true,
