@@ -165,15 +165,81 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
     }
 }
 
+/// Every user's normalised value of each attribute the rules use, each
+/// distinct value normalised once (a tenant's departments, cities and
+/// titles repeat across thousands of users): built once per plan.
+pub struct Values<'a> {
+    attrs: Vec<AttrId>,
+    /// Per attribute, per user: index into `texts` (0: missing or empty).
+    ids: Vec<Vec<u32>>,
+    /// Per attribute, the distinct normalised values (index 0 unused).
+    texts: Vec<Vec<Cow<'a, str>>>,
+}
+
+impl<'a> Values<'a> {
+    /// The values of `used` for every user of `live`, an attribute per
+    /// thread over at most `threads` threads.
+    pub fn of(live: &'a LiveState, used: &[AttrId], threads: usize) -> Self {
+        let n = used.len();
+        let parts = crate::desired::split::map_chunks_with(n, threads.min(n), |range| {
+            used[range]
+                .iter()
+                .map(|&a| Self::column(live, a))
+                .collect::<Vec<_>>()
+        });
+        let (ids, texts) = parts.into_iter().flatten().unzip();
+        Values {
+            attrs: used.to_vec(),
+            ids,
+            texts,
+        }
+    }
+
+    fn column(live: &'a LiveState, a: AttrId) -> (Vec<u32>, Vec<Cow<'a, str>>) {
+        let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::FixedState> =
+            Default::default();
+        let mut texts = vec![Cow::Borrowed("")];
+        let ids = live
+            .users
+            .iter()
+            .map(|u| {
+                let Some(raw) = u.attr(a) else { return 0 };
+                *seen.entry(raw).or_insert_with(|| {
+                    let v = normalized(raw);
+                    if v.is_empty() {
+                        return 0;
+                    }
+                    texts.push(v);
+                    (texts.len() - 1) as u32
+                })
+            })
+            .collect();
+        (ids, texts)
+    }
+
+    /// The normalised value of attribute `a` of the user at `user`:
+    /// `None` when `a` is not in the table.
+    fn get(&self, a: AttrId, user: usize) -> Option<Option<&str>> {
+        let k = self.attrs.iter().position(|&x| x == a)?;
+        Some(match self.ids[k][user] {
+            0 => None,
+            id => Some(self.texts[k][id as usize].as_ref()),
+        })
+    }
+}
+
 /// One user as the rules see it: normalised attribute values and groups.
 ///
-/// Only the attributes the rules use are normalised, each on first read
-/// (a user the first rule matches never pays for the attributes of the
-/// others), and borrowed from the user when already normalised.
+/// Values come from a [`Values`] table when there is one; else only the
+/// attributes the rules use are normalised, each on first read (a user the
+/// first rule matches never pays for the attributes of the others), and
+/// borrowed from the user when already normalised.
 pub struct Subject<'a> {
     /// The attributes the rules use, each with its normalised value once
     /// read (`None` for missing or empty).
     attrs: Vec<(crate::catalog::AttrId, OnceCell<Option<Cow<'a, str>>>)>,
+    /// The table of every user's values, and this user's index in it.
+    values: Option<(&'a Values<'a>, usize)>,
     pub user: &'a User,
     pub live: &'a LiveState,
 }
@@ -181,12 +247,31 @@ pub struct Subject<'a> {
 impl<'a> Subject<'a> {
     pub fn new(user: &'a User, live: &'a LiveState, used: &[AttrId]) -> Self {
         let attrs = used.iter().map(|&a| (a, OnceCell::new())).collect();
-        Subject { attrs, user, live }
+        Subject {
+            attrs,
+            values: None,
+            user,
+            live,
+        }
+    }
+
+    /// The user at `index` of `live.users`, its values read from `values`
+    /// (built for the same `live`).
+    pub fn with_values(live: &'a LiveState, index: usize, values: &'a Values<'a>) -> Self {
+        Subject {
+            attrs: Vec::new(),
+            values: Some((values, index)),
+            user: &live.users[index],
+            live,
+        }
     }
 
     /// The normalised value of attribute `a`: `None` when missing, empty,
     /// or not one the rules use.
     pub fn attr(&self, a: AttrId) -> Option<&str> {
+        if let Some(v) = self.values.and_then(|(t, i)| t.get(a, i)) {
+            return v;
+        }
         let (_, cell) = self.attrs.iter().find(|(id, _)| *id == a)?;
         cell.get_or_init(|| self.user.attr(a).map(normalized).filter(|v| !v.is_empty()))
             .as_deref()

@@ -3,7 +3,7 @@
 //! users that do not exist. They become the plan's tenant-wide warnings and
 //! errors. Pure: no I/O.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use super::DesiredState;
 use crate::issue::{Issue, IssueCode};
@@ -17,22 +17,26 @@ pub(super) fn check_overrides(manifest: &Manifest, live: &LiveState, out: &mut D
     if manifest.users.is_empty() {
         return;
     }
-    // The overrides' lower-cased UPNs, and whether some user's UPN or
-    // object id (lower-cased too) is one of them.
-    let mut found: HashMap<String, bool, foldhash::fast::FixedState> = manifest
+    // The overrides' lower-cased UPNs that some user's UPN or object id
+    // (lower-cased too) is, looked for over the cores.
+    let keys: HashSet<String, foldhash::fast::FixedState> = manifest
         .users
         .iter()
-        .map(|u| (u.upn.value.trim().to_lowercase(), false))
+        .map(|u| u.upn.value.trim().to_lowercase())
         .collect();
-    for u in &live.users {
-        for key in [rules::normalized(&u.upn), rules::normalized(&u.id)] {
-            if let Some(f) = found.get_mut(key.as_ref()) {
-                *f = true;
-            }
-        }
-    }
+    let found: HashSet<&str, foldhash::fast::FixedState> =
+        super::split::map_chunks(live.users.len(), |range| {
+            live.users[range]
+                .iter()
+                .flat_map(|u| [rules::normalized(&u.upn), rules::normalized(&u.id)])
+                .filter_map(|k| keys.get(k.as_ref()).map(String::as_str))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect();
     for u in &manifest.users {
-        if !found[&u.upn.value.trim().to_lowercase()] {
+        if !found.contains(u.upn.value.trim().to_lowercase().as_str()) {
             out.warnings.push(Issue::user(
                 IssueCode::UnknownUserOverride,
                 u.upn.value.clone(),

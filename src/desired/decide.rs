@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use crate::catalog::AttrId;
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, UserOverride};
-use crate::rules::{self, Compiled, Subject, Trace};
+use crate::rules::{self, Compiled, Subject, Trace, Values};
 
 /// What decided a user's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,9 +142,30 @@ impl<'m> Engine<'m> {
     /// Decide for the user at `index` of `live.users`. With `traced`, the
     /// decision carries every condition's verdict (slower; for `explain`).
     pub fn decide(&self, live: &LiveState, index: usize, traced: bool) -> Decision<'m> {
+        self.decide_subject(live, index, self.subject(live, index), traced)
+    }
+
+    /// [`Engine::decide`] without traces, reading the user's values from
+    /// `values` (built for `live` with [`Engine::used`]).
+    pub fn decide_with<'a>(
+        &self,
+        live: &'a LiveState,
+        index: usize,
+        values: &'a Values<'a>,
+    ) -> Decision<'m> {
+        let subject = Subject::with_values(live, index, values);
+        self.decide_subject(live, index, subject, false)
+    }
+
+    fn decide_subject(
+        &self,
+        live: &LiveState,
+        index: usize,
+        subject: Subject<'_>,
+        traced: bool,
+    ) -> Decision<'m> {
         let user = &live.users[index];
         let user_override = self.overrides.get(user);
-        let subject = self.subject(live, index);
         let mut trail = traced.then(Trail::default);
         if let (Some(t), Some(scope)) = (trail.as_mut(), &self.manifest.settings().scope) {
             let trace = rules::explain(std::slice::from_ref(scope), &self.scope, &subject);

@@ -12,6 +12,7 @@ use super::numbering::{self, Want};
 use super::{DesiredUser, Engine, HeldNumbers, Reason, Verdict, policies_of};
 use crate::live::LiveState;
 use crate::manifest::Manifest;
+use crate::rules::Values;
 
 type Policies = Arc<BTreeMap<String, Option<String>>>;
 
@@ -21,6 +22,8 @@ pub(super) struct Pass1<'a, 'm> {
     pub live: &'a LiveState,
     pub engine: &'a Engine<'m>,
     pub held: &'a HeldNumbers<'a>,
+    /// Every user's values of the attributes the rules use.
+    pub values: &'a Values<'a>,
     /// Every persona's policies, by persona name.
     pub persona_policies: &'a HashMap<&'m str, Policies>,
     /// What a leaver gets.
@@ -54,7 +57,7 @@ impl Pass1<'_, '_> {
 
     fn one(&self, i: usize, part: &mut Part) {
         let (manifest, live) = (self.manifest, self.live);
-        let decision = self.engine.decide(live, i, false);
+        let decision = self.engine.decide_with(live, i, self.values);
         if !decision.verdict.in_scope() {
             return;
         }
@@ -114,5 +117,171 @@ impl Pass1<'_, '_> {
             part.wants.push((part.users.len(), w));
         }
         part.users.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Context, DesiredState, compute_split};
+    use crate::live::{LiveState, NumberAssignment, User};
+    use crate::numbers::{E164, NumberType};
+    use crate::rules::Subject;
+
+    const MANIFEST: &str = r#"
+tenant "t" {
+    scope {
+        not { userPrincipalName starts-with="svc-" }
+    }
+    leavers release-number=#true
+}
+range "dr" type="direct-routing" {
+    block "+442071230000" "+442071230999"
+    reserve "+442071230000"
+}
+persona "office" {
+    policies {
+        TeamsCallingPolicy "AllowCalling"
+    }
+    number "dr"
+}
+persona "kiosk" {
+    policies {
+        TeamsCallingPolicy "DisallowCalling"
+    }
+    number #false
+}
+rule "Kiosks" persona="kiosk" {
+    when {
+        department "Retail" "Warehouse"
+        not { jobTitle contains="manager" }
+    }
+}
+rule "Offices" persona="office" {
+    when {
+        city "London"
+    }
+}
+user "u7@x.com" persona="office" number="+442071230500"
+user "U11@X.com" ignore=#true
+"#;
+
+    /// A tenant of `n` users, varied enough to meet every verdict: out of
+    /// scope, ignored, leavers, overrides, both rules, unmatched, with
+    /// numbers held, kept and released, and attributes in any case.
+    fn tenant(n: usize) -> LiveState {
+        let mut live = LiveState::default();
+        live.add_policy("TeamsCallingPolicy", "AllowCalling", "p1");
+        live.add_policy("TeamsCallingPolicy", "DisallowCalling", "p2");
+        for i in 0..n {
+            let upn = if i % 17 == 0 {
+                format!("svc-{i}@x.com")
+            } else {
+                format!("u{i}@x.com")
+            };
+            let mut u = User::new(format!("id-{i}"), upn);
+            u.account_enabled = i % 13 != 0;
+            let dept = ["Retail", " WAREHOUSE ", "Sales", "retail"][i % 4];
+            u.set_attr("department", Some(dept.into()));
+            let title = ["Store Manager", "Clerk", "Ops"][i % 3];
+            u.set_attr("jobTitle", Some(title.into()));
+            if i % 5 != 0 {
+                u.set_attr("city", Some(["London", "LONDON ", "Leeds"][i % 3].into()));
+            }
+            if i % 6 == 0 {
+                u.policies
+                    .insert("TeamsCallingPolicy".into(), "AllowCalling".into());
+            }
+            if i % 4 == 1 {
+                let num = E164::parse(&format!("+4420712{:05}", 30000 + i)).unwrap();
+                let held = NumberAssignment::for_test(
+                    num,
+                    NumberType::DirectRouting,
+                    Some(&format!("id-{i}")),
+                );
+                live.numbers.insert(num, held);
+            }
+            live.users.push(u);
+        }
+        live.finish();
+        live
+    }
+
+    fn same(a: &DesiredState, b: &DesiredState, what: &str) {
+        assert_eq!(a.users, b.users, "{what}");
+        assert_eq!(a.unmatched, b.unmatched, "{what}");
+        assert_eq!(a.in_scope, b.in_scope, "{what}");
+        assert_eq!(a.warnings, b.warnings, "{what}");
+        assert_eq!(a.errors, b.errors, "{what}");
+        assert_eq!(a.quarantined, b.quarantined, "{what}");
+    }
+
+    #[test]
+    fn the_desired_state_does_not_depend_on_the_split() {
+        let loaded = crate::manifest::parse_str("m.kdl", MANIFEST);
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        let live = tenant(300);
+        let ctx = Context::default();
+        let one = compute_split(&loaded.manifest, &live, &ctx, 1);
+        // Every kind of outcome is there to be split.
+        assert!(
+            one.users
+                .iter()
+                .any(|d| d.persona.as_deref() == Some("kiosk"))
+        );
+        assert!(
+            one.users
+                .iter()
+                .any(|d| d.persona.as_deref() == Some("office"))
+        );
+        assert!(one.users.iter().any(|d| d.persona.is_none()));
+        assert!(one.users.iter().any(|d| d.assign.is_some()));
+        assert!(one.users.iter().any(|d| !d.release.is_empty()));
+        assert!(!one.unmatched.is_empty());
+        assert!(one.in_scope < live.users.len());
+        for threads in [2, 3, 7, 8] {
+            let split = compute_split(&loaded.manifest, &live, &ctx, threads);
+            same(&one, &split, &format!("{threads} threads"));
+        }
+        // And the plan from it, whatever the diff's own split.
+        let meta = || crate::plan::Meta {
+            created_at: "2026-01-01T00:00:00Z".into(),
+            digest: "sha256:0".into(),
+            git: None,
+            tenant: crate::plan::TenantInfo {
+                name: "t".into(),
+                provider: "file".into(),
+            },
+            limit: Vec::new(),
+        };
+        let plan = crate::plan::diff(&one, &live, meta());
+        assert!(plan.summary.users_changed > 0);
+        assert_eq!(
+            crate::plan::diff_split(&one, &live, meta(), 1),
+            crate::plan::diff_split(&one, &live, meta(), 5)
+        );
+        assert_eq!(plan, crate::plan::diff_split(&one, &live, meta(), 1));
+    }
+
+    #[test]
+    fn decisions_from_the_values_table_are_the_decisions_without_it() {
+        let loaded = crate::manifest::parse_str("m.kdl", MANIFEST);
+        let live = tenant(200);
+        let engine = super::Engine::new(&loaded.manifest, &live);
+        assert!(engine.used.len() >= 3, "{:?}", engine.used);
+        for threads in [1, 2, 8] {
+            let values = crate::rules::Values::of(&live, &engine.used, threads);
+            for i in 0..live.users.len() {
+                let plain = engine.decide(&live, i, false);
+                let tabled = engine.decide_with(&live, i, &values);
+                assert_eq!(plain.verdict, tabled.verdict, "user {i}, {threads} threads");
+                let (a, b) = (
+                    engine.subject(&live, i),
+                    Subject::with_values(&live, i, &values),
+                );
+                for &attr in &engine.used {
+                    assert_eq!(a.attr(attr), b.attr(attr), "user {i} attribute {attr}");
+                }
+            }
+        }
     }
 }

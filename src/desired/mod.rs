@@ -163,6 +163,17 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
 /// only with `take-quarantined`) and applying no user override that
 /// expired by `ctx.today`.
 pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> DesiredState {
+    compute_split(manifest, live, ctx, split::threads_for(live.users.len()))
+}
+
+/// [`compute_with`] with pass 1 split over `threads` threads (the result is
+/// the same for any number).
+fn compute_split(
+    manifest: &Manifest,
+    live: &LiveState,
+    ctx: &Context,
+    threads: usize,
+) -> DesiredState {
     let engine = Engine::with_today(manifest, live, ctx.today.as_deref());
     let settings = manifest.settings();
     let mut out = DesiredState::default();
@@ -193,11 +204,13 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
         } else {
             BTreeMap::new()
         });
+    let values = crate::rules::Values::of(live, &engine.used, threads);
     let pass1 = first_pass::Pass1 {
         manifest,
         live,
         engine: &engine,
         held: &held,
+        values: &values,
         persona_policies: &persona_policies,
         leaver_policies: &leaver_policies,
         release_leavers: settings.leavers.release_number,
@@ -205,7 +218,7 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
     // Pass 1, split over the cores (each user on its own): decision,
     // persona, policies, and which numbers go or are wanted. Joined in
     // user order, so the result does not depend on the split.
-    let parts = split::map_chunks(live.users.len(), |range| pass1.run(range));
+    let parts = split::map_chunks_with(live.users.len(), threads, |range| pass1.run(range));
     let mut wants: Vec<(usize, numbering::Want)> = Vec::new();
     out.users
         .reserve_exact(parts.iter().map(|p| p.users.len()).sum::<usize>());

@@ -23,6 +23,17 @@ pub struct Meta {
 }
 
 pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
+    diff_split(desired, live, meta, split::threads_for(desired.users.len()))
+}
+
+/// [`diff`] with the users split over `threads` threads (the plan is the
+/// same for any number).
+pub(crate) fn diff_split(
+    desired: &DesiredState,
+    live: &LiveState,
+    meta: Meta,
+    threads: usize,
+) -> Plan {
     let limit: BTreeSet<String> = meta.limit.iter().map(|u| u.trim().to_lowercase()).collect();
     // As `LiveState::find_user` matches: UPNs trimmed, Unicode-aware case.
     let in_limit = |upn: &str, id: &str| {
@@ -32,7 +43,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
     };
     // Each user's actions, split over the cores (in the users' order).
     let acting: Vec<(&desired::DesiredUser, Vec<Action>)> =
-        split::map_chunks(desired.users.len(), |range| {
+        split::map_chunks_with(desired.users.len(), threads, |range| {
             desired.users[range]
                 .iter()
                 .filter(|d| {
@@ -57,7 +68,7 @@ pub fn diff(desired: &DesiredState, live: &LiveState, meta: Meta) -> Plan {
             v.push(n);
         }
     }
-    let prints: Vec<String> = split::map_chunks(acting.len(), |range| {
+    let prints: Vec<String> = split::map_chunks_with(acting.len(), threads, |range| {
         acting[range]
             .iter()
             .map(|(d, _)| {
