@@ -165,56 +165,104 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
     }
 }
 
-/// Every user's normalised value of each attribute the rules use, each
-/// distinct value normalised once (a tenant's departments, cities and
-/// titles repeat across thousands of users): built once per plan.
+/// Every user's normalised value of each attribute the rules use that
+/// repeats across users (a tenant's departments, cities, titles), each
+/// distinct value normalised once: built once per plan. Attributes nearly
+/// unique per user (UPNs, employee ids) are left to [`Subject`]'s own
+/// normalising on read, which is cheaper than a table of them.
 pub struct Values<'a> {
+    /// The attributes in the table.
     attrs: Vec<AttrId>,
     /// Per attribute, per user: index into `texts` (0: missing or empty).
     ids: Vec<Vec<u32>>,
     /// Per attribute, the distinct normalised values (index 0 unused).
     texts: Vec<Vec<Cow<'a, str>>>,
+    /// The attributes used but not in the table.
+    rest: Vec<AttrId>,
 }
+
+/// Users sampled to tell a repeating attribute from a unique one.
+const SAMPLE: usize = 4096;
+/// Distinct values in the sample above which an attribute is not tabled.
+const MAX_DISTINCT_IN_SAMPLE: usize = 512;
 
 impl<'a> Values<'a> {
     /// The values of `used` for every user of `live`, an attribute per
     /// thread over at most `threads` threads.
     pub fn of(live: &'a LiveState, used: &[AttrId], threads: usize) -> Self {
+        Self::sampled(live, used, threads, SAMPLE, MAX_DISTINCT_IN_SAMPLE)
+    }
+
+    /// [`Values::of`], leaving out the attributes with more than
+    /// `max_distinct` values among the first `sample` users.
+    pub(crate) fn sampled(
+        live: &'a LiveState,
+        used: &[AttrId],
+        threads: usize,
+        sample: usize,
+        max_distinct: usize,
+    ) -> Self {
         let n = used.len();
         let parts = crate::desired::split::map_chunks_with(n, threads.min(n), |range| {
             used[range]
                 .iter()
-                .map(|&a| Self::column(live, a))
+                .map(|&a| (a, Self::column(live, a, sample, max_distinct)))
                 .collect::<Vec<_>>()
         });
-        let (ids, texts) = parts.into_iter().flatten().unzip();
-        Values {
-            attrs: used.to_vec(),
-            ids,
-            texts,
+        let mut values = Values {
+            attrs: Vec::new(),
+            ids: Vec::new(),
+            texts: Vec::new(),
+            rest: Vec::new(),
+        };
+        for (a, column) in parts.into_iter().flatten() {
+            match column {
+                Some((ids, texts)) => {
+                    values.attrs.push(a);
+                    values.ids.push(ids);
+                    values.texts.push(texts);
+                }
+                None => values.rest.push(a),
+            }
         }
+        values
     }
 
-    fn column(live: &'a LiveState, a: AttrId) -> (Vec<u32>, Vec<Cow<'a, str>>) {
+    /// Attribute `a` of every user, unless it hardly repeats.
+    fn column(
+        live: &'a LiveState,
+        a: AttrId,
+        sample: usize,
+        max_distinct: usize,
+    ) -> Option<(Vec<u32>, Vec<Cow<'a, str>>)> {
         let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::FixedState> =
             Default::default();
         let mut texts = vec![Cow::Borrowed("")];
-        let ids = live
-            .users
-            .iter()
-            .map(|u| {
-                let Some(raw) = u.attr(a) else { return 0 };
-                *seen.entry(raw).or_insert_with(|| {
-                    let v = normalized(raw);
-                    if v.is_empty() {
-                        return 0;
-                    }
-                    texts.push(v);
-                    (texts.len() - 1) as u32
-                })
-            })
-            .collect();
-        (ids, texts)
+        let mut ids = Vec::with_capacity(live.users.len());
+        for (i, u) in live.users.iter().enumerate() {
+            if i == sample && seen.len() > max_distinct {
+                return None;
+            }
+            let Some(raw) = u.attr(a) else {
+                ids.push(0);
+                continue;
+            };
+            let id = *seen.entry(raw).or_insert_with(|| {
+                let v = normalized(raw);
+                if v.is_empty() {
+                    return 0;
+                }
+                texts.push(v);
+                (texts.len() - 1) as u32
+            });
+            ids.push(id);
+        }
+        Some((ids, texts))
+    }
+
+    /// The attributes in the table.
+    pub fn tabled(&self) -> &[AttrId] {
+        &self.attrs
     }
 
     /// The normalised value of attribute `a` of the user at `user`:
@@ -259,7 +307,7 @@ impl<'a> Subject<'a> {
     /// (built for the same `live`).
     pub fn with_values(live: &'a LiveState, index: usize, values: &'a Values<'a>) -> Self {
         Subject {
-            attrs: Vec::new(),
+            attrs: values.rest.iter().map(|&a| (a, OnceCell::new())).collect(),
             values: Some((values, index)),
             user: &live.users[index],
             live,

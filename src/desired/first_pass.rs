@@ -268,8 +268,11 @@ user "U11@X.com" ignore=#true
         let live = tenant(200);
         let engine = super::Engine::new(&loaded.manifest, &live);
         assert!(engine.used.len() >= 3, "{:?}", engine.used);
-        for threads in [1, 2, 8] {
-            let values = crate::rules::Values::of(&live, &engine.used, threads);
+        // Every attribute tabled; or those with more than 2 values in the
+        // first 8 users read by the subject itself.
+        for (threads, sample) in [(1, 4096), (2, 4096), (8, 4096), (1, 8), (3, 8)] {
+            let values = crate::rules::Values::sampled(&live, &engine.used, threads, sample, 2);
+            assert_eq!(values.tabled().len() < engine.used.len(), sample == 8);
             for i in 0..live.users.len() {
                 let plain = engine.decide(&live, i, false);
                 let tabled = engine.decide_with(&live, i, &values);
