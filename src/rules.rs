@@ -165,129 +165,16 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
     }
 }
 
-/// Every user's normalised value of each attribute the rules use that
-/// repeats across users (a tenant's departments, cities, titles), each
-/// distinct value normalised once: built once per plan. Attributes nearly
-/// unique per user (UPNs, employee ids) are left to [`Subject`]'s own
-/// normalising on read, which is cheaper than a table of them.
-pub struct Values<'a> {
-    /// The attributes in the table.
-    attrs: Vec<AttrId>,
-    /// Per attribute, per user: index into `texts` (0: missing or empty).
-    ids: Vec<Vec<u32>>,
-    /// Per attribute, the distinct normalised values (index 0 unused).
-    texts: Vec<Vec<Cow<'a, str>>>,
-    /// The attributes used but not in the table.
-    rest: Vec<AttrId>,
-}
-
-/// Users sampled to tell a repeating attribute from a unique one.
-const SAMPLE: usize = 4096;
-/// Distinct values in the sample above which an attribute is not tabled.
-const MAX_DISTINCT_IN_SAMPLE: usize = 512;
-
-impl<'a> Values<'a> {
-    /// The values of `used` for every user of `live`, an attribute per
-    /// thread over at most `threads` threads.
-    pub fn of(live: &'a LiveState, used: &[AttrId], threads: usize) -> Self {
-        Self::sampled(live, used, threads, SAMPLE, MAX_DISTINCT_IN_SAMPLE)
-    }
-
-    /// [`Values::of`], leaving out the attributes with more than
-    /// `max_distinct` values among the first `sample` users.
-    pub(crate) fn sampled(
-        live: &'a LiveState,
-        used: &[AttrId],
-        threads: usize,
-        sample: usize,
-        max_distinct: usize,
-    ) -> Self {
-        let n = used.len();
-        let parts = crate::desired::split::map_chunks_with(n, threads.min(n), |range| {
-            used[range]
-                .iter()
-                .map(|&a| (a, Self::column(live, a, sample, max_distinct)))
-                .collect::<Vec<_>>()
-        });
-        let mut values = Values {
-            attrs: Vec::new(),
-            ids: Vec::new(),
-            texts: Vec::new(),
-            rest: Vec::new(),
-        };
-        for (a, column) in parts.into_iter().flatten() {
-            match column {
-                Some((ids, texts)) => {
-                    values.attrs.push(a);
-                    values.ids.push(ids);
-                    values.texts.push(texts);
-                }
-                None => values.rest.push(a),
-            }
-        }
-        values
-    }
-
-    /// Attribute `a` of every user, unless it hardly repeats.
-    fn column(
-        live: &'a LiveState,
-        a: AttrId,
-        sample: usize,
-        max_distinct: usize,
-    ) -> Option<(Vec<u32>, Vec<Cow<'a, str>>)> {
-        let mut seen: std::collections::HashMap<&str, u32, foldhash::fast::FixedState> =
-            Default::default();
-        let mut texts = vec![Cow::Borrowed("")];
-        let mut ids = Vec::with_capacity(live.users.len());
-        for (i, u) in live.users.iter().enumerate() {
-            if i == sample && seen.len() > max_distinct {
-                return None;
-            }
-            let Some(raw) = u.attr(a) else {
-                ids.push(0);
-                continue;
-            };
-            let id = *seen.entry(raw).or_insert_with(|| {
-                let v = normalized(raw);
-                if v.is_empty() {
-                    return 0;
-                }
-                texts.push(v);
-                (texts.len() - 1) as u32
-            });
-            ids.push(id);
-        }
-        Some((ids, texts))
-    }
-
-    /// The attributes in the table.
-    pub fn tabled(&self) -> &[AttrId] {
-        &self.attrs
-    }
-
-    /// The normalised value of attribute `a` of the user at `user`:
-    /// `None` when `a` is not in the table.
-    fn get(&self, a: AttrId, user: usize) -> Option<Option<&str>> {
-        let k = self.attrs.iter().position(|&x| x == a)?;
-        Some(match self.ids[k][user] {
-            0 => None,
-            id => Some(self.texts[k][id as usize].as_ref()),
-        })
-    }
-}
-
 /// One user as the rules see it: normalised attribute values and groups.
 ///
-/// Values come from a [`Values`] table when there is one; else only the
-/// attributes the rules use are normalised, each on first read (a user the
-/// first rule matches never pays for the attributes of the others), and
-/// borrowed from the user when already normalised.
+/// Only the attributes the rules use are normalised, each on first read
+/// (a user the first rule matches never pays for the attributes of the
+/// others, nor reads them), and borrowed from the user when already
+/// normalised.
 pub struct Subject<'a> {
     /// The attributes the rules use, each with its normalised value once
     /// read (`None` for missing or empty).
     attrs: Vec<(crate::catalog::AttrId, OnceCell<Option<Cow<'a, str>>>)>,
-    /// The table of every user's values, and this user's index in it.
-    values: Option<(&'a Values<'a>, usize)>,
     pub user: &'a User,
     pub live: &'a LiveState,
 }
@@ -295,31 +182,12 @@ pub struct Subject<'a> {
 impl<'a> Subject<'a> {
     pub fn new(user: &'a User, live: &'a LiveState, used: &[AttrId]) -> Self {
         let attrs = used.iter().map(|&a| (a, OnceCell::new())).collect();
-        Subject {
-            attrs,
-            values: None,
-            user,
-            live,
-        }
-    }
-
-    /// The user at `index` of `live.users`, its values read from `values`
-    /// (built for the same `live`).
-    pub fn with_values(live: &'a LiveState, index: usize, values: &'a Values<'a>) -> Self {
-        Subject {
-            attrs: values.rest.iter().map(|&a| (a, OnceCell::new())).collect(),
-            values: Some((values, index)),
-            user: &live.users[index],
-            live,
-        }
+        Subject { attrs, user, live }
     }
 
     /// The normalised value of attribute `a`: `None` when missing, empty,
     /// or not one the rules use.
     pub fn attr(&self, a: AttrId) -> Option<&str> {
-        if let Some(v) = self.values.and_then(|(t, i)| t.get(a, i)) {
-            return v;
-        }
         let (_, cell) = self.attrs.iter().find(|(id, _)| *id == a)?;
         cell.get_or_init(|| self.user.attr(a).map(normalized).filter(|v| !v.is_empty()))
             .as_deref()

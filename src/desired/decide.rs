@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use crate::catalog::AttrId;
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, UserOverride};
-use crate::rules::{self, Compiled, Subject, Trace, Values};
+use crate::rules::{self, Compiled, Subject, Trace};
 
 /// What decided a user's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,18 +143,6 @@ impl<'m> Engine<'m> {
     /// decision carries every condition's verdict (slower; for `explain`).
     pub fn decide(&self, live: &LiveState, index: usize, traced: bool) -> Decision<'m> {
         self.decide_subject(live, index, self.subject(live, index), traced)
-    }
-
-    /// [`Engine::decide`] without traces, reading the user's values from
-    /// `values` (built for `live` with [`Engine::used`]).
-    pub fn decide_with<'a>(
-        &self,
-        live: &'a LiveState,
-        index: usize,
-        values: &'a Values<'a>,
-    ) -> Decision<'m> {
-        let subject = Subject::with_values(live, index, values);
-        self.decide_subject(live, index, subject, false)
     }
 
     fn decide_subject(

@@ -11,8 +11,7 @@ use std::sync::Arc;
 use super::numbering::{self, Want};
 use super::{DesiredUser, Engine, HeldNumbers, Reason, Verdict, policies_of};
 use crate::live::LiveState;
-use crate::manifest::Manifest;
-use crate::rules::Values;
+use crate::manifest::{Manifest, NumberRange};
 
 type Policies = Arc<BTreeMap<String, Option<String>>>;
 
@@ -22,10 +21,12 @@ pub(super) struct Pass1<'a, 'm> {
     pub live: &'a LiveState,
     pub engine: &'a Engine<'m>,
     pub held: &'a HeldNumbers<'a>,
-    /// Every user's values of the attributes the rules use.
-    pub values: &'a Values<'a>,
     /// Every persona's policies, by persona name.
     pub persona_policies: &'a HashMap<&'m str, Policies>,
+    /// Every persona's number ranges, by persona name.
+    pub persona_ranges: &'a HashMap<&'m str, Vec<&'m NumberRange>>,
+    /// Every number some range reserves.
+    pub reserved: &'a numbering::Reserved,
     /// What a leaver gets.
     pub leaver_policies: &'a Policies,
     /// `leavers release-number`.
@@ -57,7 +58,7 @@ impl Pass1<'_, '_> {
 
     fn one(&self, i: usize, part: &mut Part) {
         let (manifest, live) = (self.manifest, self.live);
-        let decision = self.engine.decide_with(live, i, self.values);
+        let decision = self.engine.decide(live, i, false);
         if !decision.verdict.in_scope() {
             return;
         }
@@ -112,7 +113,15 @@ impl Pass1<'_, '_> {
         let pin = decision
             .user_override
             .and_then(|o| o.number.as_ref().map(|n| (n.value, o.take_quarantined)));
-        let want = numbering::number_decision(manifest, persona, pin, user_numbers, &mut d);
+        let ranges = self.persona_ranges.get(persona.name.value.as_str());
+        let want = numbering::number_decision(
+            ranges.map_or(&[][..], Vec::as_slice),
+            self.reserved,
+            persona,
+            pin,
+            user_numbers,
+            &mut d,
+        );
         if let Some(w) = want {
             part.wants.push((part.users.len(), w));
         }
@@ -125,7 +134,6 @@ mod tests {
     use super::super::{Context, DesiredState, compute_split};
     use crate::live::{LiveState, NumberAssignment, User};
     use crate::numbers::{E164, NumberType};
-    use crate::rules::Subject;
 
     const MANIFEST: &str = r#"
 tenant "t" {
@@ -260,31 +268,5 @@ user "U11@X.com" ignore=#true
             crate::plan::diff_split(&one, &live, meta(), 5)
         );
         assert_eq!(plan, crate::plan::diff_split(&one, &live, meta(), 1));
-    }
-
-    #[test]
-    fn decisions_from_the_values_table_are_the_decisions_without_it() {
-        let loaded = crate::manifest::parse_str("m.kdl", MANIFEST);
-        let live = tenant(200);
-        let engine = super::Engine::new(&loaded.manifest, &live);
-        assert!(engine.used.len() >= 3, "{:?}", engine.used);
-        // Every attribute tabled; or those with more than 2 values in the
-        // first 8 users read by the subject itself.
-        for (threads, sample) in [(1, 4096), (2, 4096), (8, 4096), (1, 8), (3, 8)] {
-            let values = crate::rules::Values::sampled(&live, &engine.used, threads, sample, 2);
-            assert_eq!(values.tabled().len() < engine.used.len(), sample == 8);
-            for i in 0..live.users.len() {
-                let plain = engine.decide(&live, i, false);
-                let tabled = engine.decide_with(&live, i, &values);
-                assert_eq!(plain.verdict, tabled.verdict, "user {i}, {threads} threads");
-                let (a, b) = (
-                    engine.subject(&live, i),
-                    Subject::with_values(&live, i, &values),
-                );
-                for &attr in &engine.used {
-                    assert_eq!(a.attr(attr), b.attr(attr), "user {i} attribute {attr}");
-                }
-            }
-        }
     }
 }

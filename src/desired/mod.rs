@@ -204,13 +204,22 @@ fn compute_split(
         } else {
             BTreeMap::new()
         });
-    let values = crate::rules::Values::of(live, &engine.used, threads);
+    // (In reverse, so the first of two personas of one name wins, as
+    // `Manifest::persona` finds it.)
+    let persona_ranges: HashMap<&str, Vec<&crate::manifest::NumberRange>> = manifest
+        .personas
+        .iter()
+        .rev()
+        .map(|p| (p.name.value.as_str(), numbering::ranges_of(manifest, p)))
+        .collect();
+    let reserved = numbering::reserved(manifest);
     let pass1 = first_pass::Pass1 {
         manifest,
         live,
         engine: &engine,
         held: &held,
-        values: &values,
+        persona_ranges: &persona_ranges,
+        reserved: &reserved,
         persona_policies: &persona_policies,
         leaver_policies: &leaver_policies,
         release_leavers: settings.leavers.release_number,
