@@ -142,18 +142,9 @@ impl<'m> Engine<'m> {
     /// Decide for the user at `index` of `live.users`. With `traced`, the
     /// decision carries every condition's verdict (slower; for `explain`).
     pub fn decide(&self, live: &LiveState, index: usize, traced: bool) -> Decision<'m> {
-        self.decide_subject(live, index, self.subject(live, index), traced)
-    }
-
-    fn decide_subject(
-        &self,
-        live: &LiveState,
-        index: usize,
-        subject: Subject<'_>,
-        traced: bool,
-    ) -> Decision<'m> {
         let user = &live.users[index];
         let user_override = self.overrides.get(user);
+        let subject = self.subject(live, index);
         let mut trail = traced.then(Trail::default);
         if let (Some(t), Some(scope)) = (trail.as_mut(), &self.manifest.settings().scope) {
             let trace = rules::explain(std::slice::from_ref(scope), &self.scope, &subject);

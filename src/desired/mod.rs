@@ -190,7 +190,7 @@ fn compute_split(
     let held = HeldNumbers::of(live);
     // Every persona's policies, with the tenant's spelling of each name,
     // resolved once (not once per user).
-    let persona_policies: HashMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
+    let persona_policies: FastMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
         .personas
         .iter()
         .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
@@ -206,7 +206,7 @@ fn compute_split(
         });
     // (In reverse, so the first of two personas of one name wins, as
     // `Manifest::persona` finds it.)
-    let persona_ranges: HashMap<&str, Vec<&crate::manifest::NumberRange>> = manifest
+    let persona_ranges: FastMap<&str, Vec<&crate::manifest::NumberRange>> = manifest
         .personas
         .iter()
         .rev()
@@ -247,6 +247,10 @@ fn compute_split(
     out.warnings.sort();
     out
 }
+
+/// A map read once per user: hashed with foldhash rather than SipHash (the
+/// keys are the manifests' names, not input an attacker picks per lookup).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A persona's policies with the tenant's spelling of each policy name.
 fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<String>> {

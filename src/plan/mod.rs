@@ -21,8 +21,6 @@ use crate::numbers::E164;
 pub use crate::desired::{Quarantined, Reason};
 pub use crate::issue::{Issue, IssueCode};
 pub use cause::mark_causes;
-#[cfg(test)]
-pub(crate) use diff::diff_split;
 pub use diff::{Meta, diff};
 
 pub const FORMAT_VERSION: u32 = 1;
