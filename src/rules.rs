@@ -4,8 +4,9 @@
 //! Conditions are compiled once per plan: values lower-cased and trimmed,
 //! `memberOf` values resolved to group indexes (regular expressions come
 //! compiled in the manifest model, as [`Pattern`]s).
-//! User attributes are normalised once per user for the attributes the
-//! rules use, so evaluating is comparing prepared strings. Pure: no I/O.
+//! User attributes are normalised for the attributes the rules use, each
+//! on a rule's first read of it and borrowed when it is normalised already,
+//! so evaluating is comparing prepared strings. Pure: no I/O.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -174,7 +175,7 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
 pub struct Subject<'a> {
     /// The attributes the rules use, each with its normalised value once
     /// read (`None` for missing or empty).
-    attrs: Vec<(crate::catalog::AttrId, OnceCell<Option<Cow<'a, str>>>)>,
+    attrs: Vec<(AttrId, OnceCell<Option<Cow<'a, str>>>)>,
     pub user: &'a User,
     pub live: &'a LiveState,
 }
@@ -339,5 +340,36 @@ fn group(kind: &str, children: Vec<Trace>, holds: bool) -> Trace {
         value: None,
         holds,
         children,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_and_lowercase_are_normalize_and_to_lowercase() {
+        for s in [
+            "",
+            " ",
+            "abc",
+            "Warehouse",
+            " London ",
+            "\u{0B}x\u{0B}",
+            "\tTab\n",
+            "\u{a0}nbsp\u{a0}",
+            "\u{3000}Ideographic",
+            "ÅSA@x.com",
+            "ΣΑΣ",
+            "İstanbul",
+            "x\u{1F}",
+            "CHI777548",
+        ] {
+            assert_eq!(normalized(s), normalize(s), "{s:?}");
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s:?}");
+        }
+        assert!(matches!(normalized("a@x.com"), Cow::Borrowed(_)));
+        assert!(matches!(normalized(" a@x.com"), Cow::Borrowed("a@x.com")));
+        assert!(matches!(lowercase("id-1"), Cow::Borrowed(_)));
     }
 }
