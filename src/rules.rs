@@ -4,9 +4,12 @@
 //! Conditions are compiled once per plan: values lower-cased and trimmed,
 //! `memberOf` values resolved to group indexes (regular expressions come
 //! compiled in the manifest model, as [`Pattern`]s).
-//! User attributes are normalised once per user for the attributes the
-//! rules use, so evaluating is comparing prepared strings. Pure: no I/O.
+//! User attributes are normalised for the attributes the rules use, each
+//! on a rule's first read of it and borrowed when it is normalised already,
+//! so evaluating is comparing prepared strings. Pure: no I/O.
 
+use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::HashSet;
 
 use crate::catalog::{AttrId, MEMBER_OF};
@@ -16,6 +19,37 @@ use crate::manifest::{Condition, Op, Pattern};
 /// Trim and lower-case, as every comparison does.
 pub fn normalize(s: &str) -> String {
     s.trim().to_lowercase()
+}
+
+/// `s.to_lowercase()`, borrowed when `s` has no upper-case letter in ASCII
+/// and nothing outside it.
+pub fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// [`normalize`] without allocating when the trimmed text is lower-case
+/// ASCII already (most UPNs, object ids, codes): then it is borrowed.
+pub fn normalized(s: &str) -> Cow<'_, str> {
+    // `trim` steps through chars; text that starts and ends with a visible
+    // ASCII character has nothing to trim.
+    let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
+    let bytes = s.as_bytes();
+    let t = if visible(bytes.first()) && visible(bytes.last()) {
+        s
+    } else {
+        s.trim()
+    };
+    if !t.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Borrowed(t)
+    } else if t.is_ascii() {
+        Cow::Owned(t.to_ascii_lowercase())
+    } else {
+        Cow::Owned(t.to_lowercase())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -133,20 +167,31 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
 }
 
 /// One user as the rules see it: normalised attribute values and groups.
+///
+/// Only the attributes the rules use are normalised, each on first read
+/// (a user the first rule matches never pays for the attributes of the
+/// others, nor reads them), and borrowed from the user when already
+/// normalised.
 pub struct Subject<'a> {
-    /// Indexed by [`AttrId`]; `None` for missing, empty or unused attributes.
-    pub attrs: Vec<Option<String>>,
+    /// The attributes the rules use, each with its normalised value once
+    /// read (`None` for missing or empty).
+    attrs: Vec<(AttrId, OnceCell<Option<Cow<'a, str>>>)>,
     pub user: &'a User,
     pub live: &'a LiveState,
 }
 
 impl<'a> Subject<'a> {
     pub fn new(user: &'a User, live: &'a LiveState, used: &[AttrId]) -> Self {
-        let mut attrs = vec![None; crate::catalog::USER_ATTRIBUTE_COUNT];
-        for &a in used {
-            attrs[a] = user.attr(a).map(normalize).filter(|v| !v.is_empty());
-        }
+        let attrs = used.iter().map(|&a| (a, OnceCell::new())).collect();
         Subject { attrs, user, live }
+    }
+
+    /// The normalised value of attribute `a`: `None` when missing, empty,
+    /// or not one the rules use.
+    pub fn attr(&self, a: AttrId) -> Option<&str> {
+        let (_, cell) = self.attrs.iter().find(|(id, _)| *id == a)?;
+        cell.get_or_init(|| self.user.attr(a).map(normalized).filter(|v| !v.is_empty()))
+            .as_deref()
     }
 
     /// Group names and ids, normalised (for operators on `memberOf`).
@@ -190,7 +235,7 @@ fn attr_holds(a: &CompiledAttr, s: &Subject<'_>) -> bool {
             op => values.iter().any(|v| op_holds(op, v)),
         });
     }
-    let value = s.attrs[a.attr].as_deref();
+    let value = s.attr(a.attr);
     if !a.values.is_empty() {
         match value {
             Some(v) if a.values.iter().any(|x| x == v) => {}
@@ -295,5 +340,36 @@ fn group(kind: &str, children: Vec<Trace>, holds: bool) -> Trace {
         value: None,
         holds,
         children,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalized_and_lowercase_are_normalize_and_to_lowercase() {
+        for s in [
+            "",
+            " ",
+            "abc",
+            "Warehouse",
+            " London ",
+            "\u{0B}x\u{0B}",
+            "\tTab\n",
+            "\u{a0}nbsp\u{a0}",
+            "\u{3000}Ideographic",
+            "ÅSA@x.com",
+            "ΣΑΣ",
+            "İstanbul",
+            "x\u{1F}",
+            "CHI777548",
+        ] {
+            assert_eq!(normalized(s), normalize(s), "{s:?}");
+            assert_eq!(lowercase(s), s.to_lowercase(), "{s:?}");
+        }
+        assert!(matches!(normalized("a@x.com"), Cow::Borrowed(_)));
+        assert!(matches!(normalized(" a@x.com"), Cow::Borrowed("a@x.com")));
+        assert!(matches!(lowercase("id-1"), Cow::Borrowed(_)));
     }
 }

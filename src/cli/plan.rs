@@ -131,19 +131,28 @@ pub(super) fn save_and_print(
     format: Format,
     redact: Redact,
 ) -> Result<()> {
+    let mut saved = None;
     if let Some(out) = out {
-        write_file(out, &plan.to_json())?;
+        let json = plan.to_json();
+        write_file(out, &json)?;
         eprintln!(
             "{what} saved to {}; apply it with `roster apply {}`",
             out.display(),
             out.display()
         );
+        saved = Some(json);
     }
-    let key = redact_key(&plan.tenant.name);
-    print!(
-        "{}",
-        render_redacted(plan, format, stdout_color(), redact, &key)
-    );
+    match saved {
+        // The JSON view, unredacted, is what was saved: not serialised twice.
+        Some(json) if format == Format::Json && !redact.any() => print!("{json}"),
+        _ => {
+            let key = redact_key(&plan.tenant.name);
+            print!(
+                "{}",
+                render_redacted(plan, format, stdout_color(), redact, &key)
+            );
+        }
+    }
     Ok(())
 }
 

@@ -17,14 +17,26 @@ pub(super) fn check_overrides(manifest: &Manifest, live: &LiveState, out: &mut D
     if manifest.users.is_empty() {
         return;
     }
-    // Every user's lower-cased UPN and object id, as overrides match them.
-    let known: HashSet<String> = live
+    // The overrides' lower-cased UPNs that some user's UPN or object id
+    // (lower-cased too) is, looked for over the cores.
+    let keys: HashSet<String, foldhash::fast::FixedState> = manifest
         .users
         .iter()
-        .flat_map(|u| [u.upn.trim().to_lowercase(), u.id.trim().to_lowercase()])
+        .map(|u| u.upn.value.trim().to_lowercase())
+        .collect();
+    let found: HashSet<&str, foldhash::fast::FixedState> =
+        super::split::map_chunks(live.users.len(), |range| {
+            live.users[range]
+                .iter()
+                .flat_map(|u| [rules::normalized(&u.upn), rules::normalized(&u.id)])
+                .filter_map(|k| keys.get(k.as_ref()).map(String::as_str))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
         .collect();
     for u in &manifest.users {
-        if !known.contains(&u.upn.value.trim().to_lowercase()) {
+        if !found.contains(u.upn.value.trim().to_lowercase().as_str()) {
             out.warnings.push(Issue::user(
                 IssueCode::UnknownUserOverride,
                 u.upn.value.clone(),

@@ -192,34 +192,20 @@ impl<'m> Engine<'m> {
     /// [`Engine::decide`] for every user, without traces. The users are
     /// split over the machine's cores; the result does not depend on how.
     pub fn decide_all(&self, live: &LiveState) -> Vec<Decision<'m>> {
-        let n = live.users.len();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .clamp(1, 8)
-            .min(n / 2048 + 1);
-        let one = |i: usize| self.decide(live, i, false);
-        if threads <= 1 {
-            return (0..n).map(one).collect();
-        }
-        let chunk = n.div_ceil(threads);
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = (0..threads)
-                .map(|t| {
-                    let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
-                    scope.spawn(move || range.map(one).collect::<Vec<_>>())
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().expect("rule evaluation does not panic"))
-                .collect()
+        super::split::map_chunks(live.users.len(), |range| {
+            range
+                .map(|i| self.decide(live, i, false))
+                .collect::<Vec<_>>()
         })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 
 /// The user overrides, by lower-cased UPN or object id.
 struct Overrides<'m> {
-    by_key: HashMap<String, &'m UserOverride>,
+    by_key: HashMap<String, &'m UserOverride, foldhash::fast::FixedState>,
 }
 
 impl<'m> Overrides<'m> {
@@ -239,8 +225,8 @@ impl<'m> Overrides<'m> {
             return None;
         }
         self.by_key
-            .get(&user.upn.trim().to_lowercase())
-            .or_else(|| self.by_key.get(&user.id.trim().to_lowercase()))
+            .get(rules::normalized(&user.upn).as_ref())
+            .or_else(|| self.by_key.get(rules::normalized(&user.id).as_ref()))
             .copied()
     }
 }

@@ -4,12 +4,17 @@
 //! [`decide`] holds the one order of precedence for a user (`ignore`, scope,
 //! leaver, override, first matching rule), shared with `roster explain`;
 //! [`numbering`] decides numbers (pins, sticky numbers, lowest free);
-//! [`checks`] finds the tenant-wide problems. Pure and deterministic: no
-//! I/O, no clock; O(n log n) overall.
+//! [`checks`] finds the tenant-wide problems. The per-user first pass
+//! ([`first_pass`]) runs split over the cores ([`split`]); numbers are
+//! allocated after, sequentially. Pure and deterministic (whatever the
+//! split): no I/O, no clock; O(n log n) overall.
 
 mod checks;
 pub mod decide;
+mod first_pass;
+mod held;
 mod numbering;
+pub(crate) mod split;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,11 +23,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::issue::Issue;
-use crate::live::{LiveState, NumberAssignment};
+use crate::live::LiveState;
 use crate::manifest::{Manifest, Persona};
 use crate::numbers::{E164, NumberType};
 
 pub use decide::{Decision, Engine, RuleTrail, Trail, Verdict};
+pub use held::HeldNumbers;
 
 /// Why a user has its persona (or its leaver treatment); the plan format
 /// writes it as `{"kind": "rule", "name": …}`, `{"kind": "override"}` or
@@ -157,6 +163,17 @@ pub fn compute(manifest: &Manifest, live: &LiveState) -> DesiredState {
 /// only with `take-quarantined`) and applying no user override that
 /// expired by `ctx.today`.
 pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> DesiredState {
+    compute_split(manifest, live, ctx, split::threads_for(live.users.len()))
+}
+
+/// [`compute_with`] with pass 1 split over `threads` threads (the result is
+/// the same for any number).
+fn compute_split(
+    manifest: &Manifest,
+    live: &LiveState,
+    ctx: &Context,
+    threads: usize,
+) -> DesiredState {
     let engine = Engine::with_today(manifest, live, ctx.today.as_deref());
     let settings = manifest.settings();
     let mut out = DesiredState::default();
@@ -170,10 +187,10 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
         .iter()
         .flat_map(|p| p.policies.iter().map(|s| s.policy_type.value.as_str()))
         .collect();
-    let held = live.numbers_by_holder();
+    let held = HeldNumbers::of(live);
     // Every persona's policies, with the tenant's spelling of each name,
     // resolved once (not once per user).
-    let persona_policies: HashMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
+    let persona_policies: FastMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
         .personas
         .iter()
         .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
@@ -187,70 +204,39 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
         } else {
             BTreeMap::new()
         });
-    let decisions = engine.decide_all(live);
-
-    // Pass 1: persona, policies, and which numbers go or are wanted.
+    // (In reverse, so the first of two personas of one name wins, as
+    // `Manifest::persona` finds it.)
+    let persona_ranges: FastMap<&str, Vec<&crate::manifest::NumberRange>> = manifest
+        .personas
+        .iter()
+        .rev()
+        .map(|p| (p.name.value.as_str(), numbering::ranges_of(manifest, p)))
+        .collect();
+    let reserved = numbering::reserved(manifest);
+    let pass1 = first_pass::Pass1 {
+        manifest,
+        live,
+        engine: &engine,
+        held: &held,
+        persona_ranges: &persona_ranges,
+        reserved: &reserved,
+        persona_policies: &persona_policies,
+        leaver_policies: &leaver_policies,
+        release_leavers: settings.leavers.release_number,
+    };
+    // Pass 1, split over the cores (each user on its own): decision,
+    // persona, policies, and which numbers go or are wanted. Joined in
+    // user order, so the result does not depend on the split.
+    let parts = split::map_chunks_with(live.users.len(), threads, |range| pass1.run(range));
     let mut wants: Vec<(usize, numbering::Want)> = Vec::new();
-    for (i, decision) in decisions.iter().enumerate() {
-        if !decision.verdict.in_scope() {
-            continue;
-        }
-        out.in_scope += 1;
-        let user = &live.users[i];
-        let user_numbers: &[&NumberAssignment] = held.get(user.id.as_str()).map_or(&[], |v| v);
-        let reason = match decision.verdict {
-            Verdict::Leaver => {
-                let mut d = DesiredUser {
-                    user: i,
-                    persona: None,
-                    reason: Reason::Leaver,
-                    policies: leaver_policies.clone(),
-                    release: Vec::new(),
-                    assign: None,
-                };
-                if settings.leavers.release_number {
-                    d.release = user_numbers.iter().map(|n| n.number).collect();
-                }
-                out.users.push(d);
-                continue;
-            }
-            Verdict::Unmatched => {
-                out.unmatched.push(i);
-                continue;
-            }
-            Verdict::Override(_) => Reason::Override,
-            Verdict::Rule(r) => Reason::Rule {
-                name: manifest.rules[r].name.value.clone(),
-            },
-            Verdict::Ignored | Verdict::OutOfScope => continue,
-        };
-        let persona = decision
-            .verdict
-            .persona(manifest)
-            .and_then(|p| manifest.persona(p));
-        let Some(persona) = persona else {
-            // Validation reports unknown personas; nothing to do here.
-            continue;
-        };
-        let mut d = DesiredUser {
-            user: i,
-            persona: Some(persona.name.value.clone()),
-            reason,
-            policies: persona_policies
-                .get(persona.name.value.as_str())
-                .cloned()
-                .unwrap_or_else(|| Arc::new(policies_of(persona, live))),
-            release: Vec::new(),
-            assign: None,
-        };
-        let pin = decision
-            .user_override
-            .and_then(|o| o.number.as_ref().map(|n| (n.value, o.take_quarantined)));
-        let want = numbering::number_decision(manifest, persona, pin, user_numbers, &mut d);
-        if let Some(w) = want {
-            wants.push((out.users.len(), w));
-        }
-        out.users.push(d);
+    out.users
+        .reserve_exact(parts.iter().map(|p| p.users.len()).sum::<usize>());
+    for part in parts {
+        let base = out.users.len();
+        out.in_scope += part.in_scope;
+        out.unmatched.extend(part.unmatched);
+        wants.extend(part.wants.into_iter().map(|(i, w)| (base + i, w)));
+        out.users.extend(part.users);
     }
 
     // Pass 2: pins and allocation.
@@ -261,6 +247,10 @@ pub fn compute_with(manifest: &Manifest, live: &LiveState, ctx: &Context) -> Des
     out.warnings.sort();
     out
 }
+
+/// A map read once per user: hashed with foldhash rather than SipHash (the
+/// keys are the manifests' names, not input an attacker picks per lookup).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A persona's policies with the tenant's spelling of each policy name.
 fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<String>> {

@@ -62,7 +62,7 @@ pub(super) fn allocate(
     // forgot to call it must not change who gets which number.
     wants.sort_by_cached_key(|(di, _)| {
         let u = &live.users[out.users[*di].user];
-        (u.upn.to_lowercase(), u.id.clone())
+        (crate::rules::lowercase(&u.upn), u.id.as_str())
     });
     // Licensing (when the tenant recorded it): a user without the licence
     // for the number it would get is an error, and takes no number.
@@ -267,7 +267,8 @@ pub(super) enum Want {
 
 /// Decide which of the user's numbers go, and whether a number is needed.
 pub(super) fn number_decision(
-    manifest: &Manifest,
+    ranges: &[&NumberRange],
+    reserved: &Reserved,
     persona: &Persona,
     pin: Option<(E164, bool)>,
     held: &[&NumberAssignment],
@@ -291,16 +292,35 @@ pub(super) fn number_decision(
             None
         }
         NumberPolicy::Ranges(names) => {
-            let ranges: Vec<&NumberRange> = names
-                .iter()
-                .filter_map(|n| manifest.range(&n.value))
-                .collect();
             let keep = primaries()
-                .find(|n| ranges.iter().any(|r| r.contains(*n)) && !is_reserved(manifest, *n));
+                .find(|n| ranges.iter().any(|r| r.contains(*n)) && !reserved.contains(n));
             d.release = primaries().filter(|n| Some(*n) != keep).collect();
             keep.is_none()
                 .then(|| Want::New(names.iter().map(|n| n.value.clone()).collect()))
         }
+    }
+}
+
+/// Every number some range reserves (see [`is_reserved`]).
+pub(super) type Reserved = HashSet<E164, foldhash::fast::FixedState>;
+
+pub(super) fn reserved(manifest: &Manifest) -> Reserved {
+    manifest
+        .ranges
+        .iter()
+        .flat_map(|r| r.reserve.iter().map(|n| n.value))
+        .collect()
+}
+
+/// The ranges of a persona's `number`, in its order (none unless it names
+/// ranges).
+pub(super) fn ranges_of<'m>(manifest: &'m Manifest, persona: &Persona) -> Vec<&'m NumberRange> {
+    match &persona.number {
+        NumberPolicy::Ranges(names) => names
+            .iter()
+            .filter_map(|n| manifest.range(&n.value))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

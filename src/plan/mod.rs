@@ -242,9 +242,13 @@ impl Plan {
 
     /// The JSON of `docs/plan-format.md`, pretty-printed, ending in a newline.
     pub fn to_json(&self) -> String {
-        let mut s = serde_json::to_string_pretty(self).expect("a plan always serialises");
-        s.push('\n');
-        s
+        // About what a change and an unmatched user take, so a large plan
+        // is written into one buffer instead of doubling one many times.
+        let guess = 4096 + self.changes.len() * 768 + self.unmatched.len() * 160;
+        let mut buf = Vec::with_capacity(guess);
+        serde_json::to_writer_pretty(&mut buf, self).expect("a plan always serialises");
+        buf.push(b'\n');
+        String::from_utf8(buf).expect("serde_json writes UTF-8")
     }
 
     pub fn from_json(text: &str) -> Result<Plan, PlanReadError> {

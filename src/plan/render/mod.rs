@@ -74,40 +74,48 @@ pub(crate) fn sign(a: &Action) -> char {
 
 /// An action in words, without its sign.
 pub(crate) fn describe(a: &Action) -> String {
-    match a {
+    let mut s = String::new();
+    describe_into(&mut s, a);
+    s
+}
+
+/// [`describe`], written at the end of `out`.
+pub(crate) fn describe_into(out: &mut String, a: &Action) {
+    use std::fmt::Write;
+    let _ = match a {
         Action::AssignPolicy {
             policy_type,
             from: None,
             to,
-        } => format!("{policy_type}: \"{to}\""),
+        } => write!(out, "{policy_type}: \"{to}\""),
         Action::AssignPolicy {
             policy_type,
             from: Some(f),
             to,
-        } => {
-            format!("{policy_type}: \"{f}\" -> \"{to}\"")
-        }
+        } => write!(out, "{policy_type}: \"{f}\" -> \"{to}\""),
         Action::RemovePolicy { policy_type, from } => {
-            format!("{policy_type}: \"{from}\" removed (Global or group applies)")
+            write!(
+                out,
+                "{policy_type}: \"{from}\" removed (Global or group applies)"
+            )
         }
-        Action::ReleaseNumber { number } => format!("number {number} released"),
+        Action::ReleaseNumber { number } => write!(out, "number {number} released"),
         Action::AssignNumber {
             number,
             number_type,
             range,
             location_id,
         } => {
-            let mut s = format!("number {number} ({}", number_type.graph_name());
+            let _ = write!(out, "number {number} ({}", number_type.graph_name());
             if let Some(r) = range {
-                s.push_str(&format!(", range {r}"));
+                let _ = write!(out, ", range {r}");
             }
             if let Some(l) = location_id {
-                s.push_str(&format!(", location {l}"));
+                let _ = write!(out, ", location {l}");
             }
-            s.push(')');
-            s
+            write!(out, ")")
         }
-    }
+    };
 }
 
 pub(crate) fn reason(r: &Reason) -> String {

@@ -2,18 +2,19 @@
 //! and `~` lines, then unmatched users, warnings, errors and a closing
 //! summary line. Colour only when asked (a terminal without `NO_COLOR`).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use anstyle::{AnsiColor, Style};
 
-use super::{REVERT_NOTE, describe, quarantine_lines, reason, sign, summary_line};
+use super::{REVERT_NOTE, describe_into, quarantine_lines, reason, sign, summary_line};
 use crate::plan::{Cause, Plan};
 
-fn paint(color: bool, style: Style, s: &str) -> String {
+fn paint(color: bool, style: Style, s: &str) -> Cow<'_, str> {
     if color {
-        format!("{}{s}{}", style.render(), style.render_reset())
+        Cow::Owned(format!("{}{s}{}", style.render(), style.render_reset()))
     } else {
-        s.to_string()
+        Cow::Borrowed(s)
     }
 }
 
@@ -28,7 +29,9 @@ fn sign_style(c: char) -> Style {
 pub fn text(plan: &Plan, color: bool) -> String {
     let bold = Style::new().bold();
     let dim = Style::new().dimmed();
-    let mut out = String::new();
+    // About what a change and an unmatched user take: one buffer.
+    let mut out =
+        String::with_capacity(1024 + plan.changes.len() * 224 + plan.unmatched.len() * 48);
     match &plan.revert_of {
         Some(id) => {
             let _ = writeln!(
@@ -88,12 +91,15 @@ pub fn text(plan: &Plan, color: bool) -> String {
             );
             for a in &c.actions {
                 let s = sign(a);
-                let _ = writeln!(
-                    out,
-                    "      {} {}",
-                    paint(color, sign_style(s), &s.to_string()),
-                    describe(a)
-                );
+                out.push_str("      ");
+                if color {
+                    out.push_str(&paint(color, sign_style(s), s.encode_utf8(&mut [0; 4])));
+                } else {
+                    out.push(s);
+                }
+                out.push(' ');
+                describe_into(&mut out, a);
+                out.push('\n');
             }
         }
     }
