@@ -34,7 +34,8 @@ pub struct EmulatorArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 3599)]
     pub token_lifetime: u64,
-    /// Delay every response by this many milliseconds.
+    /// Answer every request this many milliseconds after it arrived (a GET
+    /// is served meanwhile; a write waits first).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
     /// Graph's resource units per app per window (default: by tenant size

@@ -58,6 +58,9 @@ pub struct Response {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// `body` is a `Value::String` holding JSON text written straight (the
+    /// large pages: no `Value` tree per page), sent as it is.
+    pub raw: bool,
 }
 
 impl Response {
@@ -66,6 +69,16 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Some(body),
+            raw: false,
+        }
+    }
+    /// A body already written as JSON text.
+    pub fn json_text(status: u16, text: String) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Some(Value::String(text)),
+            raw: true,
         }
     }
     pub fn empty(status: u16) -> Self {
@@ -73,6 +86,14 @@ impl Response {
             status,
             headers: Vec::new(),
             body: None,
+            raw: false,
+        }
+    }
+    /// The body as a JSON value, however it was made (`$batch` embeds it).
+    pub fn body_value(&self) -> Option<Value> {
+        match (&self.body, self.raw) {
+            (Some(Value::String(text)), true) => serde_json::from_str(text).ok(),
+            (body, _) => body.clone(),
         }
     }
     pub fn error(status: u16, code: &str, message: &str) -> Self {
@@ -161,6 +182,62 @@ pub(super) fn scan_page(
             Value::String(next_link(req, &[("$skiptoken", encode_skip(next))]));
     }
     Response::json(200, body)
+}
+
+/// [`scan_page`], written straight as JSON text: `item(pos, out)` appends
+/// a candidate's entry to `out` as JSON and says whether the query shows it
+/// (what it appended is dropped when not). Same page, same links, without
+/// building a `Value` per entry.
+pub(super) fn scan_page_text(
+    req: &Request<'_>,
+    count: usize,
+    size: usize,
+    context: &str,
+    mut item: impl FnMut(usize, &mut Vec<u8>) -> bool,
+) -> Response {
+    let mut pos = q(req, "$skiptoken").and_then(decode_skip).unwrap_or(0);
+    let mut out = Vec::with_capacity(64 * 1024);
+    out.extend_from_slice(b"{\"@odata.context\":");
+    push_json_str(
+        &mut out,
+        &format!("{}/{}/$metadata#{context}", req.base, req.version),
+    );
+    out.extend_from_slice(b",\"value\":[");
+    let mut shown = 0;
+    while pos < count && shown < size {
+        let mark = out.len();
+        if shown > 0 {
+            out.push(b',');
+        }
+        if item(pos, &mut out) {
+            shown += 1;
+        } else {
+            out.truncate(mark);
+        }
+        pos += 1;
+    }
+    out.push(b']');
+    let mut scratch = Vec::new();
+    let next = (pos..count).find(|&p| {
+        scratch.clear();
+        item(p, &mut scratch)
+    });
+    if let Some(next) = next {
+        out.extend_from_slice(b",\"@odata.nextLink\":");
+        push_json_str(
+            &mut out,
+            &next_link(req, &[("$skiptoken", encode_skip(next))]),
+        );
+    }
+    out.push(b'}');
+    // Only JSON text was written: strings through serde_json, the rest ASCII.
+    Response::json_text(200, String::from_utf8(out).unwrap_or_default())
+}
+
+/// `s` as a JSON string.
+pub(super) fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// The request's own URL with every original query option, the paging

@@ -110,7 +110,7 @@ impl Emulator {
                 .map(|(k, v)| (k.clone(), Value::String(v.clone())))
                 .collect();
             let mut item = json!({ "id": id, "status": resp.status, "headers": headers });
-            if let Some(b) = resp.body {
+            if let Some(b) = resp.body_value() {
                 item["body"] = b;
             }
             responses.push(item);

@@ -95,7 +95,7 @@ fn check(t: &mut TenantState) {
             q.push(("$skiptoken", tok));
         }
         let r = call(t, "GET", "/admin/teams/userConfigurations", &q, None);
-        let body = r.body.unwrap();
+        let body = r.body_value().unwrap();
         for v in body["value"].as_array().unwrap() {
             let i = t.idx.user[v["id"].as_str().unwrap()];
             assert_eq!(i, seen, "pages in user order");
@@ -323,7 +323,9 @@ fn group_members_and_filtered_users_page_as_a_full_scan_would() {
         if let Some(tok) = &token {
             q.push(("$skiptoken", tok));
         }
-        let body = call(&mut t, "GET", "/users", &q, None).body.unwrap();
+        let body = call(&mut t, "GET", "/users", &q, None)
+            .body_value()
+            .unwrap();
         let page = body["value"].as_array().unwrap();
         assert!(!page.is_empty(), "no empty pages");
         got.extend(page.iter().map(|v| v["id"].as_str().unwrap().to_string()));
@@ -356,7 +358,7 @@ fn numbers_by_id_by_number_and_filtered_pages_match_a_scan() {
             n["telephoneNumber"].as_str().unwrap()
         );
         let got = call(&mut t, "GET", base, &[("$filter", &filter)], None);
-        assert_eq!(got.body.unwrap()["value"], json!([n]));
+        assert_eq!(got.body_value().unwrap()["value"], json!([n]));
     }
     let unknown =
         super::super::state::number_entity_id("other-tenant", "+442071230000".parse().unwrap());
@@ -382,7 +384,7 @@ fn numbers_by_id_by_number_and_filtered_pages_match_a_scan() {
             if let Some(f) = filter {
                 q.push(("$filter", f));
             }
-            let body = call(&mut t, "GET", base, &q, None).body.unwrap();
+            let body = call(&mut t, "GET", base, &q, None).body_value().unwrap();
             got.extend(body["value"].as_array().unwrap().clone());
             if body.get("@odata.nextLink").is_none() {
                 break;

@@ -42,6 +42,18 @@ pub fn default_licensing() -> Licensing {
 /// A user as `/users` serves it: as the seed holds it, with the default
 /// licence set when the seed records no licences.
 pub fn user_value(t: &TenantState, u: &UserJson) -> Value {
+    let mut v = u.value();
+    if t.live.licensing.is_none()
+        && let Some(obj) = v.as_object_mut()
+    {
+        obj.insert("assignedLicenses".into(), default_assigned().clone());
+    }
+    v
+}
+
+/// The `assignedLicenses` every user is served with when the seed records
+/// no licences: the default set.
+pub fn default_assigned() -> &'static Value {
     static DEFAULT: LazyLock<Value> = LazyLock::new(|| {
         default_licensing()
             .skus
@@ -49,13 +61,7 @@ pub fn user_value(t: &TenantState, u: &UserJson) -> Value {
             .map(|s| json!({ "skuId": s.sku_id, "disabledPlans": [] }))
             .collect()
     });
-    let mut v = u.value();
-    if t.live.licensing.is_none()
-        && let Some(obj) = v.as_object_mut()
-    {
-        obj.insert("assignedLicenses".into(), DEFAULT.clone());
-    }
-    v
+    &DEFAULT
 }
 
 /// `GET /subscribedSkus` (it does not page; `$select` is honoured).
@@ -201,7 +207,7 @@ mod tests {
             TEAMS_PHONE_PLAN
         );
         let users = call(&mut t, "GET", "/users", None);
-        for u in users.body.as_ref().unwrap()["value"].as_array().unwrap() {
+        for u in users.body_value().unwrap()["value"].as_array().unwrap() {
             let held: Vec<&str> = u["assignedLicenses"]
                 .as_array()
                 .unwrap()
@@ -224,7 +230,7 @@ mod tests {
         assert_eq!(sku_ids(&r), ["sku-e5"]);
         assert_eq!(r.body.as_ref().unwrap()["value"][0]["consumedUnits"], 1);
         let users = call(&mut t, "GET", "/users", None);
-        let users = &users.body.as_ref().unwrap()["value"];
+        let users = &users.body_value().unwrap()["value"];
         assert_eq!(users[1]["assignedLicenses"], json!([]));
         assert_eq!(
             assign(&mut t, "u2"),

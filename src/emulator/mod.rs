@@ -265,7 +265,14 @@ impl Emulator {
         headers: HeaderMap,
         body: Bytes,
     ) -> AxumResponse {
-        if !self.opts.latency.is_zero() {
+        // A read is served at once and answered `latency` after it arrived
+        // (the latency stands for Graph's whole round trip, its own work
+        // included, so the emulator's work is not added on top); a write
+        // waits the latency first, as before, so a client gone meanwhile
+        // leaves it unapplied.
+        let arrived = tokio::time::Instant::now();
+        let read = method == Method::GET;
+        if !read && !self.opts.latency.is_zero() {
             tokio::time::sleep(self.opts.latency).await;
         }
         let host = headers
@@ -283,6 +290,9 @@ impl Emulator {
             })
             .unwrap_or_default();
         let resp = self.dispatch(method.as_str(), &path, query, &headers, &body, &base);
+        if read {
+            tokio::time::sleep_until(arrived + self.opts.latency).await;
+        }
         tracing::info!(method = %method, path = %path, status = resp.status, "request");
         to_axum(resp)
     }
@@ -455,9 +465,15 @@ fn split_version(path: &str) -> Option<(&'static str, &str)> {
 
 fn to_axum(r: Response) -> AxumResponse {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = match r.body {
-        Some(b) => (status, axum::Json(b)).into_response(),
-        None => status.into_response(),
+    let mut resp = match (r.body, r.raw) {
+        (Some(Value::String(text)), true) => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            text,
+        )
+            .into_response(),
+        (Some(b), _) => (status, axum::Json(b)).into_response(),
+        (None, _) => status.into_response(),
     };
     for (k, v) in r.headers {
         if let (Ok(name), Ok(value)) = (

@@ -2,7 +2,7 @@
 //! long-running `assignNumber`/`unassignNumber` operations (and their
 //! status), and `updateNumber`.
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::api::{ApiOptions, Request, Response, filter, next_link, q, single, top};
 use super::odata;
@@ -24,18 +24,25 @@ pub(super) fn list_numbers(t: &TenantState, req: &Request<'_>) -> Response {
         Some(Ok(n)) => n,
         Some(Err(_)) => return Response::error(400, "Request_BadRequest", "Invalid $skip."),
     };
-    // Without a filter, the page is taken straight from the inventory; a
-    // filter on one number looks that number up; any other filter scans.
-    let (value, more) = if terms.is_empty() {
-        let value: Vec<Value> = t
+    // Without a filter, the page is taken straight from the inventory
+    // (and written from borrowed rows); a filter on one number looks that
+    // number up; any other filter scans.
+    let tenant = t.live.tenant_id.as_str();
+    let (value, shown, more) = if terms.is_empty() {
+        let value: Vec<Entity<'_>> = t
             .live
             .numbers
             .values()
             .skip(skip)
             .take(size)
-            .map(|n| t.number_json(n))
+            .map(|n| entity(tenant, n))
             .collect();
-        (value, skip.saturating_add(size) < t.live.numbers.len())
+        let text = serde_json::to_string(&value).unwrap_or_default();
+        (
+            text,
+            value.len(),
+            skip.saturating_add(size) < t.live.numbers.len(),
+        )
     } else {
         let one = terms.iter().find_map(|term| match term {
             odata::Term::Eq(p, Value::String(v)) if p.eq_ignore_ascii_case("telephoneNumber") => {
@@ -56,20 +63,67 @@ pub(super) fn list_numbers(t: &TenantState, req: &Request<'_>) -> Response {
             .filter(|v| odata::matches(v, &terms))
             .skip(skip);
         let value: Vec<Value> = matching.by_ref().take(size).collect();
-        (value, matching.next().is_some())
+        let text = serde_json::to_string(&value).unwrap_or_default();
+        (text, value.len(), matching.next().is_some())
     };
-    let end = skip.saturating_add(value.len());
-    let mut body = json!({
-        "@odata.context": format!("{}/{}/$metadata#admin/teams/telephoneNumberManagement/numberAssignments", req.base, req.version),
-        "value": value,
-    });
+    let end = skip.saturating_add(shown);
+    let mut out = String::with_capacity(value.len() + 256);
+    out.push_str("{\"@odata.context\":");
+    out.push_str(
+        &Value::String(format!(
+            "{}/{}/$metadata#admin/teams/telephoneNumberManagement/numberAssignments",
+            req.base, req.version
+        ))
+        .to_string(),
+    );
+    out.push_str(",\"value\":");
+    out.push_str(&value);
     if more {
-        body["@odata.nextLink"] = Value::String(next_link(
-            req,
-            &[("$top", size.to_string()), ("$skip", end.to_string())],
-        ));
+        out.push_str(",\"@odata.nextLink\":");
+        out.push_str(
+            &Value::String(next_link(
+                req,
+                &[("$top", size.to_string()), ("$skip", end.to_string())],
+            ))
+            .to_string(),
+        );
     }
-    Response::json(200, body)
+    out.push('}');
+    Response::json_text(200, out)
+}
+
+/// A number as Graph serves it (`numberAssignment`), borrowed from the
+/// inventory; the field order is the wire order.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Entity<'a> {
+    id: String,
+    telephone_number: String,
+    number_type: Option<&'static str>,
+    activation_state: &'static str,
+    assignment_status: &'a str,
+    assignment_target_id: Option<&'a str>,
+    assignment_category: Option<&'a str>,
+    capabilities: &'a [String],
+    location_id: Option<&'a str>,
+    iso_country_code: Option<&'a str>,
+    number_source: &'static str,
+}
+
+pub fn entity<'a>(tenant: &str, n: &'a NumberAssignment) -> Entity<'a> {
+    Entity {
+        id: number_entity_id(tenant, n.number),
+        telephone_number: n.number.to_string(),
+        number_type: n.number_type.map(|t| t.graph_name()),
+        activation_state: "activated",
+        assignment_status: &n.status,
+        assignment_target_id: n.target.as_deref(),
+        assignment_category: n.category.as_deref(),
+        capabilities: &n.capabilities,
+        location_id: n.location_id.as_deref(),
+        iso_country_code: None,
+        number_source: "online",
+    }
 }
 
 pub(super) fn number_write(t: &mut TenantState, req: &Request<'_>, action: &str) -> Response {

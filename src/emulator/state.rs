@@ -137,97 +137,13 @@ impl TenantState {
     }
 
     pub fn number_json(&self, n: &NumberAssignment) -> Value {
-        json!({
-            "id": number_entity_id(&self.live.tenant_id, n.number),
-            "telephoneNumber": n.number.to_string(),
-            "numberType": n.number_type.map(|t| t.graph_name()),
-            "activationState": "activated",
-            "assignmentStatus": n.status,
-            "assignmentTargetId": n.target,
-            "assignmentCategory": n.category,
-            "capabilities": n.capabilities,
-            "locationId": n.location_id,
-            "isoCountryCode": Value::Null,
-            "numberSource": "online",
-        })
+        serde_json::to_value(super::numbers::entity(&self.live.tenant_id, n)).unwrap_or(Value::Null)
     }
 
-    /// The id of a policy instance (empty when the tenant has none by that name).
-    fn policy_id(&self, policy_type: &str, name: &str) -> String {
-        self.live
-            .policy(policy_type, name)
-            .map(|p| p.id.clone())
-            .unwrap_or_default()
-    }
-
-    /// One user's Teams configuration: costs what the user holds (direct
-    /// groups, their assignments, numbers), not what the tenant holds.
+    /// One user's Teams configuration (as [`super::users::Configuration`]
+    /// serialises it): costs what the user holds, not what the tenant holds.
     pub fn user_configuration(&self, i: usize) -> Value {
-        let u = &self.live.users[i];
-        let mut effective = Vec::new();
-        let mut types: Vec<&String> = u.policies.keys().collect();
-        // Group assignments of the groups the user is a direct member of,
-        // in the tenant's order; for each type the lowest rank (1) wins, the
-        // first listed among equals.
-        let mut candidates: Vec<usize> = self.idx.direct_groups[i]
-            .iter()
-            .filter_map(|&g| {
-                self.idx
-                    .group_policies
-                    .get(&self.live.groups[g as usize].id)
-            })
-            .flatten()
-            .copied()
-            .collect();
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut by_group: BTreeMap<&str, (u32, &str, &str)> = BTreeMap::new();
-        for g in candidates.into_iter().map(|k| &self.live.group_policies[k]) {
-            if !u.policies.contains_key(&g.policy_type) {
-                let e =
-                    by_group
-                        .entry(&g.policy_type)
-                        .or_insert((g.rank, &g.policy_name, &g.group_id));
-                if g.rank < e.0 {
-                    *e = (g.rank, &g.policy_name, &g.group_id);
-                }
-            }
-        }
-        types.sort();
-        for t in types {
-            let name = &u.policies[t];
-            let id = self.policy_id(t, name);
-            effective.push(json!({
-                "policyType": t,
-                "policyAssignment": { "displayName": name, "assignmentType": "direct", "policyId": id }
-            }));
-        }
-        for (t, (_, name, group)) in by_group {
-            let id = self.policy_id(t, name);
-            effective.push(json!({
-                "policyType": t,
-                "policyAssignment": { "displayName": name, "assignmentType": "group", "policyId": id, "groupId": group }
-            }));
-        }
-        let numbers: Vec<Value> = self
-            .idx
-            .numbers_of(&u.id)
-            .filter_map(|n| self.live.numbers.get(&n))
-            .filter(|n| n.target.as_deref() == Some(u.id.as_str()) && n.is_held())
-            .map(|n| json!({ "telephoneNumber": n.number.to_string(), "assignmentCategory": n.category.clone().unwrap_or_else(|| "primary".into()) }))
-            .collect();
-        json!({
-            "id": u.id,
-            "userPrincipalName": u.upn,
-            "tenantId": self.live.tenant_id,
-            "accountType": "user",
-            "isEnterpriseVoiceEnabled": self.enterprise_voice.contains(&u.id),
-            "featureTypes": ["Teams", "PhoneSystem"],
-            "effectivePolicyAssignments": effective,
-            "telephoneNumbers": numbers,
-            "createdDateTime": "2025-01-07T09:08:50Z",
-            "modifiedDateTime": "2025-01-07T09:08:50Z",
-        })
+        serde_json::to_value(super::users::configuration(self, i)).unwrap_or(Value::Null)
     }
 
     /// Start a number operation; it finishes `operation_delay` later.
@@ -364,6 +280,11 @@ impl UserJson {
 
     pub fn value(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or(Value::Null)
+    }
+
+    /// All its properties, as compact JSON text.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 

@@ -175,7 +175,9 @@ impl Api {
         headers: &[(&str, &str)],
         retry: Retry,
     ) -> Result<Reply, GraphError> {
-        let (status, headers, text) = self.exchange(method, path, body, headers, retry).await?;
+        let (status, headers, text) = self
+            .exchange(method, path, body, headers, retry, None)
+            .await?;
         let body = if text.trim().is_empty() {
             None
         } else {
@@ -195,10 +197,32 @@ impl Api {
         path: &str,
         headers: &[(&str, &str)],
     ) -> Result<T, GraphError> {
-        let (_, _, text) = self
-            .exchange(Method::GET, path, None, headers, Retry::Always)
-            .await?;
-        serde_json::from_str(&text).map_err(|e| {
+        let mut body = Vec::new();
+        self.get_bytes(path, headers, &mut body).await?;
+        self.parse_as(path, &body)
+    }
+
+    /// A `GET` whose answer's bytes replace `into`'s content (its
+    /// allocation reused: pages of a chain need no new buffer each).
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        into: &mut Vec<u8>,
+    ) -> Result<(), GraphError> {
+        self.exchange(Method::GET, path, None, headers, Retry::Always, Some(into))
+            .await
+            .map(drop)
+    }
+
+    /// The answer to `GET path`, read as `T`; an error naming the route
+    /// when it does not fit.
+    pub fn parse_as<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &[u8],
+    ) -> Result<T, GraphError> {
+        serde_json::from_slice(body).map_err(|e| {
             GraphError::Unexpected(format!(
                 "the answer to `{}` does not have the expected shape: {e}",
                 route_name(&Method::GET, &self.url(path))
@@ -206,7 +230,8 @@ impl Api {
         })
     }
 
-    /// [`Api::send`], answering the status, headers and text of a success.
+    /// [`Api::send`], answering the status, headers and text of a success;
+    /// with `into`, the success's bytes go there instead of the text.
     async fn exchange(
         &self,
         method: Method,
@@ -214,6 +239,7 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, &str)],
         retry: Retry,
+        mut into: Option<&mut Vec<u8>>,
     ) -> Result<(StatusCode, HeaderMap, String), GraphError> {
         let url = self.url(path);
         if url == path {
@@ -289,6 +315,13 @@ impl Api {
             };
             let status = resp.status();
             let headers = resp.headers().clone();
+            if status.is_success()
+                && let Some(buf) = into.as_deref_mut()
+            {
+                super::pages::read_body(resp, buf).await;
+                self.limiter.succeeded();
+                return Ok((status, headers, String::new()));
+            }
             let text = resp.text().await.unwrap_or_default();
             if status.is_success() {
                 self.limiter.succeeded();

@@ -9,6 +9,7 @@ pub mod federated;
 mod groups;
 mod http;
 mod pace;
+mod pages;
 pub mod read;
 pub mod routes;
 pub mod transport;

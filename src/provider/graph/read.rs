@@ -3,8 +3,10 @@
 //! policy assignments from `userConfigurations`, the number inventory, and
 //! policy ids for every policy name the manifests use, and the tenant's
 //! licence SKUs (`/subscribedSkus`, one request). The independent
-//! chains run concurrently, each at the largest page its endpoint takes, and
-//! the number pages (addressed by `$skip`) several at a time. It does not
+//! chains run concurrently, each at the largest page its endpoint takes and
+//! parsing its pages beside the network ([`super::pages`]), and the number
+//! pages (addressed by `$skip`) several at a time; the group and policy
+//! lookups take over each chain's slots when it ends. It does not
 //! write, and it names a policy as the tenant does, never after one
 //! assignment's spelling.
 
@@ -16,6 +18,8 @@ use tokio::task::JoinSet;
 
 use super::GraphError;
 use super::http::Api;
+pub(super) use super::pages::{Page, joined};
+use super::pages::{chain, first_page_bytes, flatten};
 use crate::snapshot::{
     self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapSku,
     SnapUser, Snapshot,
@@ -32,7 +36,7 @@ const CONFIGS_TOP: usize = 999;
 const NUMBERS_TOP: usize = 1000;
 const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
 /// Number pages asked at once once the page size is known.
-const NUMBER_WINDOW: usize = 6;
+const NUMBER_WINDOW: usize = 4;
 /// Group and policy lookups in flight at once: the chains of pages come
 /// first, the lookups fill in beside them.
 pub(super) const LOOKUPS_AT_ONCE: usize = 2;
@@ -106,26 +110,20 @@ async fn users(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Vec<SnapUser>, GraphError> {
-    let mut out = Vec::new();
     let path = format!("/users?$select={USER_SELECT}");
-    let (page, _) = first_page::<SnapUser>(&api, &path, &[USERS_TOP]).await?;
-    follow(&api, page, |u| {
-        out.push(u);
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
+    let (url, body, _) = first_page_bytes(&api, &path, &[USERS_TOP]).await?;
+    let pages = chain(api, url, body, move |rows: Vec<SnapUser>| {
+        tick(progress.as_ref(), rows.len());
+        rows
     })
     .await?;
-    Ok(out)
+    Ok(flatten(pages))
 }
 
-/// A page of a list, read straight into typed rows.
-#[derive(Debug, serde::Deserialize)]
-pub(super) struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(rename = "@odata.nextLink", default)]
-    next_link: Option<String>,
+fn tick(progress: Option<&indicatif::ProgressBar>, n: usize) {
+    if let Some(p) = progress {
+        p.inc(n as u64);
+    }
 }
 
 /// A `userConfiguration`, as far as roster reads it (every field may be
@@ -153,6 +151,63 @@ struct Assigned {
     group_id: Option<String>,
 }
 
+/// What one page of configurations says: direct assignments in order,
+/// and the group assignments and policies it shows, keyed as the read
+/// keeps them (a later page's overrides an earlier one's).
+type ConfigPage = (
+    Vec<SnapAssignment>,
+    Vec<((String, String), SnapGroupAssignment)>,
+    Vec<((String, String), SnapPolicy)>,
+);
+
+fn config_page(rows: Vec<Configuration>) -> ConfigPage {
+    let (mut direct, mut groups, mut policies) = (Vec::new(), Vec::new(), Vec::new());
+    for c in rows {
+        let user = c.id.unwrap_or_default();
+        for e in c.effective_policy_assignments.into_iter().flatten() {
+            let ty = e.policy_type.unwrap_or_default();
+            let a = e.policy_assignment.unwrap_or_default();
+            let name = a.display_name.unwrap_or_default();
+            let name = match name.strip_prefix("Tag:") {
+                Some(rest) => rest.to_string(),
+                None => name,
+            };
+            let id = a.policy_id.unwrap_or_default();
+            if !id.is_empty() {
+                policies.push((
+                    (ty.to_lowercase(), name.to_lowercase()),
+                    SnapPolicy {
+                        policy_type: ty.clone(),
+                        name: name.clone(),
+                        policy_id: id,
+                    },
+                ));
+            }
+            match a.assignment_type.as_deref() {
+                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
+                    user_id: user.clone(),
+                    policy_type: ty,
+                    policy_name: name,
+                }),
+                Some(t) if t.eq_ignore_ascii_case("group") => {
+                    let group_id = a.group_id.unwrap_or_default();
+                    groups.push((
+                        (group_id.clone(), ty.clone()),
+                        SnapGroupAssignment {
+                            group_id,
+                            policy_type: ty,
+                            policy_name: name,
+                            rank: 0,
+                        },
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    (direct, groups, policies)
+}
+
 async fn configurations(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
@@ -164,59 +219,21 @@ async fn configurations(
     ),
     GraphError,
 > {
-    let mut direct = Vec::new();
-    let mut groups = BTreeMap::new();
-    let mut policies = BTreeMap::new();
-    let (page, _) =
-        first_page::<Configuration>(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP])
-            .await?;
-    follow(&api, page, |c| {
-        let user = c.id.unwrap_or_default();
-        if let Some(p) = &progress {
-            p.inc(1);
-        }
-        for e in c.effective_policy_assignments.into_iter().flatten() {
-            let ty = e.policy_type.unwrap_or_default();
-            let a = e.policy_assignment.unwrap_or_default();
-            let name = a.display_name.unwrap_or_default();
-            let name = match name.strip_prefix("Tag:") {
-                Some(rest) => rest.to_string(),
-                None => name,
-            };
-            let id = a.policy_id.unwrap_or_default();
-            if !id.is_empty() {
-                policies.insert(
-                    (ty.to_lowercase(), name.to_lowercase()),
-                    SnapPolicy {
-                        policy_type: ty.clone(),
-                        name: name.clone(),
-                        policy_id: id,
-                    },
-                );
-            }
-            match a.assignment_type.as_deref() {
-                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
-                    user_id: user.clone(),
-                    policy_type: ty,
-                    policy_name: name,
-                }),
-                Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a.group_id.unwrap_or_default();
-                    groups.insert(
-                        (group_id.clone(), ty.clone()),
-                        SnapGroupAssignment {
-                            group_id,
-                            policy_type: ty,
-                            policy_name: name,
-                            rank: 0,
-                        },
-                    );
-                }
-                _ => {}
-            }
-        }
+    let (url, body, _) =
+        first_page_bytes(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
+    let pages = chain(api, url, body, move |rows: Vec<Configuration>| {
+        tick(progress.as_ref(), rows.len());
+        config_page(rows)
     })
     .await?;
+    let mut direct = Vec::with_capacity(pages.iter().map(|p| p.0.len()).sum());
+    let mut groups = BTreeMap::new();
+    let mut policies = BTreeMap::new();
+    for (d, g, p) in pages {
+        direct.extend(d);
+        groups.extend(g);
+        policies.extend(p);
+    }
     Ok((
         direct,
         groups.into_values().collect(),
@@ -232,18 +249,15 @@ async fn numbers(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
 ) -> Result<Vec<SnapNumber>, GraphError> {
-    let (page, top) = first_page::<SnapNumber>(&api, NUMBERS, &[NUMBERS_TOP]).await?;
-    let (mut out, link) = (page.value, page.next_link);
-    let step = out.len();
-    let tick = |n: usize| {
-        if let Some(p) = &progress {
-            p.inc(n as u64);
-        }
-    };
-    tick(step);
+    let (url, body, top) = first_page_bytes(&api, NUMBERS, &[NUMBERS_TOP]).await?;
+    let page: Page<SnapNumber> = parse(&api, url, body).await?;
+    let (first, link) = (page.value, page.next_link);
+    let step = first.len();
+    tick(progress.as_ref(), step);
     if step == 0 || (link.is_none() && top != Some(step)) {
-        return Ok(out);
+        return Ok(first);
     }
+    let mut pages = vec![first];
     let mut inflight: JoinSet<Result<(usize, Vec<SnapNumber>), GraphError>> = JoinSet::new();
     let mut arrived: BTreeMap<usize, Vec<SnapNumber>> = BTreeMap::new();
     let (mut issued, mut wanted) = (1usize, 1usize);
@@ -252,27 +266,40 @@ async fn numbers(
             let (api, k) = (api.clone(), issued);
             inflight.spawn(async move {
                 let url = format!("{NUMBERS}?$top={step}&$skip={}", k * step);
-                let page: Page<SnapNumber> = api.get_as(&url, &[]).await?;
+                let mut body = Vec::new();
+                api.get_bytes(&url, &[], &mut body).await?;
+                let page: Page<SnapNumber> = parse(&api, url, body).await?;
                 Ok((k, page.value))
             });
             issued += 1;
         }
         let Some(done) = inflight.join_next().await else {
-            return Ok(out);
+            return Ok(flatten(pages));
         };
         let (k, items) = joined(done)??;
         arrived.insert(k, items);
         while let Some(items) = arrived.remove(&wanted) {
             let short = items.len() < step;
-            tick(items.len());
-            out.extend(items);
+            tick(progress.as_ref(), items.len());
+            pages.push(items);
             wanted += 1;
             if short {
                 inflight.abort_all();
-                return Ok(out);
+                return Ok(flatten(pages));
             }
         }
     }
+}
+
+/// The answer to `GET url` (its bytes `body`) as `T`, parsed on a blocking
+/// thread.
+async fn parse<T: serde::de::DeserializeOwned + Send + 'static>(
+    api: &Arc<Api>,
+    url: String,
+    body: Vec<u8>,
+) -> Result<T, GraphError> {
+    let api = api.clone();
+    joined(tokio::task::spawn_blocking(move || api.parse_as(&url, &body)).await)?
 }
 
 /// The tenant's licence SKUs and their service plans: one request (the
@@ -386,10 +413,6 @@ fn chain_bar(
     Some(bar)
 }
 
-pub(super) fn joined<T>(r: Result<T, tokio::task::JoinError>) -> Result<T, GraphError> {
-    r.map_err(|e| GraphError::Transport(format!("a read task failed: {e}")))
-}
-
 /// Read everything roster needs into a snapshot: the chains of pages
 /// (users, configurations, numbers) start at once, the group and policy
 /// lookups beside them a few at a time.
@@ -398,18 +421,30 @@ pub async fn fetch(
     wanted: &Wanted,
     progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
-    let users = tokio::spawn(users(api.clone(), chain_bar(progress, "users", None)));
-    let configs = tokio::spawn(configurations(
-        api.clone(),
-        chain_bar(progress, "configurations", None),
+    // The lookups start with a few slots and take over each chain's when
+    // it ends (the number window's too): the requests in flight stay within
+    // the limiter's, and the chains never queue behind the lookups.
+    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
+    let users = tokio::spawn(then_free(
+        slots.clone(),
+        1,
+        users(api.clone(), chain_bar(progress, "users", None)),
     ));
-    let numbers = tokio::spawn(numbers(api.clone(), chain_bar(progress, "numbers", None)));
+    let configs = tokio::spawn(then_free(
+        slots.clone(),
+        1,
+        configurations(api.clone(), chain_bar(progress, "configurations", None)),
+    ));
+    let numbers = tokio::spawn(then_free(
+        slots.clone(),
+        NUMBER_WINDOW,
+        numbers(api.clone(), chain_bar(progress, "numbers", None)),
+    ));
     let lookup_bar = chain_bar(
         progress,
         "groups, policies",
         Some(wanted.groups.len() + wanted.policies.len()),
     );
-    let slots = Arc::new(tokio::sync::Semaphore::new(LOOKUPS_AT_ONCE));
     let mut lookups: JoinSet<Result<Lookup, GraphError>> = JoinSet::new();
     // Beside the lookups: a failure surfaces after the main reads', so a
     // tenant lacking a Teams permission is told that first.
@@ -498,6 +533,17 @@ pub async fn fetch(
         // Graph always has licence data: a user without licences has none.
         subscribed_skus: Some(subscribed_skus),
     })
+}
+
+/// `read`'s result, once it has given `n` slots to the lookups.
+async fn then_free<T>(
+    slots: Arc<tokio::sync::Semaphore>,
+    n: usize,
+    read: impl std::future::Future<Output = T>,
+) -> T {
+    let r = read.await;
+    slots.add_permits(n);
+    r
 }
 
 struct AbortOnDrop(Vec<tokio::task::AbortHandle>);
