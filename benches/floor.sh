@@ -10,7 +10,8 @@
 # BENCH_DIR (as benches/plan.sh, whose tenants it shares), OUT_DIR (where
 # the plans go; default the tenant's folder, so a read-only BENCH_DIR needs
 # it). Prints the median wall, CPU (user + system) and peak RSS (GNU time)
-# of each, and the ratios.
+# of each (the floor also with the file memory-mapped, as the plan reads a
+# large snapshot: `floor --map`) and the ratios.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -50,18 +51,19 @@ measure() {
 
 echo "machine: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); roster $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 echo
-printf '| users | tenant.json | floor wall | floor cpu | floor peak | plan wall | plan cpu | plan peak | wall / floor | cpu / floor | peak / file |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| users | tenant.json | floor wall | floor cpu | floor peak | mapped floor wall | plan wall | plan cpu | plan peak | wall / floor | wall / mapped floor | cpu / floor | peak / file |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in $SIZES; do
     dir="$BENCH_DIR/$n"
     ensure_tenant "$n"
     out=${OUT_DIR:-$dir}
     mkdir -p "$out"
     read -r fw fc fm < <(measure "$FLOOR" "$dir/tenant.json")
+    read -r mw _ _ < <(measure "$FLOOR" --map "$dir/tenant.json")
     read -r pw pc pm < <(measure "$ROSTER" plan -C "$dir/config" --tenant "$dir/tenant.json" \
         --format json --out "$out/plan-floor.json")
     bytes=$(stat -c %s "$dir/tenant.json")
-    awk -v n="$n" -v b="$bytes" -v fw="$fw" -v fc="$fc" -v fm="$fm" -v pw="$pw" -v pc="$pc" -v pm="$pm" 'BEGIN {
-        printf "| %d | %.0f MB | %.2f s | %.2f s | %.0f MiB | %.2f s | %.2f s | %.0f MiB | %.1f | %.1f | %.1f |\n",
-            n, b / 1e6, fw / 1000, fc / 1000, fm / 1024, pw / 1000, pc / 1000, pm / 1024, pw / fw, pc / fc, pm * 1024 / b }'
+    awk -v n="$n" -v b="$bytes" -v fw="$fw" -v mw="$mw" -v fc="$fc" -v fm="$fm" -v pw="$pw" -v pc="$pc" -v pm="$pm" 'BEGIN {
+        printf "| %d | %.0f MB | %.2f s | %.2f s | %.0f MiB | %.2f s | %.2f s | %.2f s | %.0f MiB | %.1f | %.1f | %.1f | %.1f |\n",
+            n, b / 1e6, fw / 1000, fc / 1000, fm / 1024, mw / 1000, pw / 1000, pc / 1000, pm / 1024, pw / fw, pw / mw, pc / fc, pm * 1024 / b }'
 done

@@ -67,68 +67,31 @@ impl std::fmt::Debug for Text {
     }
 }
 
-/// A read-only private mapping of a whole file.
+/// A read-only mapping of a whole file (memmap2; on Linux populated up
+/// front, so parsing does not stop at each page's first touch).
 #[cfg(unix)]
-struct Mapping {
-    ptr: *mut libc::c_void,
-    len: usize,
-}
-
-// SAFETY: the mapping is read-only and owned by this value alone.
-#[cfg(unix)]
-unsafe impl Send for Mapping {}
-#[cfg(unix)]
-unsafe impl Sync for Mapping {}
+struct Mapping(memmap2::Mmap);
 
 #[cfg(unix)]
 impl Mapping {
     /// The mapping of the regular file at `path`; `None` when the file is
     /// small or not a regular file, or the system declines to map it.
     fn of(path: &Path) -> std::io::Result<Option<Mapping>> {
-        use std::os::fd::AsRawFd;
         let file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() || meta.len() < MAP_FROM {
             return Ok(None);
         }
-        let Ok(len) = usize::try_from(meta.len()) else {
-            return Ok(None);
-        };
-        #[cfg(target_os = "linux")]
-        let flags = libc::MAP_PRIVATE | libc::MAP_POPULATE;
-        #[cfg(not(target_os = "linux"))]
-        let flags = libc::MAP_PRIVATE;
-        // SAFETY: a fresh read-only mapping of an open file, of its length;
-        // the descriptor may close afterwards (the mapping keeps the file).
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ,
-                flags,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Ok(None);
-        }
-        Ok(Some(Mapping { ptr, len }))
+        // SAFETY: the mapping is read-only and private. roster's own writers
+        // replace a snapshot by renaming a new file over it (the mapping
+        // keeps the old one); a program truncating the file in place while
+        // it is read would end roster with SIGBUS (module documentation).
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file) };
+        Ok(map.ok().map(Mapping))
     }
 
     fn bytes(&self) -> &[u8] {
-        // SAFETY: `ptr` maps `len` readable bytes until `drop`.
-        unsafe { std::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len) }
-    }
-}
-
-#[cfg(unix)]
-impl Drop for Mapping {
-    fn drop(&mut self) {
-        // SAFETY: unmapping what `of` mapped, once.
-        unsafe {
-            libc::munmap(self.ptr, self.len);
-        }
+        &self.0
     }
 }
 
