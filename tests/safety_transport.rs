@@ -320,6 +320,43 @@ fn a_link_from_graph_to_plain_http_beyond_loopback_gets_no_token() {
 }
 
 #[test]
+fn a_link_from_graph_to_another_host_gets_no_token() {
+    // Graph on loopback, whose first page of users links (over https, so
+    // the transport check alone would let it through) to another host.
+    let graph = Recorder::answering(|line| {
+        let body = if line.contains("/oauth2/v2.0/token") {
+            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
+        } else if line.starts_with("GET /v1.0/users?") {
+            serde_json::json!({ "value": [], "@odata.nextLink": "https://graph.contoso.example/v1.0/users?$skiptoken=2" })
+        } else {
+            serde_json::json!({ "value": [] })
+        };
+        (200, body.to_string())
+    });
+    let trap = Recorder::start(502, String::new());
+    let dir = config("");
+    let endpoint = graph.url();
+    let r = run(
+        dir.path(),
+        &trap,
+        &["plan", "--graph-endpoint", &endpoint],
+        &[("RUST_LOG", "debug")],
+    );
+    assert_eq!(r.code, 1, "{}", r.out);
+    assert!(
+        r.out.contains(
+            "refusing to follow a link to `https://graph.contoso.example/v1.0/users?$skiptoken=2` from an answer of Graph"
+        ),
+        "{}",
+        r.out
+    );
+    assert_no_secret(&r.out);
+    // Exactly one request for the users' first page: the foreign link was
+    // never asked, by the read-ahead or otherwise.
+    assert_eq!(graph.received().matches("GET /v1.0/users?").count(), 1);
+}
+
+#[test]
 fn a_redirect_of_the_token_request_to_plain_http_beyond_loopback_is_not_followed() {
     let trap = Recorder::start(502, String::new());
     // 307 keeps the method and the body: following it would resend the

@@ -247,6 +247,7 @@ impl Api {
             // (`@odata.nextLink`, an operation's `Location`): the bearer
             // token goes with it.
             super::transport::check(&url, "a link in an answer of Graph")?;
+            super::transport::same_origin(&url, &self.base)?;
         }
         let route = route_name(&method, &url);
         let max = self.settings.max_attempts.max(1);

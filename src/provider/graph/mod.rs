@@ -157,6 +157,13 @@ pub enum GraphError {
         "refusing to send credentials over plain HTTP to `{url}` (from {origin}): the client secret and access tokens would travel in clear text\nhint: use an https:// URL; plain http:// is allowed only on a loopback host (127.0.0.0/8, ::1, localhost), such as the emulator on this machine"
     )]
     Insecure { url: String, origin: String },
+    /// A link in an answer of Graph (`@odata.nextLink`, an operation's
+    /// `Location`) to another host than the Graph endpoint: refused before
+    /// any connection, as the access token would go with it.
+    #[error(
+        "refusing to follow a link to `{url}` from an answer of Graph: it is not on the Graph endpoint `{endpoint}`, and the access token would go with it\nhint: check what answers at the Graph endpoint (a proxy rewriting links?); roster follows links only on the endpoint's own host"
+    )]
+    ForeignLink { url: String, endpoint: String },
 }
 
 fn after_attempts(attempts: u32) -> String {

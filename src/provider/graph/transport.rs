@@ -26,6 +26,19 @@ pub fn check(url: &str, origin: &str) -> Result<(), GraphError> {
     })
 }
 
+/// Refuse a `link` Graph gave unless it is on the same scheme, host and
+/// port as the Graph endpoint `base` (both already judged by [`check`]).
+pub fn same_origin(link: &str, base: &str) -> Result<(), GraphError> {
+    let origin = |u: &str| url::Url::parse(u).ok().map(|u| u.origin());
+    match (origin(link), origin(base)) {
+        (Some(l), Some(b)) if l == b && l.is_tuple() => Ok(()),
+        _ => Err(GraphError::ForeignLink {
+            url: url::Url::parse(link).map_or_else(|_| link.to_string(), |u| printable(&u)),
+            endpoint: url::Url::parse(base).map_or_else(|_| base.to_string(), |u| printable(&u)),
+        }),
+    }
+}
+
 /// `https://`, or `http://` to a loopback host.
 pub fn allowed(url: &url::Url) -> bool {
     match url.scheme() {
