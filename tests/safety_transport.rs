@@ -283,21 +283,27 @@ fn plain_http_to_a_private_address_in_the_tenant_settings_is_refused_naming_the_
     assert_eq!(trap.received(), "");
 }
 
+/// Graph on loopback: a token for anyone, and a first page of users whose
+/// `@odata.nextLink` is `link`.
+fn graph_linking_to(link: &'static str) -> Recorder {
+    Recorder::answering(move |line| {
+        let body = if line.contains("/oauth2/v2.0/token") {
+            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
+        } else if line.starts_with("GET /v1.0/users?") {
+            serde_json::json!({ "value": [], "@odata.nextLink": link })
+        } else {
+            serde_json::json!({ "value": [] })
+        };
+        (200, body.to_string())
+    })
+}
+
 #[test]
 fn a_link_from_graph_to_plain_http_beyond_loopback_gets_no_token() {
     let trap = Recorder::start(502, String::new());
     // Graph on loopback, whose first page of users links to a private
     // address over plain HTTP.
-    let graph = Recorder::answering(|line| {
-        let body = if line.contains("/oauth2/v2.0/token") {
-            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
-        } else if line.starts_with("GET /v1.0/users?") {
-            serde_json::json!({ "value": [], "@odata.nextLink": "http://10.1.2.3/v1.0/users?$skiptoken=2" })
-        } else {
-            serde_json::json!({ "value": [] })
-        };
-        (200, body.to_string())
-    });
+    let graph = graph_linking_to("http://10.1.2.3/v1.0/users?$skiptoken=2");
     let dir = config("");
     let endpoint = graph.url();
     let r = run(
@@ -323,16 +329,7 @@ fn a_link_from_graph_to_plain_http_beyond_loopback_gets_no_token() {
 fn a_link_from_graph_to_another_host_gets_no_token() {
     // Graph on loopback, whose first page of users links (over https, so
     // the transport check alone would let it through) to another host.
-    let graph = Recorder::answering(|line| {
-        let body = if line.contains("/oauth2/v2.0/token") {
-            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
-        } else if line.starts_with("GET /v1.0/users?") {
-            serde_json::json!({ "value": [], "@odata.nextLink": "https://graph.contoso.example/v1.0/users?$skiptoken=2" })
-        } else {
-            serde_json::json!({ "value": [] })
-        };
-        (200, body.to_string())
-    });
+    let graph = graph_linking_to("https://graph.contoso.example/v1.0/users?$skiptoken=2");
     let trap = Recorder::start(502, String::new());
     let dir = config("");
     let endpoint = graph.url();
