@@ -2,21 +2,22 @@
 //! `memberOf` conditions name (found by id or display name, the lookups 20
 //! to a `$batch`), or, for `roster import`, every group of the tenant.
 //! Each group's user members come from `transitiveMembers` at the largest
-//! page the tenant takes, the first pages of 20 groups in one `$batch`,
-//! then the next pages of long lists round by round, batched too
-//! ([`super::lookups`]). Only reads; [`super::read`] folds the groups into
-//! the snapshot.
+//! page the tenant takes, the first pages of 20 groups in one `$batch`
+//! ([`super::lookups`]), then each long list's next pages one after the
+//! other, the lists side by side. Only reads; [`super::read`] folds the
+//! groups into the snapshot.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use serde_json::Value;
 use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
 use super::GraphError;
 use super::http::Api;
 use super::lookups::{Headers, get_all, rows};
-use super::read::{LOOKUPS_AT_ONCE, first_page, follow, is_guid, odata_string, urlencode};
+use super::read::{LOOKUPS_AT_ONCE, first_page, follow, is_guid, joined, odata_string, urlencode};
 use crate::snapshot::SnapGroup;
 
 /// Advanced query (the cast to users, `$count`) needs this on every page.
@@ -90,65 +91,104 @@ fn members_url(id: &str, largest: bool) -> String {
 }
 
 /// One group's members as they are read.
+#[derive(Default)]
 struct Members {
     ids: Vec<String>,
     /// The page to ask next.
     next: Option<String>,
-    /// Still read at the largest page.
+    /// Read at the largest page (until the tenant refuses it).
     largest: bool,
+    /// How many members the first page announced (`@odata.count`).
+    count: u64,
+}
+
+impl Members {
+    /// Fold in a page: its members, and the link to the next.
+    fn add(&mut self, body: Value) {
+        let (rows, next) = rows(body);
+        self.ids.extend(
+            rows.iter()
+                .filter_map(|v| v.get("id").and_then(Value::as_str))
+                .map(str::to_string),
+        );
+        self.next = next;
+    }
 }
 
 /// The user members of each group of `ids`, transitively, in the order of
-/// `ids`: the first pages 20 to a `$batch`, then every list's next page in
-/// rounds, also batched. A group whose large page the tenant refuses
-/// (400) is read again from the start at the endpoint's page size.
+/// `ids`. The first pages go 20 to a `$batch` (a group whose large page
+/// the tenant refuses, 400, is asked again at the endpoint's page size, in
+/// a batch too); then each long list follows its `@odata.nextLink`s on its
+/// own, one page after the other as Graph links them, the longest lists
+/// first and each holding a slot: a list's next page never waits for
+/// other lists' pages, so the longest list costs its pages' round trips.
 pub(super) async fn members_of(
     api: &Arc<Api>,
     slots: &Arc<Semaphore>,
     ids: &[String],
 ) -> Result<Vec<Vec<String>>, GraphError> {
-    let mut reads: Vec<Members> = ids
-        .iter()
-        .map(|id| Members {
-            ids: Vec::new(),
-            next: Some(members_url(id, true)),
-            largest: true,
-        })
-        .collect();
-    loop {
-        let (asked, urls): (Vec<usize>, Vec<String>) = reads
-            .iter_mut()
-            .enumerate()
-            .filter_map(|(i, r)| r.next.take().map(|u| (i, u)))
-            .unzip();
-        if asked.is_empty() {
-            break;
-        }
-        for (i, answer) in asked
-            .into_iter()
-            .zip(get_all(api, slots, urls, ADVANCED).await)
-        {
-            let read = &mut reads[i];
+    let mut reads: Vec<Members> = ids.iter().map(|_| Members::default()).collect();
+    let mut asked: Vec<usize> = (0..ids.len()).collect();
+    for largest in [true, false] {
+        let urls = asked
+            .iter()
+            .map(|&i| members_url(&ids[i], largest))
+            .collect();
+        let answers = get_all(api, slots, urls, ADVANCED).await;
+        let mut refused = Vec::new();
+        for (i, answer) in asked.into_iter().zip(answers) {
             match answer {
                 Ok(body) => {
-                    let (rows, next) = rows(body);
-                    read.ids.extend(
-                        rows.iter()
-                            .filter_map(|v| v.get("id").and_then(Value::as_str))
-                            .map(str::to_string),
-                    );
-                    read.next = next;
+                    let read = &mut reads[i];
+                    read.largest = largest;
+                    read.count = body
+                        .get("@odata.count")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    read.add(body);
                 }
-                Err(GraphError::Api { status: 400, .. }) if read.largest => {
-                    read.ids.clear();
-                    read.largest = false;
-                    read.next = Some(members_url(&ids[i], false));
-                }
+                Err(GraphError::Api { status: 400, .. }) if largest => refused.push(i),
                 Err(e) => return Err(e),
             }
         }
+        asked = refused;
+    }
+    let mut long: Vec<usize> = (0..reads.len())
+        .filter(|&i| reads[i].next.is_some())
+        .collect();
+    long.sort_by_key(|&i| std::cmp::Reverse(reads[i].count));
+    let mut lists: JoinSet<Result<(usize, Members), GraphError>> = JoinSet::new();
+    for i in long {
+        let (api, slots, id) = (api.clone(), slots.clone(), ids[i].clone());
+        let read = std::mem::take(&mut reads[i]);
+        lists.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            Ok((i, follow_members(&api, &id, read).await?))
+        });
+    }
+    while let Some(done) = lists.join_next().await {
+        let (i, read) = joined(done)??;
+        reads[i] = read;
     }
     Ok(reads.into_iter().map(|r| r.ids).collect())
+}
+
+/// The rest of group `id`'s list from `read.next` on; a refused large
+/// page (400) reads the list again from the start at the endpoint's page
+/// size.
+async fn follow_members(api: &Api, id: &str, mut read: Members) -> Result<Members, GraphError> {
+    while let Some(url) = read.next.take() {
+        match api.get(&url, ADVANCED).await {
+            Ok(body) => read.add(body),
+            Err(GraphError::Api { status: 400, .. }) if read.largest => {
+                read.ids.clear();
+                read.largest = false;
+                read.next = Some(members_url(id, false));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(read)
 }
 
 /// Every group of the tenant with its members (one listing, then the
