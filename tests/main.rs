@@ -20,6 +20,7 @@ mod explain;
 mod fmt;
 mod gitops;
 mod graph_equals_file;
+mod graph_lookups;
 mod import;
 mod journal;
 mod licensing;

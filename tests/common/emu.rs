@@ -97,12 +97,18 @@ impl Emu {
     }
 
     pub fn provider(&self, secret: &str, wanted: Wanted) -> GraphProvider {
+        self.provider_via(&self.url(), secret, wanted)
+    }
+
+    /// [`Emu::provider`] reaching the emulator through `endpoint` (a proxy
+    /// in front of it).
+    pub fn provider_via(&self, endpoint: &str, secret: &str, wanted: Wanted) -> GraphProvider {
         let conn = Connection {
             tenant_id: "contoso".into(),
             client_id: "app".into(),
             credential: Credential::Secret(Secret::new(secret)),
-            endpoint: self.url(),
-            authority: self.url(),
+            endpoint: endpoint.into(),
+            authority: endpoint.into(),
             settings: Settings {
                 concurrency: 8,
                 max_attempts: 10,

@@ -33,6 +33,18 @@ impl Api {
     /// item's final answer, in order. A timeout of the batch is every
     /// item's [`GraphError::Timeout`] when `retry` says so.
     pub async fn batch(&self, items: &[Item], retry: Retry) -> Vec<Result<Reply, GraphError>> {
+        self.batch_with(items, &[], retry).await
+    }
+
+    /// [`Api::batch`] with `headers` on every item (in its `headers`, as
+    /// Graph takes advanced-query headers such as `ConsistencyLevel`; and
+    /// on each request when the items go one by one).
+    pub async fn batch_with(
+        &self,
+        items: &[Item],
+        headers: &[(&str, &str)],
+        retry: Retry,
+    ) -> Vec<Result<Reply, GraphError>> {
         debug_assert!(items.len() <= MAX_BATCH);
         let mut out: Vec<Option<Result<Reply, GraphError>>> = items.iter().map(|_| None).collect();
         let mut faults = vec![0u32; items.len()];
@@ -43,7 +55,7 @@ impl Api {
             pending.clear();
             for (i, it) in items.iter().enumerate() {
                 out[i] = Some(
-                    self.send(it.method.clone(), &it.url, it.body.as_ref(), &[], retry)
+                    self.send(it.method.clone(), &it.url, it.body.as_ref(), headers, retry)
                         .await,
                 );
             }
@@ -74,9 +86,16 @@ impl Api {
                     let it = &items[i];
                     let mut r =
                         json!({ "id": i.to_string(), "method": it.method.as_str(), "url": it.url });
+                    let mut h: serde_json::Map<String, Value> = headers
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+                        .collect();
                     if let Some(b) = &it.body {
-                        r["headers"] = json!({ "Content-Type": "application/json" });
+                        h.insert("Content-Type".into(), "application/json".into());
                         r["body"] = b.clone();
+                    }
+                    if !h.is_empty() {
+                        r["headers"] = Value::Object(h);
                     }
                     r
                 })
@@ -120,7 +139,7 @@ impl Api {
                 for &i in pending.iter().chain(&later) {
                     let it = &items[i];
                     out[i] = Some(
-                        self.send(it.method.clone(), &it.url, it.body.as_ref(), &[], retry)
+                        self.send(it.method.clone(), &it.url, it.body.as_ref(), headers, retry)
                             .await,
                     );
                 }
@@ -249,11 +268,17 @@ impl Api {
             crate::redact::text(v).into_owned()
         };
         let (code, message) = (field("code"), field("message"));
-        let request_id = headers
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let request_id = super::http::request_id(headers, body);
+        // The error a single request gets for the same answer (a 401 of an
+        // item, whose batch had a valid token, stays an `Api` error).
         match status {
+            403 => GraphError::Forbidden {
+                permission: super::http::permission_for(&it.method, &self.url(&it.url)),
+                route,
+                code,
+                message,
+                request_id,
+            },
             429 => GraphError::Throttled {
                 route,
                 code,

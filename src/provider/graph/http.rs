@@ -503,7 +503,7 @@ fn error_fields(body: Option<&Value>, text: &str) -> (String, String) {
 
 /// Graph's id of the request (`request-id` header, else the error body's
 /// `innerError`), which Microsoft support asks for.
-fn request_id(headers: &HeaderMap, body: Option<&Value>) -> Option<String> {
+pub(super) fn request_id(headers: &HeaderMap, body: Option<&Value>) -> Option<String> {
     headers
         .get("request-id")
         .and_then(|v| v.to_str().ok())

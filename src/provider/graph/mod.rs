@@ -8,6 +8,7 @@ mod delta;
 pub mod federated;
 mod groups;
 mod http;
+mod lookups;
 mod pace;
 mod pages;
 pub mod read;

@@ -6,7 +6,8 @@
 //! chains run concurrently, each at the largest page its endpoint takes and
 //! parsing its pages beside the network ([`super::pages`]), and the number
 //! pages (addressed by `$skip`) several at a time; the group and policy
-//! lookups take over each chain's slots when it ends. It does not
+//! lookups go 20 to a `$batch` beside them ([`super::lookups`]) and take
+//! over each chain's slots when it ends. It does not
 //! write, and it names a policy as the tenant does, never after one
 //! assignment's spelling.
 
@@ -37,8 +38,9 @@ const NUMBERS_TOP: usize = 1000;
 const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
 /// Number pages asked at once once the page size is known.
 const NUMBER_WINDOW: usize = 4;
-/// Group and policy lookups in flight at once: the chains of pages come
-/// first, the lookups fill in beside them.
+/// Lookup requests in flight at once (each a `$batch` of up to 20 group or
+/// policy lookups): the chains of pages come first, the lookups fill in
+/// beside them.
 pub(super) const LOOKUPS_AT_ONCE: usize = 2;
 
 /// What the manifests need resolved beyond users, assignments and numbers.
@@ -314,38 +316,6 @@ async fn skus(api: Arc<Api>) -> Result<Vec<SnapSku>, GraphError> {
     Ok(page.value)
 }
 
-async fn policy(api: Arc<Api>, ty: String, name: String) -> Result<Option<SnapPolicy>, GraphError> {
-    let url = format!(
-        "/admin/teams/policy/getPolicyId(type='{}',name='{}')",
-        urlencode(&odata_string(&ty)),
-        urlencode(&odata_string(&name))
-    );
-    match api.get(&url, &[]).await {
-        Ok(v) => {
-            let first = v
-                .get("value")
-                .and_then(Value::as_array)
-                .and_then(|a| a.first())
-                .cloned();
-            Ok(first.map(|p| {
-                let n = p.get("name").and_then(Value::as_str).unwrap_or(&name);
-                SnapPolicy {
-                    policy_type: ty.clone(),
-                    name: n.strip_prefix("Tag:").unwrap_or(n).to_string(),
-                    policy_id: p
-                        .get("policyId")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                }
-            }))
-        }
-        // An unknown name: reported by the plan as `unknown-policy`.
-        Err(GraphError::Api { status: 404, .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
 /// The first page of `path` at the largest `$top` the tenant takes: each of
 /// `tops` in turn, the next on a 400, and at last none (the endpoint's own
 /// default). Also says which `$top` was taken.
@@ -415,7 +385,7 @@ fn chain_bar(
 
 /// Read everything roster needs into a snapshot: the chains of pages
 /// (users, configurations, numbers) start at once, the group and policy
-/// lookups beside them a few at a time.
+/// lookups beside them in `$batch`es, a few batches at a time.
 pub async fn fetch(
     api: Arc<Api>,
     wanted: &Wanted,
@@ -450,22 +420,27 @@ pub async fn fetch(
     // tenant lacking a Teams permission is told that first.
     let sku_api = api.clone();
     lookups.spawn(async move { skus(sku_api).await.map(Lookup::Skus) });
+    // The lookups go 20 to a `$batch`, the batches at once, each holding a
+    // slot: the groups first (their member pages follow them).
     if wanted.all_groups {
         let api = api.clone();
         lookups.spawn(async move { super::groups::all_groups(api).await.map(Lookup::Groups) });
-    }
-    for g in wanted.groups.iter().filter(|_| !wanted.all_groups) {
-        let (api, g, slots) = (api.clone(), g.clone(), slots.clone());
+    } else if !wanted.groups.is_empty() {
+        let (api, slots) = (api.clone(), slots.clone());
+        let keys = wanted.groups.iter().cloned().collect();
         lookups.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            super::groups::group(api, g).await.map(Lookup::Groups)
+            super::groups::groups(api, slots, keys)
+                .await
+                .map(Lookup::Groups)
         });
     }
-    for (t, n) in &wanted.policies {
-        let (api, t, n, slots) = (api.clone(), t.clone(), n.clone(), slots.clone());
+    if !wanted.policies.is_empty() {
+        let (api, slots) = (api.clone(), slots.clone());
+        let pairs = wanted.policies.iter().cloned().collect();
         lookups.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            policy(api, t, n).await.map(Lookup::Policy)
+            super::lookups::policies(api, slots, pairs)
+                .await
+                .map(Lookup::Policies)
         });
     }
     // A chain that fails stops the others.
@@ -488,20 +463,26 @@ pub async fn fetch(
     let mut policies = Vec::new();
     let mut subscribed_skus = Vec::new();
     while let Some(done) = lookups.join_next().await {
-        if let Some(b) = &lookup_bar {
-            b.inc(1);
-        }
-        match joined(done)?? {
+        let looked_up = match joined(done)?? {
             Lookup::Groups(gs) => {
                 for g in gs {
                     if seen_groups.insert(g.id.clone()) {
                         groups.push(g);
                     }
                 }
+                wanted.groups.len()
             }
-            Lookup::Policy(Some(p)) => policies.push(p),
-            Lookup::Policy(None) => {}
-            Lookup::Skus(skus) => subscribed_skus = skus,
+            Lookup::Policies(ps) => {
+                policies.extend(ps);
+                wanted.policies.len()
+            }
+            Lookup::Skus(skus) => {
+                subscribed_skus = skus;
+                0
+            }
+        };
+        if let Some(b) = &lookup_bar {
+            b.inc(looked_up as u64);
         }
     }
     groups.sort_by(|a, b| a.id.cmp(&b.id));
@@ -558,7 +539,7 @@ impl Drop for AbortOnDrop {
 
 enum Lookup {
     Groups(Vec<SnapGroup>),
-    Policy(Option<SnapPolicy>),
+    Policies(Vec<SnapPolicy>),
     Skus(Vec<SnapSku>),
 }
 
