@@ -1,11 +1,12 @@
 //! A [`Snapshot`] to a [`LiveState`], checking that it is consistent
 //! (references resolve, numbers are valid and held once). Pure.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{SnapUser, Snapshot, SnapshotError, invalid};
 use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
-use crate::numbers::NumberType;
+use crate::numbers::{E164, NumberType};
 
 /// Check a snapshot's consistency and turn it into a [`LiveState`].
 pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> {
@@ -28,8 +29,8 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     } = snap;
     let licensing = super::licences::licensing(file, subscribed_skus)?;
     let n = snap_users.len();
-    let mut upns: HashMap<String, usize> = HashMap::with_capacity(n);
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(n);
+    let mut upns: Fast<Cow<'_, str>, usize> = Fast::with_capacity_and_hasher(n, Default::default());
+    let mut index: Fast<&str, usize> = Fast::with_capacity_and_hasher(n, Default::default());
     for (i, u) in snap_users.iter().enumerate() {
         if u.id.trim().is_empty() {
             return Err(invalid(
@@ -47,7 +48,7 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
                 "user ids are unique: remove the repeated user",
             ));
         }
-        if let Some(first) = upns.insert(u.user_principal_name.trim().to_lowercase(), i) {
+        if let Some(first) = upns.insert(upn_key(&u.user_principal_name), i) {
             return Err(invalid(
                 file,
                 &format!("$.users[{i}].userPrincipalName"),
@@ -67,7 +68,7 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     // Direct assignments per user, checked against the users. A tenant
     // spells each type in few ways: look each spelling up once.
     let mut assigned: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
-    let mut types: HashMap<String, String> = HashMap::new();
+    let mut types: Fast<String, String> = Fast::default();
     for (i, a) in policy_assignments.into_iter().enumerate() {
         let Some(&ui) = index.get(a.user_id.as_str()) else {
             return Err(invalid(
@@ -96,6 +97,9 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
         assigned[ui].push((ty, a.policy_name));
     }
 
+    // Numbers come in order from Graph and from `from_live`: while they do,
+    // none can be listed twice, and the map is built in one go at the end.
+    let mut ascending: Vec<(E164, NumberAssignment)> = Vec::with_capacity(number_assignments.len());
     let mut numbers = std::collections::BTreeMap::new();
     for (i, n) in number_assignments.into_iter().enumerate() {
         let number_type = match &n.number_type {
@@ -145,6 +149,17 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
                 }
             }
         }
+        if numbers.is_empty()
+            && ascending
+                .last()
+                .is_none_or(|(last, _)| *last < entry.number)
+        {
+            ascending.push((entry.number, entry));
+            continue;
+        }
+        if numbers.is_empty() {
+            numbers = std::mem::take(&mut ascending).into_iter().collect();
+        }
         if let Some(prev) = numbers.get(&entry.number) {
             let prev: &NumberAssignment = prev;
             let message = if prev.is_held() && entry.is_held() {
@@ -161,6 +176,9 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
         }
         numbers.insert(entry.number, entry);
     }
+    if numbers.is_empty() {
+        numbers = ascending.into_iter().collect();
+    }
     drop(index);
 
     let users = users_from(snap_users, assigned, licensing.is_some());
@@ -171,7 +189,7 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
         licensing,
         ..LiveState::default()
     };
-    let mut group_ids = HashSet::new();
+    let mut group_ids: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
     for (i, g) in groups.into_iter().enumerate() {
         if !group_ids.insert(g.id.clone()) {
             return Err(invalid(
@@ -201,6 +219,21 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
     }
     live.finish();
     Ok(live)
+}
+
+/// A map of keys from the snapshot being read, for one conversion (a fast
+/// hash: 100,000s of ids are looked up).
+type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The key a user principal name is unique by: trimmed, lower-cased
+/// (borrowed when it already is).
+fn upn_key(upn: &str) -> Cow<'_, str> {
+    let t = upn.trim();
+    if t.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(t.to_lowercase())
+    } else {
+        Cow::Borrowed(t)
+    }
 }
 
 /// A snapshot user with its direct assignments (type, policy name).

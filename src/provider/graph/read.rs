@@ -10,7 +10,8 @@
 //! write, and it names a policy as the tenant does, never after one
 //! assignment's spelling.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use serde_json::Value;
@@ -19,7 +20,7 @@ use tokio::task::JoinSet;
 use super::GraphError;
 use super::http::Api;
 pub(super) use super::pages::{Page, joined};
-use super::pages::{chain, first_page_bytes, flatten};
+use super::pages::{PageRead, chain, first_page_bytes, flatten, rows};
 use crate::snapshot::{
     self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapSku,
     SnapUser, Snapshot,
@@ -112,10 +113,15 @@ async fn users(
 ) -> Result<Vec<SnapUser>, GraphError> {
     let path = format!("/users?$select={USER_SELECT}");
     let (url, body, _) = first_page_bytes(&api, &path, &[USERS_TOP]).await?;
-    let pages = chain(api, url, body, move |rows: Vec<SnapUser>| {
-        tick(progress.as_ref(), rows.len());
-        rows
-    })
+    let pages = chain(
+        api,
+        url,
+        body,
+        rows(move |rows: Vec<SnapUser>| {
+            tick(progress.as_ref(), rows.len());
+            rows
+        }),
+    )
     .await?;
     Ok(flatten(pages))
 }
@@ -127,84 +133,146 @@ fn tick(progress: Option<&indicatif::ProgressBar>, n: usize) {
 }
 
 /// A `userConfiguration`, as far as roster reads it (every field may be
-/// missing or null).
+/// missing or null); its strings borrowed from the page where they need
+/// no unescaping (most of them repeat across users, and only direct
+/// assignments and new policies are kept).
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Configuration {
-    id: Option<String>,
-    effective_policy_assignments: Option<Vec<Effective>>,
+struct Configuration<'a> {
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    effective_policy_assignments: Option<Vec<Effective<'a>>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Effective {
-    policy_type: Option<String>,
-    policy_assignment: Option<Assigned>,
+struct Effective<'a> {
+    #[serde(borrow)]
+    policy_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    policy_assignment: Option<Assigned<'a>>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(default, rename_all = "camelCase")]
-struct Assigned {
-    display_name: Option<String>,
-    policy_id: Option<String>,
-    assignment_type: Option<String>,
-    group_id: Option<String>,
+struct Assigned<'a> {
+    #[serde(borrow)]
+    display_name: Option<Str<'a>>,
+    #[serde(borrow)]
+    policy_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    assignment_type: Option<Str<'a>>,
+    #[serde(borrow)]
+    group_id: Option<Str<'a>>,
+}
+
+/// A JSON string, borrowed from the page when it has no escapes.
+#[derive(Debug, Default)]
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Str<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                s: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(s))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(s.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(s))
+            }
+        }
+        d.deserialize_str(V).map(Str)
+    }
+}
+
+fn text<'s>(s: &'s Option<Str<'_>>) -> &'s str {
+    s.as_ref().map_or("", |s| &s.0)
 }
 
 /// What one page of configurations says: direct assignments in order,
 /// and the group assignments and policies it shows, keyed as the read
-/// keeps them (a later page's overrides an earlier one's).
+/// keeps them (a later page's overrides an earlier one's, as a later
+/// entry of the same page does).
 type ConfigPage = (
     Vec<SnapAssignment>,
     Vec<((String, String), SnapGroupAssignment)>,
     Vec<((String, String), SnapPolicy)>,
 );
 
-fn config_page(rows: Vec<Configuration>) -> ConfigPage {
-    let (mut direct, mut groups, mut policies) = (Vec::new(), Vec::new(), Vec::new());
+/// Policies by (type, name) as spelt: the place and id of the last showing.
+type Shown<'a> = HashMap<(&'a str, &'a str), (usize, &'a str), foldhash::fast::RandomState>;
+
+fn fold_configurations(rows: &[Configuration<'_>]) -> ConfigPage {
+    let (mut direct, mut groups) = (Vec::new(), Vec::new());
+    // The policies the page shows, by type and name as spelt, each with
+    // the id and place of its last showing; lower-cased once per spelling.
+    let mut shown: Shown<'_> = HashMap::default();
+    let mut seq = 0usize;
     for c in rows {
-        let user = c.id.unwrap_or_default();
-        for e in c.effective_policy_assignments.into_iter().flatten() {
-            let ty = e.policy_type.unwrap_or_default();
-            let a = e.policy_assignment.unwrap_or_default();
-            let name = a.display_name.unwrap_or_default();
-            let name = match name.strip_prefix("Tag:") {
-                Some(rest) => rest.to_string(),
-                None => name,
+        let user = text(&c.id);
+        for e in c.effective_policy_assignments.iter().flatten() {
+            let ty = text(&e.policy_type);
+            let (name, id, kind, group_id) = match &e.policy_assignment {
+                Some(a) => (
+                    text(&a.display_name),
+                    text(&a.policy_id),
+                    a.assignment_type.as_ref().map(|t| &*t.0),
+                    text(&a.group_id),
+                ),
+                None => ("", "", None, ""),
             };
-            let id = a.policy_id.unwrap_or_default();
+            let name = name.strip_prefix("Tag:").unwrap_or(name);
             if !id.is_empty() {
-                policies.push((
-                    (ty.to_lowercase(), name.to_lowercase()),
-                    SnapPolicy {
-                        policy_type: ty.clone(),
-                        name: name.clone(),
-                        policy_id: id,
-                    },
-                ));
+                shown.insert((ty, name), (seq, id));
+                seq += 1;
             }
-            match a.assignment_type.as_deref() {
+            match kind {
                 Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
-                    user_id: user.clone(),
-                    policy_type: ty,
-                    policy_name: name,
+                    user_id: user.to_string(),
+                    policy_type: ty.to_string(),
+                    policy_name: name.to_string(),
                 }),
-                Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a.group_id.unwrap_or_default();
-                    groups.push((
-                        (group_id.clone(), ty.clone()),
-                        SnapGroupAssignment {
-                            group_id,
-                            policy_type: ty,
-                            policy_name: name,
-                            rank: 0,
-                        },
-                    ));
-                }
+                Some(t) if t.eq_ignore_ascii_case("group") => groups.push((
+                    (group_id.to_string(), ty.to_string()),
+                    SnapGroupAssignment {
+                        group_id: group_id.to_string(),
+                        policy_type: ty.to_string(),
+                        policy_name: name.to_string(),
+                        rank: 0,
+                    },
+                )),
                 _ => {}
             }
         }
     }
+    // In the order they were last shown, so that where two spellings are
+    // one policy the later one overrides, as it did entry by entry.
+    let mut last: Vec<_> = shown.into_iter().collect();
+    last.sort_unstable_by_key(|(_, (seq, _))| *seq);
+    let policies = last
+        .into_iter()
+        .map(|((ty, name), (_, id))| {
+            (
+                (ty.to_lowercase(), name.to_lowercase()),
+                SnapPolicy {
+                    policy_type: ty.to_string(),
+                    name: name.to_string(),
+                    policy_id: id.to_string(),
+                },
+            )
+        })
+        .collect();
     (direct, groups, policies)
 }
 
@@ -221,9 +289,10 @@ async fn configurations(
 > {
     let (url, body, _) =
         first_page_bytes(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
-    let pages = chain(api, url, body, move |rows: Vec<Configuration>| {
-        tick(progress.as_ref(), rows.len());
-        config_page(rows)
+    let pages = chain(api, url, body, move |body: &[u8]| -> PageRead<ConfigPage> {
+        let page: Page<Configuration<'_>> = serde_json::from_slice(body)?;
+        tick(progress.as_ref(), page.value.len());
+        Ok((fold_configurations(&page.value), page.next_link))
     })
     .await?;
     let mut direct = Vec::with_capacity(pages.iter().map(|p| p.0.len()).sum());
