@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
-use super::{SnapUser, Snapshot, SnapshotError, invalid};
+use super::{SnapNumber, SnapUser, Snapshot, SnapshotError, invalid};
 use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
 use crate::numbers::{E164, NumberType};
 
@@ -15,23 +15,39 @@ pub fn to_live(file: &str, snap: &Snapshot) -> Result<LiveState, SnapshotError> 
 
 /// [`to_live`], moving the snapshot's strings instead of copying them (the
 /// file provider and the Graph provider read 100,000s of users this way).
-pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError> {
+pub fn into_live(file: &str, mut snap: Snapshot) -> Result<LiveState, SnapshotError> {
+    let users = std::mem::take(&mut snap.users);
+    let numbers = std::mem::take(&mut snap.number_assignments);
+    into_live_pages(file, snap, vec![users], vec![numbers])
+}
+
+/// [`into_live`] of `snap` with its users and number assignments given
+/// apart, as the pages they were read in (in order, the snapshot's own
+/// lists ignored): the same live state and the same errors, at the same
+/// JSON paths (`$.users[i]` counts across the pages), without first
+/// copying the pages into one list (the Graph provider reads 500,000
+/// users 999 a page).
+pub fn into_live_pages(
+    file: &str,
+    snap: Snapshot,
+    users: Vec<Vec<SnapUser>>,
+    numbers: Vec<Vec<SnapNumber>>,
+) -> Result<LiveState, SnapshotError> {
     let Snapshot {
         tenant_id,
-        users: snap_users,
         groups,
         policies,
         policy_assignments,
         group_policy_assignments,
-        number_assignments,
         subscribed_skus,
         ..
     } = snap;
+    let (snap_users, number_assignments) = (users, numbers);
     let licensing = super::licences::licensing(file, subscribed_skus)?;
-    let n = snap_users.len();
+    let n = snap_users.iter().map(Vec::len).sum();
     let mut upns: Fast<Cow<'_, str>, usize> = Fast::with_capacity_and_hasher(n, Default::default());
     let mut index: Fast<&str, usize> = Fast::with_capacity_and_hasher(n, Default::default());
-    for (i, u) in snap_users.iter().enumerate() {
+    for (i, u) in snap_users.iter().flatten().enumerate() {
         if u.id.trim().is_empty() {
             return Err(invalid(
                 file,
@@ -99,9 +115,10 @@ pub fn into_live(file: &str, snap: Snapshot) -> Result<LiveState, SnapshotError>
 
     // Numbers come in order from Graph and from `from_live`: while they do,
     // none can be listed twice, and the map is built in one go at the end.
-    let mut ascending: Vec<(E164, NumberAssignment)> = Vec::with_capacity(number_assignments.len());
+    let mut ascending: Vec<(E164, NumberAssignment)> =
+        Vec::with_capacity(number_assignments.iter().map(Vec::len).sum());
     let mut numbers = std::collections::BTreeMap::new();
-    for (i, n) in number_assignments.into_iter().enumerate() {
+    for (i, n) in number_assignments.into_iter().flatten().enumerate() {
         let number_type = match &n.number_type {
             Some(t) => Some(NumberType::from_graph(t).ok_or_else(|| {
                 invalid(
@@ -239,11 +256,15 @@ fn upn_key(upn: &str) -> Cow<'_, str> {
 /// A snapshot user with its direct assignments (type, policy name).
 type Assigned = (SnapUser, Vec<(String, String)>);
 
-/// Turn snapshot users (and their direct assignments, and their licences
-/// when the snapshot records licences) into live users, moving their
-/// strings; the users are split over the machine's cores.
+/// Users of one page (or part of one) and their direct assignments.
+type Run = (Vec<SnapUser>, Vec<Vec<(String, String)>>);
+
+/// Turn snapshot users, in pages (and their direct assignments, and their
+/// licences when the snapshot records licences) into live users, moving
+/// their strings; runs of whole pages are converted on the machine's
+/// cores.
 fn users_from(
-    snap_users: Vec<SnapUser>,
+    pages: Vec<Vec<SnapUser>>,
     assigned: Vec<Vec<(String, String)>>,
     licences: bool,
 ) -> Vec<User> {
@@ -272,28 +293,57 @@ fn users_from(
         }
         user
     };
-    let n = snap_users.len();
+    let n: usize = pages.iter().map(Vec::len).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
         .clamp(1, 8)
         .min(n / 4096 + 1);
     if threads <= 1 {
-        return snap_users.into_iter().zip(assigned).map(convert).collect();
-    }
-    let chunk = n.div_ceil(threads);
-    let mut pairs = snap_users.into_iter().zip(assigned);
-    let parts: Vec<Vec<Assigned>> = (0..threads)
-        .map(|_| pairs.by_ref().take(chunk).collect())
-        .collect();
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = parts
+        return pages
             .into_iter()
-            .map(|part| scope.spawn(|| part.into_iter().map(convert).collect::<Vec<_>>()))
+            .flatten()
+            .zip(assigned)
+            .map(convert)
             .collect();
-        handles
+    }
+    // Runs of whole pages of about `n / threads` users each (a single page
+    // is split), each with its users' assignments.
+    let chunk = n.div_ceil(threads);
+    let mut runs: Vec<Vec<Run>> = vec![Vec::new()];
+    let (mut in_run, mut assigned) = (0, assigned.into_iter());
+    for mut page in pages {
+        while !page.is_empty() {
+            if in_run >= chunk {
+                runs.push(Vec::new());
+                in_run = 0;
+            }
+            let take = page.len().min(chunk - in_run);
+            let rest = page.split_off(take);
+            let policies: Vec<_> = assigned.by_ref().take(take).collect();
+            in_run += take;
+            if let Some(run) = runs.last_mut() {
+                run.push((page, policies));
+            }
+            page = rest;
+        }
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
             .into_iter()
-            .flat_map(|h| h.join().expect("converting users does not panic"))
-            .collect()
+            .map(|run| {
+                scope.spawn(|| {
+                    run.into_iter()
+                        .flat_map(|(users, policies)| users.into_iter().zip(policies))
+                        .map(convert)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(n);
+        for h in handles {
+            out.extend(h.join().expect("converting users does not panic"));
+        }
+        out
     })
 }
 
@@ -617,5 +667,90 @@ mod tests {
             let want = (i % 5 == 0).then(|| format!("plan {i}"));
             assert_eq!(u.policies.get("TenantDialPlan"), want.as_ref(), "{i}");
         }
+    }
+
+    /// `snap`'s users and numbers cut into pages of `size`.
+    fn pages(snap: &Snapshot, size: usize) -> (Vec<Vec<SnapUser>>, Vec<Vec<SnapNumber>>) {
+        (
+            snap.users.chunks(size).map(<[SnapUser]>::to_vec).collect(),
+            snap.number_assignments
+                .chunks(size)
+                .map(<[SnapNumber]>::to_vec)
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn pages_give_the_live_state_and_the_errors_of_one_list() {
+        // Enough users for the conversion to run on threads, numbers in
+        // order but for one, assignments spread over the users.
+        let n = 2 * 4096 + 11;
+        let snap = Snapshot {
+            format_version: 1,
+            users: (0..n)
+                .map(|i| SnapUser {
+                    id: format!("u{i}"),
+                    user_principal_name: format!("User{:05}@x.com", (i * 7919) % n),
+                    city: Some(format!("city {}", i % 13)),
+                    ..SnapUser::default()
+                })
+                .collect(),
+            policy_assignments: (0..n)
+                .step_by(3)
+                .map(|i| crate::snapshot::SnapAssignment {
+                    user_id: format!("u{i}"),
+                    policy_type: "tenantdialplan".into(),
+                    policy_name: format!("plan {}", i % 5),
+                })
+                .collect(),
+            number_assignments: (0..3000)
+                .map(|k| k * 2)
+                .chain([777])
+                .map(|k| SnapNumber {
+                    id: String::new(),
+                    telephone_number: e164(&format!("+4420712{k:05}")),
+                    number_type: Some("directRouting".into()),
+                    assignment_target_id: Some(format!("u{k}")),
+                    assignment_category: Some("primary".into()),
+                    assignment_status: "userAssigned".into(),
+                    activation_state: None,
+                    capabilities: vec![],
+                    location_id: None,
+                    iso_country_code: None,
+                })
+                .collect(),
+            ..Snapshot::default()
+        };
+        let whole = into_live("t.json", snap.clone()).unwrap();
+        assert_eq!(whole.users.len(), n);
+        assert_eq!(whole.numbers.len(), 3001);
+        for size in [1, 999, 4096, n] {
+            let (users, numbers) = pages(&snap, size);
+            let paged = into_live_pages("t.json", snap.clone(), users, numbers).unwrap();
+            assert!(paged == whole, "pages of {size}");
+        }
+        // Errors name the place in the whole list, whatever the pages.
+        let error = |snap: &Snapshot| {
+            let want = into_live("t.json", snap.clone()).unwrap_err().to_string();
+            for size in [1, 999, n] {
+                let (users, numbers) = pages(snap, size);
+                let got = into_live_pages("t.json", snap.clone(), users, numbers)
+                    .unwrap_err()
+                    .to_string();
+                assert_eq!(got, want, "pages of {size}");
+            }
+            want
+        };
+        let mut bad = snap.clone();
+        bad.users[5000].user_principal_name = bad.users[17].user_principal_name.to_uppercase();
+        assert!(error(&bad).contains("$.users[5000].userPrincipalName"));
+        let mut bad = snap.clone();
+        bad.number_assignments[2500].telephone_number = e164("+442071200200");
+        assert!(error(&bad).contains("$.numberAssignments[2500].telephoneNumber"));
+        let mut bad = snap.clone();
+        bad.number_assignments[3000].telephone_number = e164("+442071200002");
+        let message = error(&bad);
+        assert!(message.contains("$.numberAssignments[3000]"), "{message}");
+        assert!(message.contains("held by two targets"), "{message}");
     }
 }

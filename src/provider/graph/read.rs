@@ -110,10 +110,10 @@ pub(super) fn is_guid(s: &str) -> bool {
 async fn users(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<Vec<SnapUser>, GraphError> {
+) -> Result<Vec<Vec<SnapUser>>, GraphError> {
     let path = format!("/users?$select={USER_SELECT}");
     let (url, body, _) = first_page_bytes(&api, &path, &[USERS_TOP]).await?;
-    let pages = chain(
+    chain(
         api,
         url,
         body,
@@ -122,8 +122,7 @@ async fn users(
             rows
         }),
     )
-    .await?;
-    Ok(flatten(pages))
+    .await
 }
 
 fn tick(progress: Option<&indicatif::ProgressBar>, n: usize) {
@@ -317,14 +316,14 @@ async fn configurations(
 async fn numbers(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<Vec<SnapNumber>, GraphError> {
+) -> Result<Vec<Vec<SnapNumber>>, GraphError> {
     let (url, body, top) = first_page_bytes(&api, NUMBERS, &[NUMBERS_TOP]).await?;
     let page: Page<SnapNumber> = parse(&api, url, body).await?;
     let (first, link) = (page.value, page.next_link);
     let step = first.len();
     tick(progress.as_ref(), step);
     if step == 0 || (link.is_none() && top != Some(step)) {
-        return Ok(first);
+        return Ok(vec![first]);
     }
     let mut pages = vec![first];
     let mut inflight: JoinSet<Result<(usize, Vec<SnapNumber>), GraphError>> = JoinSet::new();
@@ -343,7 +342,7 @@ async fn numbers(
             issued += 1;
         }
         let Some(done) = inflight.join_next().await else {
-            return Ok(flatten(pages));
+            return Ok(pages);
         };
         let (k, items) = joined(done)??;
         arrived.insert(k, items);
@@ -354,7 +353,7 @@ async fn numbers(
             wanted += 1;
             if short {
                 inflight.abort_all();
-                return Ok(flatten(pages));
+                return Ok(pages);
             }
         }
     }
@@ -490,6 +489,30 @@ pub async fn fetch(
     wanted: &Wanted,
     progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
+    let read = fetch_pages(api, wanted, progress).await?;
+    Ok(Snapshot {
+        users: flatten(read.users),
+        number_assignments: flatten(read.numbers),
+        ..read.rest
+    })
+}
+
+/// What [`fetch_pages`] read: a snapshot but for its users and number
+/// assignments, which stay in the pages they came in (a live state is
+/// built from them without copying them into one list first:
+/// [`snapshot::into_live_pages`]).
+pub struct Pages {
+    pub rest: Snapshot,
+    pub users: Vec<Vec<SnapUser>>,
+    pub numbers: Vec<Vec<SnapNumber>>,
+}
+
+/// [`fetch`], its users and numbers left in their pages.
+pub async fn fetch_pages(
+    api: Arc<Api>,
+    wanted: &Wanted,
+    progress: Option<&indicatif::MultiProgress>,
+) -> Result<Pages, GraphError> {
     // The lookups start with a few slots and take over each chain's when
     // it ends (the number window's too): the requests in flight stay within
     // the limiter's, and the chains never queue behind the lookups.
@@ -585,22 +608,29 @@ pub async fn fetch(
     });
     // Keep what belongs to the users read (resource accounts and others may
     // appear in userConfigurations too).
-    let ids: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let ids: HashSet<&str, foldhash::fast::RandomState> =
+        users.iter().flatten().map(|u| u.id.as_str()).collect();
     let policy_assignments: Vec<SnapAssignment> = direct
         .into_iter()
         .filter(|a| ids.contains(a.user_id.as_str()))
         .collect();
-    Ok(Snapshot {
+    drop(ids);
+    let rest = Snapshot {
         format_version: snapshot::SNAPSHOT_FORMAT_VERSION,
         tenant_id: String::new(),
-        users,
+        users: Vec::new(),
         groups,
         policies,
         policy_assignments,
         group_policy_assignments: group_assignments,
-        number_assignments: numbers,
+        number_assignments: Vec::new(),
         // Graph always has licence data: a user without licences has none.
         subscribed_skus: Some(subscribed_skus),
+    };
+    Ok(Pages {
+        rest,
+        users,
+        numbers,
     })
 }
 
