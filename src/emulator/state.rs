@@ -49,7 +49,7 @@ pub struct TenantState {
     /// Lookup tables (users, groups, numbers by holder), kept right on writes.
     pub idx: Index,
     /// Users with enterprise voice on (holding a number, or set by assign).
-    pub enterprise_voice: HashSet<String>,
+    pub enterprise_voice: HashSet<String, foldhash::fast::RandomState>,
     pub operations: BTreeMap<String, Operation>,
     /// Operations not finished yet, by the time they finish.
     pending: BTreeSet<(Instant, String)>,

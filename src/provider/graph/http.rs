@@ -222,7 +222,7 @@ impl Api {
         path: &str,
         body: &[u8],
     ) -> Result<T, GraphError> {
-        serde_json::from_slice(body).map_err(|e| self.unexpected_shape(path, &e))
+        super::pages::from_page(body).map_err(|e| self.unexpected_shape(path, &e))
     }
 
     /// The error for an answer to `GET path` that does not read as

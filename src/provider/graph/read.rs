@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 use super::GraphError;
 use super::http::Api;
 pub(super) use super::pages::{Page, joined};
-use super::pages::{PageRead, chain, first_page_bytes, flatten, rows};
+use super::pages::{PageRead, chain, first_page_bytes, flatten, from_page, rows};
 use crate::snapshot::{
     self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapSku,
     SnapUser, Snapshot,
@@ -289,7 +289,7 @@ async fn configurations(
     let (url, body, _) =
         first_page_bytes(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
     let pages = chain(api, url, body, move |body: &[u8]| -> PageRead<ConfigPage> {
-        let page: Page<Configuration<'_>> = serde_json::from_slice(body)?;
+        let page: Page<Configuration<'_>> = from_page(body)?;
         tick(progress.as_ref(), page.value.len());
         Ok((fold_configurations(&page.value), page.next_link))
     })
