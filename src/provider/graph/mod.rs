@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 mod batch;
+mod configs;
 mod delta;
 pub mod federated;
 mod groups;

@@ -1,4 +1,4 @@
-//! Tests of the Graph read path's paging that need no server: reading a
+//! Tests of reading configurations that need no server: reading a
 //! page into typed rows, and folding configurations. (The provider must
 //! not reach the emulator, even in tests.)
 
