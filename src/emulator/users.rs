@@ -414,12 +414,21 @@ mod tests {
     }
 
     fn fast(t: &TenantState, i: usize, fields: Option<&[String]>) -> String {
+        spliced(t, i, fields, None)
+    }
+
+    fn spliced(
+        t: &TenantState,
+        i: usize,
+        fields: Option<&[String]>,
+        extra: Option<(&str, &str)>,
+    ) -> String {
         let mut out = Vec::new();
         assert!(splice_user(
             t.users_json[i].text(),
             t.live.licensing.is_none(),
             fields,
-            None,
+            extra,
             &mut out
         ));
         String::from_utf8(out).unwrap()
@@ -431,6 +440,7 @@ mod tests {
         let selects: Vec<Option<Vec<String>>> = vec![
             None,
             Some(vec!["id".into()]),
+            Some(vec!["@odata.type".into(), "id".into()]),
             Some(vec!["displayName".into(), "CITY".into(), "nope".into()]),
             Some(vec![
                 "city".into(),
@@ -452,6 +462,16 @@ mod tests {
                 for f in &selects {
                     let want = serde_json::to_string(&slow(&t, i, f.as_deref())).unwrap();
                     assert_eq!(fast(&t, i, f.as_deref()), want, "user {i}, {f:?}");
+                    // As a group member: `@odata.type` set on the value
+                    // (in place when selected, else last).
+                    let mut v = slow(&t, i, f.as_deref());
+                    v["@odata.type"] = json!("#microsoft.graph.user");
+                    let member = ("@odata.type", "\"#microsoft.graph.user\"");
+                    assert_eq!(
+                        spliced(&t, i, f.as_deref(), Some(member)),
+                        serde_json::to_string(&v).unwrap(),
+                        "member {i}, {f:?}"
+                    );
                 }
             }
         }
