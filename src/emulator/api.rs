@@ -152,42 +152,13 @@ pub(super) fn page(req: &Request<'_>, items: Vec<Value>, size: usize, context: &
     Response::json(200, body)
 }
 
-/// One page over `count` candidates taken by position: `item(pos)` is the
-/// answer's entry for a candidate, or `None` when the query leaves it out.
-/// The `$skiptoken` holds the position of the next entry to show, and the
-/// `@odata.nextLink` is there only when one follows. It costs the page and
-/// the candidates passed over while filling it, never the rest.
-pub(super) fn scan_page(
-    req: &Request<'_>,
-    count: usize,
-    size: usize,
-    context: &str,
-    mut item: impl FnMut(usize) -> Option<Value>,
-) -> Response {
-    let mut pos = q(req, "$skiptoken").and_then(decode_skip).unwrap_or(0);
-    let mut value = Vec::with_capacity(size.min(count.saturating_sub(pos)));
-    while pos < count && value.len() < size {
-        if let Some(v) = item(pos) {
-            value.push(v);
-        }
-        pos += 1;
-    }
-    let next = (pos..count).find(|&p| item(p).is_some());
-    let mut body = json!({
-        "@odata.context": format!("{}/{}/$metadata#{context}", req.base, req.version),
-        "value": value,
-    });
-    if let Some(next) = next {
-        body["@odata.nextLink"] =
-            Value::String(next_link(req, &[("$skiptoken", encode_skip(next))]));
-    }
-    Response::json(200, body)
-}
-
-/// [`scan_page`], written straight as JSON text: `item(pos, out)` appends
-/// a candidate's entry to `out` as JSON and says whether the query shows it
-/// (what it appended is dropped when not). Same page, same links, without
-/// building a `Value` per entry.
+/// One page over `count` candidates taken by position, written straight
+/// as JSON text: `item(pos, out)` appends a candidate's entry to `out` as
+/// JSON and says whether the query shows it (what it appended is dropped
+/// when not). The `$skiptoken` holds the position of the next entry to
+/// show, and the `@odata.nextLink` is there only when one follows. It
+/// costs the page and the candidates passed over while filling it, never
+/// the rest, and builds no `Value` per entry.
 pub(super) fn scan_page_text(
     req: &Request<'_>,
     count: usize,

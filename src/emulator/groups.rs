@@ -4,9 +4,10 @@
 
 use serde_json::{Value, json};
 
-use super::api::{Request, Response, filter, needs_advanced, page, scan_page, selection, top};
+use super::api::{Request, Response, filter, needs_advanced, page, scan_page_text, selection, top};
 use super::odata;
 use super::state::TenantState;
+use super::users::splice_user;
 
 pub(super) fn group_json(g: &crate::live::Group) -> Value {
     json!({ "@odata.type": "#microsoft.graph.group", "id": g.id, "displayName": g.display_name })
@@ -100,19 +101,31 @@ pub(super) fn group_members(
             }
         }
     }
-    scan_page(
+    // Written as text: each user spliced from its stored JSON (as `/users`
+    // writes it), `@odata.type` set last, as on the `Value` it stands for.
+    let default_licences = t.live.licensing.is_none();
+    let user_type = ("@odata.type", "\"#microsoft.graph.user\"");
+    scan_page_text(
         req,
         users.len() + nested.len(),
         size,
         "directoryObjects",
-        |k| match users.get(k) {
-            Some(&u) => {
-                let j = t.users_json.get(t.idx.json_of[u as usize] as usize)?;
-                let mut v = odata::select(&super::licences::user_value(t, j), fields.as_deref());
-                v["@odata.type"] = json!("#microsoft.graph.user");
-                Some(v)
+        |k, out| match users.get(k) {
+            Some(&u) => match t.users_json.get(t.idx.json_of[u as usize] as usize) {
+                Some(j) => splice_user(
+                    j.text(),
+                    default_licences,
+                    fields.as_deref(),
+                    Some(user_type),
+                    out,
+                ),
+                None => false,
+            },
+            None => {
+                let g = group_json(&t.live.groups[nested[k - users.len()] as usize]);
+                let _ = serde_json::to_writer(&mut *out, &g);
+                true
             }
-            None => Some(group_json(&t.live.groups[nested[k - users.len()] as usize])),
         },
     )
 }

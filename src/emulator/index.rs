@@ -8,43 +8,47 @@
 //! [`Index::move_number`], which every write that changes a number's target
 //! must call. It must not decide what a request answers.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::state::UserJson;
 use crate::live::LiveState;
 use crate::numbers::E164;
 
+/// A map keyed by ids (a fast hash: every page looks up each of its
+/// users a few times).
+pub type Map<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 pub struct Index {
     /// User id -> index into `live.users`.
-    pub user: HashMap<String, usize>,
+    pub user: Map<String, usize>,
     /// ASCII-lower-cased user principal name -> index into `live.users`.
-    upn: HashMap<String, usize>,
+    upn: Map<String, usize>,
     /// Index into `live.users` -> index into the snapshot's users (file order).
     pub json_of: Vec<u32>,
     /// Group id -> index into `live.groups`.
-    pub group: HashMap<String, u32>,
+    pub group: Map<String, u32>,
     /// Index into `live.groups` -> users (indexes into `live.users`, ascending)
     /// who belong to it directly or through nesting.
     pub group_users: Vec<Vec<u32>>,
     /// Index into `live.users` -> groups the user is a direct member of.
     pub direct_groups: Vec<Vec<u32>>,
     /// Group id -> indexes into `live.group_policies`, ascending.
-    pub group_policies: HashMap<String, Vec<usize>>,
+    pub group_policies: Map<String, Vec<usize>>,
     /// Target id -> the numbers whose `target` it is (held or not).
-    holder: HashMap<String, BTreeSet<E164>>,
+    holder: Map<String, BTreeSet<E164>>,
 }
 
 impl Index {
     /// Build every table. `users_json` is the snapshot's users, any order.
     pub fn build(live: &LiveState, users_json: &[UserJson]) -> Index {
-        let user: HashMap<String, usize> = live
+        let user: Map<String, usize> = live
             .users
             .iter()
             .enumerate()
             .map(|(i, u)| (u.id.clone(), i))
             .collect();
-        let mut upn = HashMap::with_capacity(live.users.len());
+        let mut upn = Map::with_capacity_and_hasher(live.users.len(), Default::default());
         for (i, u) in live.users.iter().enumerate() {
             // The first user by sort order wins, as a linear search finds it.
             upn.entry(u.upn.to_ascii_lowercase()).or_insert(i);
@@ -57,7 +61,7 @@ impl Index {
                 json_of[i] = j as u32;
             }
         }
-        let mut group = HashMap::with_capacity(live.groups.len());
+        let mut group = Map::with_capacity_and_hasher(live.groups.len(), Default::default());
         for (g, grp) in live.groups.iter().enumerate() {
             group.entry(grp.id.clone()).or_insert(g as u32);
         }
@@ -77,14 +81,14 @@ impl Index {
                 }
             }
         }
-        let mut group_policies: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut group_policies: Map<String, Vec<usize>> = Map::default();
         for (k, gp) in live.group_policies.iter().enumerate() {
             group_policies
                 .entry(gp.group_id.clone())
                 .or_default()
                 .push(k);
         }
-        let mut holder: HashMap<String, BTreeSet<E164>> = HashMap::new();
+        let mut holder: Map<String, BTreeSet<E164>> = Map::default();
         for n in live.numbers.values() {
             if let Some(t) = &n.target {
                 holder.entry(t.clone()).or_default().insert(n.number);

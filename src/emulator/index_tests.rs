@@ -284,7 +284,7 @@ fn group_members_and_filtered_users_page_as_a_full_scan_would() {
             if let Some(tok) = &token {
                 q.push(("$skiptoken", tok));
             }
-            let body = call(&mut t, "GET", &path, &q, None).body.unwrap();
+            let body = call(&mut t, "GET", &path, &q, None).body_value().unwrap();
             got.extend(
                 body["value"]
                     .as_array()

@@ -30,10 +30,7 @@ pub(super) fn list_numbers(t: &TenantState, req: &Request<'_>) -> Response {
     let tenant = t.live.tenant_id.as_str();
     let (value, shown, more) = if terms.is_empty() {
         let value: Vec<Entity<'_>> = t
-            .live
-            .numbers
-            .values()
-            .skip(skip)
+            .numbers_from(skip)
             .take(size)
             .map(|n| entity(tenant, n))
             .collect();

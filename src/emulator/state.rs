@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -48,7 +49,7 @@ pub struct TenantState {
     /// Lookup tables (users, groups, numbers by holder), kept right on writes.
     pub idx: Index,
     /// Users with enterprise voice on (holding a number, or set by assign).
-    pub enterprise_voice: HashSet<String>,
+    pub enterprise_voice: HashSet<String, foldhash::fast::RandomState>,
     pub operations: BTreeMap<String, Operation>,
     /// Operations not finished yet, by the time they finish.
     pending: BTreeSet<(Instant, String)>,
@@ -58,7 +59,24 @@ pub struct TenantState {
     pub delta: super::delta::Tracker,
     /// The test endpoints changed users: snapshots come from `live`.
     pub users_changed: bool,
+    /// Where the pages of the number inventory start ([`Self::numbers_from`]).
+    marks: Mutex<NumberMarks>,
 }
+
+/// Every [`MARK_EVERY`]-th number of the inventory, in order, so a page at
+/// `$skip` starts near its first number instead of walking every number
+/// before it (a `BTreeMap` has no positional access). Taken from the
+/// inventory when it had `len` numbers, `first` to `last`: the emulator
+/// never takes a number out of the inventory (releasing one keeps it), so
+/// a changed key set shows in those three, and the marks are taken again.
+#[derive(Debug, Default)]
+struct NumberMarks {
+    len: usize,
+    ends: Option<(E164, E164)>,
+    marks: Vec<E164>,
+}
+
+const MARK_EVERY: usize = 256;
 
 impl TenantState {
     pub fn load(
@@ -113,7 +131,35 @@ impl TenantState {
             operation_delay,
             delta: super::delta::Tracker::new(),
             users_changed: false,
+            marks: Mutex::new(NumberMarks::default()),
         })
+    }
+
+    /// The inventory's numbers in order from position `skip` (as
+    /// `numbers.values().skip(skip)`, costing about the page, not `skip`).
+    pub fn numbers_from(&self, skip: usize) -> impl Iterator<Item = &NumberAssignment> + '_ {
+        let numbers = &self.live.numbers;
+        let ends = numbers
+            .first_key_value()
+            .map(|(a, _)| *a)
+            .zip(numbers.last_key_value().map(|(b, _)| *b));
+        let start = {
+            let mut m = self.marks.lock().unwrap_or_else(|e| e.into_inner());
+            if m.len != numbers.len() || m.ends != ends {
+                *m = NumberMarks {
+                    len: numbers.len(),
+                    ends,
+                    marks: numbers.keys().step_by(MARK_EVERY).copied().collect(),
+                };
+            }
+            m.marks.get(skip / MARK_EVERY).copied()
+        };
+        start
+            .map(|k| numbers.range(k..))
+            .into_iter()
+            .flatten()
+            .map(|(_, n)| n)
+            .skip(skip % MARK_EVERY)
     }
 
     /// The state as a tenant snapshot (unknown fields of the seed kept).
@@ -143,7 +189,8 @@ impl TenantState {
     /// One user's Teams configuration (as [`super::users::Configuration`]
     /// serialises it): costs what the user holds, not what the tenant holds.
     pub fn user_configuration(&self, i: usize) -> Value {
-        serde_json::to_value(super::users::configuration(self, i)).unwrap_or(Value::Null)
+        let mut ids = super::users::PolicyIds::default();
+        serde_json::to_value(super::users::configuration(self, i, &mut ids)).unwrap_or(Value::Null)
     }
 
     /// Start a number operation; it finishes `operation_delay` later.
@@ -317,4 +364,65 @@ pub fn policy_id(policy_type: &str, name: &str) -> String {
 /// Graph-like number entity id: base64url("{tenant}|+E164").
 pub fn number_entity_id(tenant: &str, n: E164) -> String {
     URL_SAFE_NO_PAD.encode(format!("{tenant}|{n}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_numbers(n: usize) -> TenantState {
+        let numbers: Vec<Value> = (0..n)
+            .map(|k| json!({"telephoneNumber": format!("+4420712{:05}", k * 3)}))
+            .collect();
+        let text = json!({"format_version": 1, "users": [], "numberAssignments": numbers});
+        TenantState::load(text.to_string(), "t.json", None, Duration::ZERO).unwrap()
+    }
+
+    fn numbers_at(t: &TenantState, skip: usize) -> Vec<E164> {
+        t.numbers_from(skip).take(7).map(|n| n.number).collect()
+    }
+
+    fn walked(t: &TenantState, skip: usize) -> Vec<E164> {
+        t.live.numbers.keys().skip(skip).take(7).copied().collect()
+    }
+
+    #[test]
+    fn numbers_from_a_position_are_the_numbers_walked_to_it() {
+        let mut t = with_numbers(3 * MARK_EVERY + 5);
+        let len = t.live.numbers.len();
+        for skip in [
+            0,
+            1,
+            255,
+            256,
+            257,
+            600,
+            len - 7,
+            len - 1,
+            len,
+            len + 1,
+            10 * len,
+        ] {
+            assert_eq!(numbers_at(&t, skip), walked(&t, skip), "skip {skip}");
+        }
+        // A number added before the others (as `assignNumber` adds one
+        // outside the inventory): the marks are taken again.
+        let first: E164 = "+442071199999".parse().unwrap();
+        let mut entry = t.live.numbers.values().next().unwrap().clone();
+        entry.number = first;
+        t.live.numbers.insert(first, entry);
+        for skip in [0, 1, 256, 300, len] {
+            assert_eq!(numbers_at(&t, skip), walked(&t, skip), "skip {skip}");
+        }
+        assert_eq!(numbers_at(&t, 0)[0], first);
+        // One in the middle (the ends unchanged, the count not).
+        let middle: E164 = "+442071200301".parse().unwrap();
+        assert!(!t.live.numbers.contains_key(&middle));
+        let mut entry = t.live.numbers.values().next().unwrap().clone();
+        entry.number = middle;
+        t.live.numbers.insert(middle, entry);
+        for skip in [0, 95, 100, 101, 256, 257, len] {
+            assert_eq!(numbers_at(&t, skip), walked(&t, skip), "skip {skip}");
+        }
+    }
 }

@@ -9,7 +9,7 @@
 //! as `$select` asks, without building a `serde_json::Value` per entry.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use serde::Serialize;
@@ -37,7 +37,13 @@ pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
     let default_licences = t.live.licensing.is_none();
     scan_page_text(req, users.len(), size, "users", |i, out| {
         if terms.is_empty() {
-            return splice_user(users[i].text(), default_licences, fields.as_deref(), out);
+            return splice_user(
+                users[i].text(),
+                default_licences,
+                fields.as_deref(),
+                None,
+                out,
+            );
         }
         let u = super::licences::user_value(t, &users[i]);
         let shown = odata::matches(&u, &terms);
@@ -52,11 +58,14 @@ pub(super) fn list_users(t: &TenantState, req: &Request<'_>) -> Response {
 /// default licence set in place of `assignedLicenses` when the seed records
 /// none; only the `$select`ed properties, `null` for those it lacks, and
 /// `id`), exactly as [`odata::select`] over
-/// [`super::licences::user_value`] would. Always shown (no filter).
-fn splice_user(
+/// [`super::licences::user_value`] would; then `extra` (a name and its
+/// value as JSON text) set as `v[name] = value` sets it. Always shown (no
+/// filter).
+pub(super) fn splice_user(
     text: &str,
     default_licences: bool,
     fields: Option<&[String]>,
+    extra: Option<(&str, &str)>,
     out: &mut Vec<u8>,
 ) -> bool {
     static DEFAULT: LazyLock<String> = LazyLock::new(|| {
@@ -75,7 +84,7 @@ fn splice_user(
             DEFAULT.as_str(),
         );
     }
-    let shown: Vec<(Cow<'_, str>, &str)> = match fields {
+    let mut shown: Vec<(Cow<'_, str>, &str)> = match fields {
         None => props,
         Some(fields) => {
             let mut shown = Vec::with_capacity(fields.len() + 1);
@@ -91,6 +100,9 @@ fn splice_user(
             shown
         }
     };
+    if let Some((k, v)) = extra {
+        put(&mut shown, Cow::Borrowed(k), v);
+    }
     out.push(b'{');
     for (n, (k, v)) in shown.iter().enumerate() {
         if n > 0 {
@@ -218,13 +230,14 @@ pub(super) fn user_configurations(
         Ok(s) => s,
         Err(e) => return e,
     };
+    let mut ids = PolicyIds::default();
     scan_page_text(
         req,
         t.live.users.len(),
         size,
         "admin/teams/userConfigurations",
         |i, out| {
-            let _ = serde_json::to_writer(&mut *out, &configuration(t, i));
+            let _ = serde_json::to_writer(&mut *out, &configuration(t, i, &mut ids));
             true
         },
     )
@@ -282,13 +295,32 @@ struct Number<'a> {
     assignment_category: &'a str,
 }
 
+/// Policy ids by (type, name) as users' assignments spell them, looked up
+/// once per page rather than once per assignment (a page of 999 users
+/// names a few dozen policies some 5,000 times).
+#[derive(Default)]
+pub struct PolicyIds<'t>(HashMap<(&'t str, &'t str), &'t str, foldhash::fast::RandomState>);
+
+impl<'t> PolicyIds<'t> {
+    fn get(&mut self, t: &'t TenantState, ty: &'t str, name: &'t str) -> &'t str {
+        self.0
+            .entry((ty, name))
+            .or_insert_with(|| t.live.policy(ty, name).map_or("", |p| p.id.as_str()))
+    }
+}
+
 /// User `i`'s configuration: direct assignments by type, then for each
 /// type without one the group assignment that wins (lowest rank), then the
 /// numbers the user holds. Costs what the user holds (direct groups, their
-/// assignments, numbers), not what the tenant holds.
-pub fn configuration(t: &TenantState, i: usize) -> Configuration<'_> {
+/// assignments, numbers), not what the tenant holds. `ids` remembers the
+/// policy ids looked up (for one page: the tenant may change after it).
+pub fn configuration<'t>(
+    t: &'t TenantState,
+    i: usize,
+    ids: &mut PolicyIds<'t>,
+) -> Configuration<'t> {
     let u = &t.live.users[i];
-    let policy_id = |ty: &str, name: &str| t.live.policy(ty, name).map_or("", |p| p.id.as_str());
+    let mut policy_id = |ty: &'t str, name: &'t str| ids.get(t, ty, name);
     // Group assignments of the groups the user is a direct member of, in
     // the tenant's order; for each type the lowest rank (1) wins, the first
     // listed among equals.
@@ -382,11 +414,21 @@ mod tests {
     }
 
     fn fast(t: &TenantState, i: usize, fields: Option<&[String]>) -> String {
+        spliced(t, i, fields, None)
+    }
+
+    fn spliced(
+        t: &TenantState,
+        i: usize,
+        fields: Option<&[String]>,
+        extra: Option<(&str, &str)>,
+    ) -> String {
         let mut out = Vec::new();
         assert!(splice_user(
             t.users_json[i].text(),
             t.live.licensing.is_none(),
             fields,
+            extra,
             &mut out
         ));
         String::from_utf8(out).unwrap()
@@ -398,6 +440,7 @@ mod tests {
         let selects: Vec<Option<Vec<String>>> = vec![
             None,
             Some(vec!["id".into()]),
+            Some(vec!["@odata.type".into(), "id".into()]),
             Some(vec!["displayName".into(), "CITY".into(), "nope".into()]),
             Some(vec![
                 "city".into(),
@@ -419,6 +462,16 @@ mod tests {
                 for f in &selects {
                     let want = serde_json::to_string(&slow(&t, i, f.as_deref())).unwrap();
                     assert_eq!(fast(&t, i, f.as_deref()), want, "user {i}, {f:?}");
+                    // As a group member: `@odata.type` set on the value
+                    // (in place when selected, else last).
+                    let mut v = slow(&t, i, f.as_deref());
+                    v["@odata.type"] = json!("#microsoft.graph.user");
+                    let member = ("@odata.type", "\"#microsoft.graph.user\"");
+                    assert_eq!(
+                        spliced(&t, i, f.as_deref(), Some(member)),
+                        serde_json::to_string(&v).unwrap(),
+                        "member {i}, {f:?}"
+                    );
                 }
             }
         }

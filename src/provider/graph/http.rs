@@ -222,12 +222,16 @@ impl Api {
         path: &str,
         body: &[u8],
     ) -> Result<T, GraphError> {
-        serde_json::from_slice(body).map_err(|e| {
-            GraphError::Unexpected(format!(
-                "the answer to `{}` does not have the expected shape: {e}",
-                route_name(&Method::GET, &self.url(path))
-            ))
-        })
+        super::pages::from_page(body).map_err(|e| self.unexpected_shape(path, &e))
+    }
+
+    /// The error for an answer to `GET path` that does not read as
+    /// expected (`e` says why).
+    pub fn unexpected_shape(&self, path: &str, e: &serde_json::Error) -> GraphError {
+        GraphError::Unexpected(format!(
+            "the answer to `{}` does not have the expected shape: {e}",
+            route_name(&Method::GET, &self.url(path))
+        ))
     }
 
     /// [`Api::send`], answering the status, headers and text of a success;

@@ -4,6 +4,7 @@
 
 pub(crate) mod auth;
 mod batch;
+mod configs;
 mod delta;
 pub mod federated;
 mod groups;
@@ -271,17 +272,30 @@ impl GraphProvider {
 
     /// The tenant as a snapshot (for `roster snapshot`).
     pub fn fetch_snapshot(&mut self) -> Result<crate::snapshot::Snapshot, GraphError> {
+        let read = self.fetch_pages()?;
+        Ok(crate::snapshot::Snapshot {
+            users: read.users.into_iter().flatten().collect(),
+            number_assignments: read.numbers.into_iter().flatten().collect(),
+            ..read.rest
+        })
+    }
+
+    /// The tenant as a snapshot with its users and numbers in the pages
+    /// they were read in.
+    fn fetch_pages(&mut self) -> Result<read::Pages, GraphError> {
         // A bar per chain of pages, on a terminal only.
         let bars = self.progress.then(indicatif::MultiProgress::new);
         let api = self.api.clone();
         let wanted = self.wanted.clone();
-        let result = self.rt.block_on(read::fetch(api, &wanted, bars.as_ref()));
+        let result = self
+            .rt
+            .block_on(read::fetch_pages(api, &wanted, bars.as_ref()));
         if let Some(b) = bars {
             let _ = b.clear();
         }
-        let mut snap = result?;
-        snap.tenant_id = self.tenant_id.clone();
-        Ok(snap)
+        let mut read = result?;
+        read.rest.tenant_id = self.tenant_id.clone();
+        Ok(read)
     }
 
     /// Requests in flight the limiter allows now (lower while throttled).
@@ -304,8 +318,9 @@ impl Provider for GraphProvider {
     }
 
     fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
-        let snap = self.fetch_snapshot()?;
-        let live = Arc::new(crate::snapshot::into_live("Graph", snap)?);
+        let read = self.fetch_pages()?;
+        let live = crate::snapshot::into_live_pages("Graph", read.rest, read.users, read.numbers)?;
+        let live = Arc::new(live);
         self.live = Some(live.clone());
         Ok(live)
     }

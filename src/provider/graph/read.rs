@@ -1,6 +1,7 @@
 //! Reading a tenant through Graph into a tenant snapshot: users, the groups
 //! the manifests name (members resolved transitively by Graph), direct
-//! policy assignments from `userConfigurations`, the number inventory, and
+//! policy assignments from `userConfigurations` ([`super::configs`]), the
+//! number inventory, and
 //! policy ids for every policy name the manifests use, and the tenant's
 //! licence SKUs (`/subscribedSkus`, one request). The independent
 //! chains run concurrently, each at the largest page its endpoint takes and
@@ -18,22 +19,21 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 
 use super::GraphError;
+use super::configs::configurations;
 use super::http::Api;
 pub(super) use super::pages::{Page, joined};
-use super::pages::{chain, first_page_bytes, flatten};
+use super::pages::{chain, first_page_bytes, flatten, rows};
 use crate::snapshot::{
-    self, SnapAssignment, SnapGroup, SnapGroupAssignment, SnapNumber, SnapPolicy, SnapSku,
-    SnapUser, Snapshot,
+    self, SnapAssignment, SnapGroup, SnapNumber, SnapPolicy, SnapSku, SnapUser, Snapshot,
 };
 
 /// The user properties roster selects.
 pub const USER_SELECT: &str = "id,userPrincipalName,displayName,accountEnabled,mail,givenName,surname,jobTitle,department,companyName,employeeType,employeeId,officeLocation,city,state,country,postalCode,usageLocation,preferredLanguage,onPremisesExtensionAttributes,assignedLicenses";
 
-/// The largest page each endpoint takes (`/users`: 999; `userConfigurations`:
-/// undocumented, 999 as `/users`; `numberAssignments`: 1000). A tenant that
-/// rejects one with a 400 is asked at its default page size.
+/// The largest page each endpoint takes (`/users`: 999; `numberAssignments`:
+/// 1000; `userConfigurations`: [`super::configs`]). A tenant that rejects
+/// one with a 400 is asked at its default page size.
 const USERS_TOP: usize = 999;
-const CONFIGS_TOP: usize = 999;
 const NUMBERS_TOP: usize = 1000;
 const NUMBERS: &str = "/admin/teams/telephoneNumberManagement/numberAssignments";
 /// Number pages asked at once once the page size is known.
@@ -111,136 +111,25 @@ pub(super) fn is_guid(s: &str) -> bool {
 async fn users(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<Vec<SnapUser>, GraphError> {
+) -> Result<Vec<Vec<SnapUser>>, GraphError> {
     let path = format!("/users?$select={USER_SELECT}");
     let (url, body, _) = first_page_bytes(&api, &path, &[USERS_TOP]).await?;
-    let pages = chain(api, url, body, move |rows: Vec<SnapUser>| {
-        tick(progress.as_ref(), rows.len());
-        rows
-    })
-    .await?;
-    Ok(flatten(pages))
+    chain(
+        api,
+        url,
+        body,
+        rows(move |rows: Vec<SnapUser>| {
+            tick(progress.as_ref(), rows.len());
+            rows
+        }),
+    )
+    .await
 }
 
-fn tick(progress: Option<&indicatif::ProgressBar>, n: usize) {
+pub(super) fn tick(progress: Option<&indicatif::ProgressBar>, n: usize) {
     if let Some(p) = progress {
         p.inc(n as u64);
     }
-}
-
-/// A `userConfiguration`, as far as roster reads it (every field may be
-/// missing or null).
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Configuration {
-    id: Option<String>,
-    effective_policy_assignments: Option<Vec<Effective>>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Effective {
-    policy_type: Option<String>,
-    policy_assignment: Option<Assigned>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(default, rename_all = "camelCase")]
-struct Assigned {
-    display_name: Option<String>,
-    policy_id: Option<String>,
-    assignment_type: Option<String>,
-    group_id: Option<String>,
-}
-
-/// What one page of configurations says: direct assignments in order,
-/// and the group assignments and policies it shows, keyed as the read
-/// keeps them (a later page's overrides an earlier one's).
-type ConfigPage = (
-    Vec<SnapAssignment>,
-    Vec<((String, String), SnapGroupAssignment)>,
-    Vec<((String, String), SnapPolicy)>,
-);
-
-fn config_page(rows: Vec<Configuration>) -> ConfigPage {
-    let (mut direct, mut groups, mut policies) = (Vec::new(), Vec::new(), Vec::new());
-    for c in rows {
-        let user = c.id.unwrap_or_default();
-        for e in c.effective_policy_assignments.into_iter().flatten() {
-            let ty = e.policy_type.unwrap_or_default();
-            let a = e.policy_assignment.unwrap_or_default();
-            let name = a.display_name.unwrap_or_default();
-            let name = match name.strip_prefix("Tag:") {
-                Some(rest) => rest.to_string(),
-                None => name,
-            };
-            let id = a.policy_id.unwrap_or_default();
-            if !id.is_empty() {
-                policies.push((
-                    (ty.to_lowercase(), name.to_lowercase()),
-                    SnapPolicy {
-                        policy_type: ty.clone(),
-                        name: name.clone(),
-                        policy_id: id,
-                    },
-                ));
-            }
-            match a.assignment_type.as_deref() {
-                Some(t) if t.eq_ignore_ascii_case("direct") => direct.push(SnapAssignment {
-                    user_id: user.clone(),
-                    policy_type: ty,
-                    policy_name: name,
-                }),
-                Some(t) if t.eq_ignore_ascii_case("group") => {
-                    let group_id = a.group_id.unwrap_or_default();
-                    groups.push((
-                        (group_id.clone(), ty.clone()),
-                        SnapGroupAssignment {
-                            group_id,
-                            policy_type: ty,
-                            policy_name: name,
-                            rank: 0,
-                        },
-                    ));
-                }
-                _ => {}
-            }
-        }
-    }
-    (direct, groups, policies)
-}
-
-async fn configurations(
-    api: Arc<Api>,
-    progress: Option<indicatif::ProgressBar>,
-) -> Result<
-    (
-        Vec<SnapAssignment>,
-        Vec<SnapGroupAssignment>,
-        Vec<SnapPolicy>,
-    ),
-    GraphError,
-> {
-    let (url, body, _) =
-        first_page_bytes(&api, "/admin/teams/userConfigurations", &[CONFIGS_TOP]).await?;
-    let pages = chain(api, url, body, move |rows: Vec<Configuration>| {
-        tick(progress.as_ref(), rows.len());
-        config_page(rows)
-    })
-    .await?;
-    let mut direct = Vec::with_capacity(pages.iter().map(|p| p.0.len()).sum());
-    let mut groups = BTreeMap::new();
-    let mut policies = BTreeMap::new();
-    for (d, g, p) in pages {
-        direct.extend(d);
-        groups.extend(g);
-        policies.extend(p);
-    }
-    Ok((
-        direct,
-        groups.into_values().collect(),
-        policies.into_values().collect(),
-    ))
 }
 
 /// The number inventory. `numberAssignments` pages by `$skip`, so once the
@@ -250,14 +139,14 @@ async fn configurations(
 async fn numbers(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<Vec<SnapNumber>, GraphError> {
+) -> Result<Vec<Vec<SnapNumber>>, GraphError> {
     let (url, body, top) = first_page_bytes(&api, NUMBERS, &[NUMBERS_TOP]).await?;
     let page: Page<SnapNumber> = parse(&api, url, body).await?;
     let (first, link) = (page.value, page.next_link);
     let step = first.len();
     tick(progress.as_ref(), step);
     if step == 0 || (link.is_none() && top != Some(step)) {
-        return Ok(first);
+        return Ok(vec![first]);
     }
     let mut pages = vec![first];
     let mut inflight: JoinSet<Result<(usize, Vec<SnapNumber>), GraphError>> = JoinSet::new();
@@ -276,7 +165,7 @@ async fn numbers(
             issued += 1;
         }
         let Some(done) = inflight.join_next().await else {
-            return Ok(flatten(pages));
+            return Ok(pages);
         };
         let (k, items) = joined(done)??;
         arrived.insert(k, items);
@@ -287,7 +176,7 @@ async fn numbers(
             wanted += 1;
             if short {
                 inflight.abort_all();
-                return Ok(flatten(pages));
+                return Ok(pages);
             }
         }
     }
@@ -391,6 +280,30 @@ pub async fn fetch(
     wanted: &Wanted,
     progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
+    let read = fetch_pages(api, wanted, progress).await?;
+    Ok(Snapshot {
+        users: flatten(read.users),
+        number_assignments: flatten(read.numbers),
+        ..read.rest
+    })
+}
+
+/// What [`fetch_pages`] read: a snapshot but for its users and number
+/// assignments, which stay in the pages they came in (a live state is
+/// built from them without copying them into one list first:
+/// [`snapshot::into_live_pages`]).
+pub struct Pages {
+    pub rest: Snapshot,
+    pub users: Vec<Vec<SnapUser>>,
+    pub numbers: Vec<Vec<SnapNumber>>,
+}
+
+/// [`fetch`], its users and numbers left in their pages.
+pub async fn fetch_pages(
+    api: Arc<Api>,
+    wanted: &Wanted,
+    progress: Option<&indicatif::MultiProgress>,
+) -> Result<Pages, GraphError> {
     // The lookups start with a few slots and take over each chain's when
     // it ends (the number window's too): the requests in flight stay within
     // the limiter's, and the chains never queue behind the lookups.
@@ -497,22 +410,29 @@ pub async fn fetch(
     });
     // Keep what belongs to the users read (resource accounts and others may
     // appear in userConfigurations too).
-    let ids: HashSet<&str> = users.iter().map(|u| u.id.as_str()).collect();
+    let ids: HashSet<&str, foldhash::fast::RandomState> =
+        users.iter().flatten().map(|u| u.id.as_str()).collect();
     let policy_assignments: Vec<SnapAssignment> = direct
         .into_iter()
         .filter(|a| ids.contains(a.user_id.as_str()))
         .collect();
-    Ok(Snapshot {
+    drop(ids);
+    let rest = Snapshot {
         format_version: snapshot::SNAPSHOT_FORMAT_VERSION,
         tenant_id: String::new(),
-        users,
+        users: Vec::new(),
         groups,
         policies,
         policy_assignments,
         group_policy_assignments: group_assignments,
-        number_assignments: numbers,
+        number_assignments: Vec::new(),
         // Graph always has licence data: a user without licences has none.
         subscribed_skus: Some(subscribed_skus),
+    };
+    Ok(Pages {
+        rest,
+        users,
+        numbers,
     })
 }
 
@@ -542,7 +462,3 @@ enum Lookup {
     Policies(Vec<SnapPolicy>),
     Skus(Vec<SnapSku>),
 }
-
-#[cfg(test)]
-#[path = "read_tests.rs"]
-mod tests;
