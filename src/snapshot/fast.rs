@@ -98,7 +98,7 @@ enum Done {
 
 /// The live state, or `None` when the slow path must decide.
 fn fast(text: &str, threads: usize) -> Option<LiveState> {
-    let members = layout::scan(text)?;
+    let members = layout::scan(text, threads)?;
     let mut known: [Option<&Member>; 9] = [None; 9];
     for m in &members {
         match KEYS.iter().position(|k| *k == m.key) {
@@ -460,7 +460,11 @@ fn number(element: &str, index: &Index) -> Option<NumberAssignment> {
 
 /// `f(0)`, …, `f(n - 1)` on `threads` threads (this one included), in
 /// order; `None` as soon as one is `None`.
-fn run<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> Option<T> + Sync) -> Option<Vec<T>> {
+pub(super) fn run<T: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let work = || {
