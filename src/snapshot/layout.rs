@@ -17,8 +17,9 @@
 
 mod skeleton;
 
-/// Text per piece of the parallel scan, at least.
+/// Text per piece of the parallel scan, at least, and pieces at most.
 const PIECE: usize = 1 << 20;
+const PIECES: usize = 256;
 
 /// A member of the top object.
 pub(super) struct Member<'a> {
@@ -51,7 +52,7 @@ pub(super) fn scan(text: &str, threads: usize) -> Option<Vec<Member<'_>>> {
         return None;
     }
     let pieces = if threads > 1 {
-        (b.len() / PIECE).clamp(1, threads * 4)
+        (b.len() / PIECE).clamp(1, PIECES)
     } else {
         1
     };

@@ -9,10 +9,11 @@
 //! string. Each piece is scanned on its own, 64 bytes at a time (SSE2
 //! masks of quotes, backslashes and brackets, strings found with a prefix
 //! XOR of the unescaped quotes), with depths relative to its start: it
-//! keeps only the brackets and commas at its two lowest levels, one of
-//! which is the second level of the text (or neither) once the depths at
-//! the starts are known from the pieces before. A text without newlines is
-//! one piece. Nothing here has to reject invalid JSON: a text whose pieces
+//! keeps only the brackets and commas at its lowest level. Once the depths
+//! at the starts are known from the pieces before, that level is the
+//! second (kept), a deeper one (nothing to keep), or the top object's: the
+//! few pieces holding one of its commas or braces are scanned again for
+//! the level above. A text without newlines is one piece. Nothing here has to reject invalid JSON: a text whose pieces
 //! then all parse is valid, and its pieces are its true members and
 //! elements (see [`super`]); an unterminated string or unbalanced brackets
 //! still give `None`. Pure.
@@ -26,25 +27,44 @@ use super::super::parse::MAX_DEPTH;
 /// threads scan them.
 pub(super) fn level_two(b: &[u8], pieces: usize, threads: usize) -> Option<Vec<u32>> {
     let cuts = cuts(b, pieces);
+    let piece = |k: usize| &b[cuts[k]..cuts[k + 1]];
     let scanned = super::super::fast::run(cuts.len() - 1, threads, |k| {
-        scan_piece(&b[cuts[k]..cuts[k + 1]], cuts[k])
+        scan_piece(piece(k), cuts[k], None)
     })?;
-    let mut out = Vec::with_capacity(scanned.iter().map(|p| p.at_low.len()).sum());
+    // The depth at each piece's start; the pieces whose lowest level is the
+    // top object's are scanned again for the level above it.
     let mut depth = 0i64;
-    for p in scanned {
+    let mut again = Vec::new();
+    for (k, p) in scanned.iter().enumerate() {
         if p.low != NONE {
             if depth + p.low < 1 || depth.saturating_add(p.max) > MAX_DEPTH as i64 {
                 return None;
             }
-            match depth + p.low {
-                2 => out.extend_from_slice(&p.at_low),
-                1 => out.extend_from_slice(&p.above),
-                _ => {}
+            if depth + p.low == 1 {
+                again.push((k, 2 - depth));
             }
         }
         depth += p.end;
     }
-    (depth == 0).then_some(out)
+    if depth != 0 {
+        return None;
+    }
+    let rescanned = super::super::fast::run(again.len(), threads, |j| {
+        let (k, level) = again[j];
+        scan_piece(piece(k), cuts[k], Some(level))
+    })?;
+    let mut rescanned = again.iter().map(|a| a.0).zip(rescanned).peekable();
+    let mut out = Vec::new();
+    let mut depth = 0i64;
+    for (k, p) in scanned.into_iter().enumerate() {
+        if let Some((_, r)) = rescanned.next_if(|(j, _)| *j == k) {
+            out.extend_from_slice(&r.at_low);
+        } else if p.low != NONE && depth + p.low == 2 {
+            out.extend_from_slice(&p.at_low);
+        }
+        depth += p.end;
+    }
+    Some(out)
 }
 
 /// Where the pieces start (each just after a newline), and the text's
@@ -70,10 +90,11 @@ const NONE: i64 = i64::MAX;
 /// What one piece holds, with levels relative to its start (a bracket or
 /// comma's level is its container's depth: 1 for the top object's own).
 struct Piece {
-    /// Offsets at the lowest level seen (`low`) and at the one above it.
+    /// Offsets at level `low`: the lowest seen, or the one asked for.
     at_low: Vec<u32>,
-    above: Vec<u32>,
     low: i64,
+    /// Whether `low` was asked for (not the lowest seen).
+    fixed: bool,
     /// The deepest level an opening bracket reaches.
     max: i64,
     /// The depth at the piece's end.
@@ -82,30 +103,24 @@ struct Piece {
 
 impl Piece {
     fn event(&mut self, level: i64, at: u32) {
-        if level < self.low {
-            if self.low != NONE && level == self.low - 1 {
-                std::mem::swap(&mut self.at_low, &mut self.above);
-            } else {
-                self.above.clear();
-            }
+        if level < self.low && !self.fixed {
             self.at_low.clear();
             self.low = level;
         }
         if level == self.low {
             self.at_low.push(at);
-        } else if level == self.low + 1 {
-            self.above.push(at);
         }
     }
 }
 
 /// Scan the piece `b`, which starts at `base` in the text and (in valid
-/// JSON) outside any string.
-fn scan_piece(b: &[u8], base: usize) -> Option<Piece> {
+/// JSON) outside any string, keeping the offsets at its lowest level, or
+/// at level `level` when given.
+fn scan_piece(b: &[u8], base: usize, level: Option<i64>) -> Option<Piece> {
     let mut p = Piece {
         at_low: Vec::new(),
-        above: Vec::new(),
-        low: NONE,
+        low: level.unwrap_or(NONE),
+        fixed: level.is_some(),
         max: i64::MIN,
         end: 0,
     };
