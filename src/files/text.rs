@@ -30,16 +30,49 @@ impl Text {
     pub fn read(path: &Path) -> std::io::Result<Text> {
         #[cfg(unix)]
         if let Some(m) = Mapping::of(path)? {
-            return match std::str::from_utf8(m.bytes()) {
-                Ok(_) => Ok(Text(Inner::Mapped(m))),
-                Err(_) => Err(std::io::Error::new(
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+            return if is_utf8(m.bytes(), threads) {
+                Ok(Text(Inner::Mapped(m)))
+            } else {
+                Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
                     "stream did not contain valid UTF-8",
-                )),
+                ))
             };
         }
         std::fs::read_to_string(path).map(Text::from)
     }
+}
+
+/// Whether `bytes` are UTF-8, checked in a piece per thread. Each piece
+/// but the first starts where a character may (at a byte that does not
+/// continue one): in valid UTF-8 each piece is then valid, and valid pieces
+/// join into valid text.
+fn is_utf8(bytes: &[u8], threads: usize) -> bool {
+    let mut cuts = vec![0];
+    for k in 1..threads {
+        let mut cut = bytes.len() / threads * k;
+        while bytes.get(cut).is_some_and(|&b| (b as i8) < -0x40) {
+            cut += 1;
+        }
+        if cut > *cuts.last().expect("one cut") && cut < bytes.len() {
+            cuts.push(cut);
+        }
+    }
+    cuts.push(bytes.len());
+    let check = |w: &[usize]| std::str::from_utf8(&bytes[w[0]..w[1]]).is_ok();
+    std::thread::scope(|s| {
+        let others: Vec<_> = cuts
+            .windows(2)
+            .skip(1)
+            .map(|w| s.spawn(move || check(w)))
+            .collect();
+        let first = check(&cuts[..2]);
+        others
+            .into_iter()
+            .all(|h| h.join().expect("checking UTF-8 does not panic"))
+            && first
+    })
 }
 
 impl From<String> for Text {
@@ -124,5 +157,26 @@ mod tests {
             std::fs::read_to_string(&large).unwrap_err().to_string()
         );
         assert!(Text::read(&dir.path().join("missing.json")).is_err());
+    }
+
+    #[test]
+    fn utf8_is_checked_in_pieces_cut_anywhere() {
+        let text = "aé€😀\"x".repeat(8);
+        let mut bad = text.clone().into_bytes();
+        for threads in 1..12 {
+            assert!(is_utf8(text.as_bytes(), threads), "{threads}");
+            assert!(is_utf8(b"", threads));
+        }
+        for at in 0..bad.len() {
+            let keep = bad[at];
+            for b in [0xff, 0x80, 0xc3, 0xf0] {
+                bad[at] = b;
+                let want = std::str::from_utf8(&bad).is_ok();
+                for threads in [1, 2, 3, 7] {
+                    assert_eq!(is_utf8(&bad, threads), want, "{at} {b} {threads}");
+                }
+            }
+            bad[at] = keep;
+        }
     }
 }

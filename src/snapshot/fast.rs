@@ -63,10 +63,24 @@ const KEYS: [&str; 9] = [
     "subscribedSkus",
 ];
 
-/// A user as parsed, with its sort key (lower-cased UPN).
+/// A user as parsed, with its sort key (lower-cased UPN; `None` when the
+/// UPN is its own lower case, as most are).
 struct Row {
-    key: String,
+    lower: Option<String>,
     user: User,
+}
+
+impl Row {
+    fn new(user: User) -> Row {
+        let upn = &user.upn;
+        let lower = (!upn.is_ascii() || upn.bytes().any(|c| c.is_ascii_uppercase()))
+            .then(|| upn.to_lowercase());
+        Row { lower, user }
+    }
+
+    fn key(&self) -> &str {
+        self.lower.as_deref().unwrap_or(&self.user.upn)
+    }
 }
 
 /// A row's place in the sort: the first 16 bytes of its key (big-endian,
@@ -98,7 +112,7 @@ enum Done {
 
 /// The live state, or `None` when the slow path must decide.
 fn fast(text: &str, threads: usize) -> Option<LiveState> {
-    let members = layout::scan(text)?;
+    let members = layout::scan(text, threads)?;
     let mut known: [Option<&Member>; 9] = [None; 9];
     for m in &members {
         match KEYS.iter().position(|k| *k == m.key) {
@@ -363,14 +377,11 @@ fn users_of(
             return None;
         }
         trimmed |= user.upn.trim().len() != user.upn.len();
-        rows.push(Some(Row {
-            key: user.upn.to_lowercase(),
-            user,
-        }));
+        rows.push(Some(Row::new(user)));
     }
     let row = |i: u32| rows[i as usize].as_ref().expect("just parsed");
     let mut order: Vec<Order> = (0..rows.len() as u32)
-        .map(|i| (prefix(&row(i).key), i))
+        .map(|i| (prefix(row(i).key()), i))
         .collect();
     order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
     Some(Done::Users(rows, order, trimmed))
@@ -386,7 +397,7 @@ fn prefix(key: &str) -> u128 {
 }
 
 fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
-    a.key.cmp(&b.key).then_with(|| a.user.id.cmp(&b.user.id))
+    a.key().cmp(b.key()).then_with(|| a.user.id.cmp(&b.user.id))
 }
 
 /// The users in order: `parts` are the chunks of rows, `order` their
@@ -415,7 +426,7 @@ fn sorted_users(
         }
     } else if order
         .windows(2)
-        .any(|w| w[0].0 == w[1].0 && row(w[0].1).key == row(w[1].1).key)
+        .any(|w| w[0].0 == w[1].0 && row(w[0].1).key() == row(w[1].1).key())
     {
         return None;
     }
@@ -460,7 +471,11 @@ fn number(element: &str, index: &Index) -> Option<NumberAssignment> {
 
 /// `f(0)`, …, `f(n - 1)` on `threads` threads (this one included), in
 /// order; `None` as soon as one is `None`.
-fn run<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> Option<T> + Sync) -> Option<Vec<T>> {
+pub(super) fn run<T: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(usize) -> Option<T> + Sync,
+) -> Option<Vec<T>> {
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let work = || {

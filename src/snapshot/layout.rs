@@ -3,16 +3,23 @@
 //! array, where each element starts and ends. [`super::fast`] parses the
 //! pieces separately (and on several threads).
 //!
-//! The pass checks only the glue between the pieces (the top object's
-//! braces, keys, colons and commas; an array's brackets and commas), and
-//! that nothing nests deeper than [`super::parse::MAX_DEPTH`]; every piece
-//! is then parsed by `serde_json`, so a text whose pieces all parse is valid
-//! JSON and its pieces are exactly its members and elements. Anything
-//! unexpected (a key with escapes, an empty object, a file over 4 GiB) is
-//! `None`: the caller then takes the slow path, which explains any problem.
-//! Pure.
+//! The brackets and commas of the second level (the members' values and
+//! their elements) and the deepest nesting come from [`skeleton`], which
+//! scans pieces of the text on several threads; the top object's own glue
+//! is then walked here. The pass checks only the glue between the pieces
+//! (the top object's braces, keys, colons and commas; an array's brackets
+//! and commas), and that nothing nests deeper than
+//! [`super::parse::MAX_DEPTH`]; every piece is then parsed by `serde_json`,
+//! so a text whose pieces all parse is valid JSON and its pieces are
+//! exactly its members and elements. Anything unexpected (a key with
+//! escapes, an empty object, a file over 4 GiB) is `None`: the caller then
+//! takes the slow path, which explains any problem. Pure.
 
-use super::parse::MAX_DEPTH;
+mod skeleton;
+
+/// Text per piece of the parallel scan, at least, and pieces at most.
+const PIECE: usize = 1 << 20;
+const PIECES: usize = 256;
 
 /// A member of the top object.
 pub(super) struct Member<'a> {
@@ -38,12 +45,18 @@ impl Member<'_> {
 }
 
 /// The members of the top object of `text`, in order; `None` when the text
-/// is not shaped as the fast path expects.
-pub(super) fn scan(text: &str) -> Option<Vec<Member<'_>>> {
+/// is not shaped as the fast path expects. `threads` scan it.
+pub(super) fn scan(text: &str, threads: usize) -> Option<Vec<Member<'_>>> {
     let b = text.as_bytes();
     if b.len() >= u32::MAX as usize {
         return None;
     }
+    let pieces = if threads > 1 {
+        (b.len() / PIECE).clamp(1, PIECES)
+    } else {
+        1
+    };
+    let level_two = skeleton::level_two(b, pieces, threads)?;
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
@@ -64,7 +77,7 @@ pub(super) fn scan(text: &str) -> Option<Vec<Member<'_>>> {
             return None;
         }
         let start = skip_ws(b, i + 1);
-        let (end, bounds) = value_end(b, start)?;
+        let (end, bounds) = value_end(b, start, &level_two)?;
         members.push(Member {
             key,
             value: &text[start..end],
@@ -121,48 +134,38 @@ fn string_end(b: &[u8], mut i: usize) -> Option<usize> {
 }
 
 /// Where the value starting at `start` ends (one past its last byte) and,
-/// for an array, its bounds (see [`Member::bounds`]).
-fn value_end(b: &[u8], start: usize) -> Option<(usize, Vec<u32>)> {
+/// for an array, its bounds (see [`Member::bounds`]); `level_two` is what
+/// [`skeleton::level_two`] found.
+fn value_end(b: &[u8], start: usize, level_two: &[u32]) -> Option<(usize, Vec<u32>)> {
     let open = *b.get(start)?;
     match open {
         b'"' => Some((string_end(b, start + 1)? + 1, Vec::new())),
         b'[' | b'{' => {
             let array = open == b'[';
+            let first = level_two.binary_search(&(start as u32)).ok()?;
             let mut bounds = Vec::new();
             if array {
                 bounds.push(start as u32);
             }
-            // The top object is level 1, this value level 2.
-            let mut depth = 2usize;
-            let mut i = start + 1;
-            while i < b.len() {
+            for &at in &level_two[first + 1..] {
+                let i = at as usize;
                 match b[i] {
-                    b'"' => i = string_end(b, i + 1)?,
-                    b'[' | b'{' => {
-                        depth += 1;
-                        if depth > MAX_DEPTH {
+                    b',' if array => bounds.push(at),
+                    b',' => {}
+                    c @ (b']' | b'}') => {
+                        if (c == b']') != array {
                             return None;
                         }
-                    }
-                    c @ (b']' | b'}') => {
-                        depth -= 1;
-                        if depth == 1 {
-                            if (c == b']') != array {
-                                return None;
+                        if array {
+                            bounds.push(at);
+                            if bounds.len() == 2 && skip_ws(b, start + 1) == i {
+                                bounds.clear(); // `[]`
                             }
-                            if array {
-                                bounds.push(i as u32);
-                                if bounds.len() == 2 && skip_ws(b, start + 1) == i {
-                                    bounds.clear(); // `[]`
-                                }
-                            }
-                            return Some((i + 1, bounds));
                         }
+                        return Some((i + 1, bounds));
                     }
-                    b',' if array && depth == 2 => bounds.push(i as u32),
-                    _ => {}
+                    _ => return None,
                 }
-                i += 1;
             }
             None
         }
@@ -180,10 +183,10 @@ fn value_end(b: &[u8], start: usize) -> Option<(usize, Vec<u32>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::parse::too_deep;
+    use crate::snapshot::parse::{MAX_DEPTH, too_deep};
 
     fn keys(text: &str) -> Option<Vec<(String, String, usize)>> {
-        scan(text).map(|m| {
+        scan(text, 2).map(|m| {
             m.iter()
                 .map(|m| (m.key.to_string(), m.value.to_string(), m.len()))
                 .collect()
@@ -194,7 +197,7 @@ mod tests {
     fn members_and_elements_are_found() {
         let text =
             " {\"a\" : 1 ,\"b\":[ {\"x\":[1,2]}, \"s,]\" ,3 ], \"c\":\"q\\\"}\", \"d\":[ ]}\n";
-        let m = scan(text).unwrap();
+        let m = scan(text, 1).unwrap();
         assert_eq!(m.len(), 4);
         assert_eq!((m[0].key, m[0].value), ("a", "1"));
         assert_eq!(m[1].value, "[ {\"x\":[1,2]}, \"s,]\" ,3 ]");
