@@ -169,37 +169,39 @@ mod tests {
     /// The bundled example's files, padded so they are worth several
     /// threads, plus a second `tenant` in a later file and a broken file.
     fn sources() -> Vec<SourceFile> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/tenant-config");
-        let mut paths: Vec<_> = [
-            "tenant.kdl",
-            "personas.kdl",
-            "personas-international.toml",
-            "users.toml",
-        ]
-        .into_iter()
-        .map(|p| root.join(p))
-        .collect();
-        for dir in ["ranges", "rules"] {
-            let mut more: Vec<_> = std::fs::read_dir(root.join(dir))
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .collect();
-            more.sort();
-            paths.extend(more);
+        macro_rules! example {
+            ($($path:literal),*) => {
+                [$(($path, include_str!(concat!("../../examples/tenant-config/", $path)))),*]
+            };
         }
         let pad = format!("\n// {}\n", "padding ".repeat(4 << 10));
-        let mut files: Vec<SourceFile> = paths
-            .iter()
-            .filter(|p| is_manifest_path(&p.to_string_lossy()))
-            .map(|p| {
-                let text = std::fs::read_to_string(p).unwrap();
-                let kdl = p.extension().is_some_and(|e| e == "kdl");
-                SourceFile {
-                    path: p.file_name().unwrap().to_string_lossy().into_owned(),
-                    text: std::sync::Arc::new(if kdl { text + &pad } else { text }),
-                }
-            })
-            .collect();
+        let mut files: Vec<SourceFile> = example!(
+            "personas-international.toml",
+            "personas.kdl",
+            "ranges/de.kdl",
+            "ranges/ie.toml",
+            "ranges/uk.kdl",
+            "ranges/us.toml",
+            "rules/00-leadership.kdl",
+            "rules/05-contractors.toml",
+            "rules/10-uk.kdl",
+            "rules/20-ie.toml",
+            "rules/30-us.toml",
+            "rules/40-de.kdl",
+            "tenant.kdl",
+            "tests.kdl",
+            "users.toml"
+        )
+        .into_iter()
+        .map(|(path, text)| SourceFile {
+            path: path.into(),
+            text: std::sync::Arc::new(if path.ends_with(".kdl") {
+                format!("{text}{pad}")
+            } else {
+                text.to_string()
+            }),
+        })
+        .collect();
         for (path, text) in [
             ("zz-second.kdl", "tenant \"again\" {\n}\n"),
             ("zz-third.kdl", "rule \"x\" {\n"),
