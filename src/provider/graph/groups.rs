@@ -51,8 +51,18 @@ pub(super) async fn groups(
             api.pages(&next, &[], &mut add).await?;
         }
     }
+    with_members(&api, &slots, found).await
+}
+
+/// The groups `found` (id, display name), each with its user members as
+/// [`members_of`] reads them, in the same order.
+async fn with_members(
+    api: &Arc<Api>,
+    slots: &Arc<Semaphore>,
+    found: Vec<(String, String)>,
+) -> Result<Vec<SnapGroup>, GraphError> {
     let ids: Vec<String> = found.iter().map(|(id, _)| id.clone()).collect();
-    let members = members_of(&api, &slots, &ids).await?;
+    let members = members_of(api, slots, &ids).await?;
     Ok(found
         .into_iter()
         .zip(members)
@@ -202,17 +212,7 @@ pub(super) async fn all_groups(api: Arc<Api>) -> Result<Vec<SnapGroup>, GraphErr
     })
     .await?;
     let slots = Arc::new(Semaphore::new(LOOKUPS_AT_ONCE));
-    let ids: Vec<String> = found.iter().map(|(id, _)| id.clone()).collect();
-    let members = members_of(&api, &slots, &ids).await?;
-    let mut out: Vec<SnapGroup> = found
-        .into_iter()
-        .zip(members)
-        .map(|((id, display_name), members)| SnapGroup {
-            id,
-            display_name,
-            members,
-        })
-        .collect();
+    let mut out = with_members(&api, &slots, found).await?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }
