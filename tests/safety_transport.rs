@@ -379,3 +379,67 @@ fn a_redirect_of_the_token_request_to_plain_http_beyond_loopback_is_not_followed
     assert!(idp.received().contains("client_secret="));
     assert_eq!(trap.received(), "", "the redirect was followed");
 }
+
+/// Graph on loopback whose first page of users names its next page before
+/// `value`, and holds a row with a key `@odata.nextLink` of its own near
+/// the page's end: the read-ahead's guess (the last such key) is wrong.
+#[test]
+fn a_read_ahead_guess_the_page_contradicts_is_dropped_for_the_pages_own_link() {
+    let port = Arc::new(std::sync::atomic::AtomicU16::new(0));
+    let seen = port.clone();
+    let graph = Recorder::answering(move |line| {
+        let base = format!("http://127.0.0.1:{}/v1.0", seen.load(Ordering::SeqCst));
+        let user = |id: &str| {
+            serde_json::json!({ "id": id, "userPrincipalName": format!("{id}@contoso.example"),
+                "accountEnabled": true, "city": "London" })
+        };
+        let body = if line.contains("/oauth2/v2.0/token") {
+            serde_json::json!({ "token_type": "Bearer", "expires_in": 3599, "access_token": TOKEN })
+        } else if line.starts_with("GET /v1.0/users?") && line.contains("skiptoken=2") {
+            serde_json::json!({ "value": [user("u2")] })
+        } else if line.starts_with("GET /v1.0/users?") && line.contains("skiptoken=") {
+            serde_json::json!({ "value": [user("wrong")] })
+        } else if line.starts_with("GET /v1.0/users?") {
+            let mut row = user("u1");
+            row["@odata.nextLink"] = format!("{base}/users?$skiptoken=guess").into();
+            let page = serde_json::json!({ "value": [row] });
+            // The page's own link first, as Graph may write it.
+            let link = serde_json::json!(format!("{base}/users?$skiptoken=2"));
+            let text = page.to_string();
+            return (200, format!("{{\"@odata.nextLink\":{link},{}", &text[1..]));
+        } else {
+            serde_json::json!({ "value": [] })
+        };
+        (200, body.to_string())
+    });
+    port.store(graph.port, Ordering::SeqCst);
+    let trap = Recorder::start(502, String::new());
+    let dir = config("");
+    let out = dir.path().join("snapshot.json");
+    let endpoint = graph.url();
+    let r = run(
+        dir.path(),
+        &trap,
+        &[
+            "snapshot",
+            "--graph-endpoint",
+            &endpoint,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.out);
+    let snapshot: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let ids: Vec<&str> = snapshot["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["u1", "u2"], "the page's own link is followed");
+    let received = graph.received();
+    assert_eq!(received.matches("skiptoken=2").count(), 1, "{received}");
+    assert_eq!(trap.received(), "");
+}
