@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, HashMap};
 use crate::catalog::{ATTRIBUTES, USER_ATTRIBUTE_COUNT};
 use crate::numbers::{E164, NumberType};
 
+mod attrs;
+pub use attrs::Attrs;
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
     pub tenant_id: String,
@@ -76,7 +79,7 @@ pub struct User {
     pub account_enabled: bool,
     /// Rule attributes by [`crate::catalog::AttrId`] (all but `memberOf`), as
     /// the directory holds them.
-    pub attrs: Box<[Option<Box<str>>]>,
+    pub attrs: Attrs,
     /// Direct policy assignments: policy type -> policy name.
     pub policies: BTreeMap<String, String>,
     /// Indexes into [`LiveState::groups`] of every group the user belongs
@@ -94,7 +97,7 @@ impl User {
             upn: upn.into(),
             display_name: None,
             account_enabled: true,
-            attrs: vec![None; USER_ATTRIBUTE_COUNT].into_boxed_slice(),
+            attrs: Attrs::default(),
             policies: BTreeMap::new(),
             groups: Vec::new(),
             licences: Vec::new(),
@@ -106,7 +109,7 @@ impl User {
     /// with [`User::new`] (tests, providers that fill only the fields) can
     /// still be matched on them.
     pub fn attr(&self, id: usize) -> Option<&str> {
-        match self.attrs.get(id).and_then(|v| v.as_deref()) {
+        match self.attrs.get(id) {
             Some(v) => Some(v),
             None if id == UPN_ATTR => Some(&self.upn),
             None if id == DISPLAY_NAME_ATTR => self.display_name.as_deref(),
@@ -118,7 +121,7 @@ impl User {
         if let Some(id) = attr_id(name)
             && id < USER_ATTRIBUTE_COUNT
         {
-            self.attrs[id] = value.map(String::into_boxed_str);
+            self.attrs.set(id, value.as_deref());
         }
     }
 

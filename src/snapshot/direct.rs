@@ -1,6 +1,6 @@
 //! Snapshot entries deserialized straight into what the live state keeps:
-//! a user's attribute values into `Box<str>`, keys and policy types borrowed
-//! from the text, and the fields roster does not keep checked but not
+//! a user's attribute values, keys and policy types borrowed from the text
+//! (a user's values then copied into one [`Attrs`]), and the fields roster does not keep checked but not
 //! stored. Each type here accepts exactly what its counterpart in
 //! [`super`] (`SnapUser`, `SnapLicence`, `SnapNumber`, `SnapAssignment`)
 //! accepts: the same fields in the same order, with the same defaults, and
@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::catalog::USER_ATTRIBUTE_COUNT;
-use crate::live::User;
+use crate::live::{Attrs, User};
 
 /// A string borrowed from the text when it has no escapes.
 pub(super) struct Text<'a>(pub Cow<'a, str>);
@@ -61,7 +61,7 @@ impl<'de> Deserialize<'de> for AnyText {
 
 /// `onPremisesExtensionAttributes`, in the order written (repeated keys
 /// kept; [`UserIn::take_user`] lets the last one win, as a map does).
-pub(super) struct Extensions<'a>(Vec<(Cow<'a, str>, Option<Box<str>>)>);
+pub(super) struct Extensions<'a>(Vec<(Cow<'a, str>, Option<Text<'a>>)>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Extensions<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -113,36 +113,36 @@ pub(super) struct UserIn<'a, L> {
         deserialize_with = "super::null_is_enabled"
     )]
     account_enabled: bool,
-    #[serde(default)]
-    mail: Option<Box<str>>,
-    #[serde(rename = "givenName", default)]
-    given_name: Option<Box<str>>,
-    #[serde(default)]
-    surname: Option<Box<str>>,
-    #[serde(rename = "jobTitle", default)]
-    job_title: Option<Box<str>>,
-    #[serde(default)]
-    department: Option<Box<str>>,
-    #[serde(rename = "companyName", default)]
-    company_name: Option<Box<str>>,
-    #[serde(rename = "employeeType", default)]
-    employee_type: Option<Box<str>>,
-    #[serde(rename = "employeeId", default)]
-    employee_id: Option<Box<str>>,
-    #[serde(rename = "officeLocation", default)]
-    office_location: Option<Box<str>>,
-    #[serde(default)]
-    city: Option<Box<str>>,
-    #[serde(default)]
-    state: Option<Box<str>>,
-    #[serde(default)]
-    country: Option<Box<str>>,
-    #[serde(rename = "postalCode", default)]
-    postal_code: Option<Box<str>>,
-    #[serde(rename = "usageLocation", default)]
-    usage_location: Option<Box<str>>,
-    #[serde(rename = "preferredLanguage", default)]
-    preferred_language: Option<Box<str>>,
+    #[serde(default, borrow)]
+    mail: Option<Text<'a>>,
+    #[serde(rename = "givenName", default, borrow)]
+    given_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    surname: Option<Text<'a>>,
+    #[serde(rename = "jobTitle", default, borrow)]
+    job_title: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    department: Option<Text<'a>>,
+    #[serde(rename = "companyName", default, borrow)]
+    company_name: Option<Text<'a>>,
+    #[serde(rename = "employeeType", default, borrow)]
+    employee_type: Option<Text<'a>>,
+    #[serde(rename = "employeeId", default, borrow)]
+    employee_id: Option<Text<'a>>,
+    #[serde(rename = "officeLocation", default, borrow)]
+    office_location: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    city: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    state: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    country: Option<Text<'a>>,
+    #[serde(rename = "postalCode", default, borrow)]
+    postal_code: Option<Text<'a>>,
+    #[serde(rename = "usageLocation", default, borrow)]
+    usage_location: Option<Text<'a>>,
+    #[serde(rename = "preferredLanguage", default, borrow)]
+    preferred_language: Option<Text<'a>>,
     #[serde(rename = "onPremisesExtensionAttributes", default, borrow)]
     extensions: Option<Extensions<'a>>,
     #[serde(rename = "assignedLicenses", default = "none")]
@@ -166,7 +166,7 @@ impl<L> UserIn<'_, L> {
     /// `into_live` builds it; `ids` is [`attribute_ids`]. Its licences are
     /// left in `self`.
     pub fn take_user(&mut self, ids: &[Option<usize>]) -> User {
-        let mut attrs = vec![None; USER_ATTRIBUTE_COUNT].into_boxed_slice();
+        let mut slots: [Option<Cow<str>>; USER_ATTRIBUTE_COUNT] = std::array::from_fn(|_| None);
         let values = [
             self.mail.take(),
             self.given_name.take(),
@@ -185,8 +185,8 @@ impl<L> UserIn<'_, L> {
             self.preferred_language.take(),
         ];
         for (id, value) in ids.iter().zip(values) {
-            if let (Some(id), Some(v)) = (id, value) {
-                attrs[*id] = Some(v);
+            if let (Some(id), Some(Text(v))) = (id, value) {
+                slots[*id] = Some(v);
             }
         }
         if let Some(Extensions(mut ext)) = self.extensions.take() {
@@ -202,10 +202,11 @@ impl<L> UserIn<'_, L> {
                 if let Some(id) = crate::live::attr_id(&k)
                     && id < USER_ATTRIBUTE_COUNT
                 {
-                    attrs[id] = v;
+                    slots[id] = v.map(|Text(v)| v);
                 }
             }
         }
+        let attrs = Attrs::from_slots(&slots);
         User {
             id: std::mem::take(&mut self.id),
             upn: std::mem::take(&mut self.user_principal_name),

@@ -20,14 +20,12 @@ pub fn from_live(live: &LiveState) -> Snapshot {
             ..SnapUser::default()
         };
         let mut ext = std::collections::BTreeMap::new();
-        for (id, value) in u.attrs.iter().enumerate() {
+        for (id, value) in u.attrs.iter() {
             let name = User::attr_name(id);
             if name.starts_with("extensionAttribute") {
-                if value.is_some() {
-                    ext.insert(name.to_string(), value.as_deref().map(str::to_string));
-                }
+                ext.insert(name.to_string(), Some(value.to_string()));
             } else {
-                su.set_attribute(name, value.as_deref().map(str::to_string));
+                su.set_attribute(name, Some(value.to_string()));
             }
         }
         if !ext.is_empty() {

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{SnapNumber, SnapUser, Snapshot, SnapshotError, invalid};
-use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
+use crate::catalog::USER_ATTRIBUTE_COUNT;
+use crate::live::{Attrs, Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
 use crate::numbers::{E164, NumberType};
 
 /// Check a snapshot's consistency and turn it into a [`LiveState`].
@@ -281,14 +282,21 @@ fn users_from(
         let mut user = User::new(u.id, u.user_principal_name);
         user.display_name = u.display_name;
         user.account_enabled = u.account_enabled;
+        let mut slots: [Option<String>; USER_ATTRIBUTE_COUNT] = std::array::from_fn(|_| None);
         for (id, value) in ids.iter().zip(values) {
             if let (Some(id), Some(v)) = (id, value) {
-                user.attrs[*id] = Some(v.into_boxed_str());
+                slots[*id] = Some(v);
             }
         }
+        // As `User::set_attr` would, one key after another.
         for (k, v) in ext.into_iter().flatten() {
-            user.set_attr(&k, v);
+            if let Some(id) = crate::live::attr_id(&k)
+                && id < USER_ATTRIBUTE_COUNT
+            {
+                slots[id] = v;
+            }
         }
+        user.attrs = Attrs::from_slots(&slots);
         user.policies = policies.into_iter().collect();
         let held = u.assigned_licenses.take();
         if licences {
