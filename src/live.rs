@@ -352,13 +352,9 @@ fn same_name(a: &str, b: &str) -> bool {
 /// Every group each user belongs to, through any depth of nesting (cycles
 /// tolerated). Linear in members times nesting depth.
 pub(crate) fn resolve_groups(live: &mut LiveState) {
-    // Ids of the source (a fast hash: the maps live for this call).
+    // Users by id (a fast hash: the map lives for this call); a user whose
+    // id an earlier user has shares its groups.
     type Index<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
-    let mut group_index = Index::with_capacity_and_hasher(live.groups.len(), Default::default());
-    for (i, g) in live.groups.iter().enumerate() {
-        group_index.insert(g.id.as_str(), i as u32);
-    }
-    // Users by id; a user whose id an earlier user has shares its groups.
     let mut user_index = Index::with_capacity_and_hasher(live.users.len(), Default::default());
     let mut same_as = Vec::new();
     for (i, u) in live.users.iter().enumerate() {
@@ -368,22 +364,48 @@ pub(crate) fn resolve_groups(live: &mut LiveState) {
             user_index.insert(u.id.as_str(), i as u32);
         }
     }
-    // parents[g] = groups that list g as a member; direct[u] = groups that
-    // list user u.
-    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); live.groups.len()];
-    let mut direct: Vec<Vec<u32>> = vec![Vec::new(); live.users.len()];
-    for (gi, g) in live.groups.iter().enumerate() {
+    let groups = memberships(&live.groups, live.users.len(), |id| {
+        user_index.get(id).copied()
+    });
+    drop(user_index);
+    for (u, g) in live.users.iter_mut().zip(groups) {
+        u.groups = g;
+    }
+    for (i, first) in same_as {
+        live.users[i].groups = live.users[first].groups.clone();
+    }
+}
+
+/// Every user's groups (of `users` users; `user_of` finds a member's
+/// index by object id): the indexes of the groups that list it, directly or
+/// through nesting, sorted. A member that is a group is a group, whatever
+/// `user_of` says.
+pub(crate) fn memberships(
+    groups: &[Group],
+    users: usize,
+    user_of: impl Fn(&str) -> Option<u32>,
+) -> Vec<Vec<u32>> {
+    let mut group_index: HashMap<&str, u32, foldhash::fast::RandomState> =
+        HashMap::with_capacity_and_hasher(groups.len(), Default::default());
+    for (i, g) in groups.iter().enumerate() {
+        group_index.insert(g.id.as_str(), i as u32);
+    }
+    // parents[g] = groups that list g as a member; direct = (user, group)
+    // for each group that lists a user.
+    let mut parents: Vec<Vec<u32>> = vec![Vec::new(); groups.len()];
+    let mut direct: Vec<(u32, u32)> = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
         for m in &g.members {
             if let Some(&child) = group_index.get(m.as_str()) {
                 parents[child as usize].push(gi as u32);
-            } else if let Some(&u) = user_index.get(m.as_str()) {
-                direct[u as usize].push(gi as u32);
+            } else if let Some(u) = user_of(m) {
+                direct.push((u, gi as u32));
             }
         }
     }
-    drop((group_index, user_index));
+    drop(group_index);
     // ancestors[g] = g and every group containing it, transitively.
-    let ancestors: Vec<Vec<u32>> = (0..live.groups.len() as u32)
+    let ancestors: Vec<Vec<u32>> = (0..groups.len() as u32)
         .map(|g| {
             let mut seen = vec![g];
             let mut stack = vec![g];
@@ -399,18 +421,25 @@ pub(crate) fn resolve_groups(live: &mut LiveState) {
             seen
         })
         .collect();
-    for (u, d) in live.users.iter_mut().zip(&direct) {
-        let mut all: Vec<u32> = d
-            .iter()
-            .flat_map(|&g| ancestors[g as usize].iter().copied())
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        u.groups = all;
+    let nested = ancestors.iter().any(|a| a.len() > 1);
+    direct.sort_unstable();
+    direct.dedup();
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); users];
+    for run in direct.chunk_by(|a, b| a.0 == b.0) {
+        let all = &mut out[run[0].0 as usize];
+        if nested {
+            all.extend(
+                run.iter()
+                    .flat_map(|&(_, g)| ancestors[g as usize].iter().copied()),
+            );
+            all.sort_unstable();
+            all.dedup();
+        } else {
+            // Sorted and distinct already.
+            all.extend(run.iter().map(|&(_, g)| g));
+        }
     }
-    for (i, first) in same_as {
-        live.users[i].groups = live.users[first].groups.clone();
-    }
+    out
 }
 
 #[cfg(test)]

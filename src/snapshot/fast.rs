@@ -95,6 +95,7 @@ type Assigned = (u32, String, String);
 enum Task {
     Groups,
     Users(Range<usize>),
+    Memberships,
     Assignments(Range<usize>),
     Numbers(Range<usize>),
 }
@@ -107,6 +108,8 @@ enum Done {
     /// Direct assignments (user index, policy type, policy name), in one
     /// bucket per range of users ([`bucket`]).
     Assignments(Vec<Vec<Assigned>>),
+    /// Each user's groups, by index ([`crate::live::memberships`]).
+    Memberships(Vec<Vec<u32>>),
     Numbers(Vec<NumberAssignment>),
 }
 
@@ -198,11 +201,29 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
         }
         index
     };
-    let mut tasks: Vec<Task> = chunks(assignments.len(), ENTRIES_PER_CHUNK)
-        .map(Task::Assignments)
+    let mut group_ids = HashSet::with_capacity(snap_groups.len());
+    if !snap_groups.iter().all(|g| group_ids.insert(g.id.as_str())) {
+        return None;
+    }
+    drop(group_ids);
+    let groups: Vec<Group> = snap_groups
+        .into_iter()
+        .map(|g| Group {
+            id: g.id,
+            display_name: g.display_name,
+            members: g.members,
+        })
         .collect();
+    // Group membership beside the first chunks of what refers to users.
+    let mut tasks = vec![Task::Memberships];
+    tasks.extend(chunks(assignments.len(), ENTRIES_PER_CHUNK).map(Task::Assignments));
     tasks.extend(chunks(numbers.len(), ENTRIES_PER_CHUNK).map(Task::Numbers));
     let done = run(tasks.len(), threads, |t| match &tasks[t] {
+        Task::Memberships => Some(Done::Memberships(crate::live::memberships(
+            &groups,
+            index.len(),
+            |id| index.get(id).copied(),
+        ))),
         Task::Assignments(r) => assignments_of(text, assignments, r.clone(), &index, threads),
         Task::Numbers(r) => {
             let mut out = Vec::with_capacity(r.len());
@@ -215,6 +236,7 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
     })?;
     drop(index);
     let mut number_parts = Vec::new();
+    let mut memberships = Vec::new();
     let mut buckets: Vec<Vec<Vec<Assigned>>> = (0..threads).map(|_| Vec::new()).collect();
     for d in done {
         match d {
@@ -224,10 +246,14 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
                 }
             }
             Done::Numbers(n) => number_parts.push(n),
+            Done::Memberships(m) => memberships = m,
             _ => return None,
         }
     }
     set_policies(&mut users, buckets)?;
+    for (u, g) in users.iter_mut().zip(memberships) {
+        u.groups = g;
+    }
     // Collected at its size first (the map is built from a `Vec`, in place).
     let listed = numbers.len();
     let mut list = Vec::with_capacity(listed);
@@ -242,23 +268,11 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
     let mut live = LiveState {
         tenant_id,
         users,
+        groups,
         numbers,
         licensing,
         ..LiveState::default()
     };
-    let mut group_ids = HashSet::with_capacity(snap_groups.len());
-    if !snap_groups.iter().all(|g| group_ids.insert(g.id.as_str())) {
-        return None;
-    }
-    drop(group_ids);
-    live.groups = snap_groups
-        .into_iter()
-        .map(|g| Group {
-            id: g.id,
-            display_name: g.display_name,
-            members: g.members,
-        })
-        .collect();
     for p in &policies {
         let ty = super::to_live::canonical_type(&p.policy_type);
         live.add_policy(&ty, &p.name, &p.policy_id);
@@ -272,7 +286,6 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
             rank: g.rank,
         })
         .collect();
-    crate::live::resolve_groups(&mut live);
     Some(live)
 }
 
