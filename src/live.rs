@@ -11,7 +11,9 @@ use crate::catalog::{ATTRIBUTES, USER_ATTRIBUTE_COUNT};
 use crate::numbers::{E164, NumberType};
 
 mod attrs;
+mod policies;
 pub use attrs::Attrs;
+pub use policies::Policies;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {
@@ -81,7 +83,7 @@ pub struct User {
     /// the directory holds them.
     pub attrs: Attrs,
     /// Direct policy assignments: policy type -> policy name.
-    pub policies: BTreeMap<String, String>,
+    pub policies: Policies,
     /// Indexes into [`LiveState::groups`] of every group the user belongs
     /// to, directly or through nesting; sorted.
     pub groups: Vec<u32>,
@@ -98,7 +100,7 @@ impl User {
             display_name: None,
             account_enabled: true,
             attrs: Attrs::default(),
-            policies: BTreeMap::new(),
+            policies: Policies::new(),
             groups: Vec::new(),
             licences: Vec::new(),
         }

@@ -177,17 +177,24 @@ fn compute_split(
     let engine = Engine::with_today(manifest, live, ctx.today.as_deref());
     let settings = manifest.settings();
     let mut out = DesiredState::default();
-    checks::check_policies(manifest, live, &mut out);
-    checks::check_overrides(manifest, live, &mut out);
-    checks::check_groups(manifest, live, &mut out);
-    checks::check_override_dates(manifest, ctx, &mut out);
+    // Who holds which number is found on another core while the checks run.
+    let held = std::thread::scope(|s| {
+        let held = (threads > 1).then(|| s.spawn(|| HeldNumbers::of(live)));
+        checks::check_policies(manifest, live, &mut out);
+        checks::check_overrides(manifest, live, &mut out);
+        checks::check_groups(manifest, live, &mut out);
+        checks::check_override_dates(manifest, ctx, &mut out);
+        match held {
+            Some(h) => h.join().expect("finding held numbers does not panic"),
+            None => HeldNumbers::of(live),
+        }
+    });
     // Policy types some persona manages: what a leaver reset removes.
     let managed_types: BTreeSet<&str> = manifest
         .personas
         .iter()
         .flat_map(|p| p.policies.iter().map(|s| s.policy_type.value.as_str()))
         .collect();
-    let held = HeldNumbers::of(live);
     // Every persona's policies, with the tenant's spelling of each name,
     // resolved once (not once per user).
     let persona_policies: FastMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest

@@ -114,7 +114,6 @@ fn set_or_null(item: &mut serde_json::Value, key: &str, v: Option<&str>) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use serde_json::{Value, json};
 
@@ -162,7 +161,7 @@ mod tests {
     /// policy removed, a policy for Cat, Bob's number released, Amy given a
     /// number the inventory did not list.
     fn changed() -> LiveState {
-        fn user<'a>(live: &'a mut LiveState, id: &str) -> &'a mut BTreeMap<String, String> {
+        fn user<'a>(live: &'a mut LiveState, id: &str) -> &'a mut crate::live::Policies {
             let i = live.find_user_index(id).unwrap();
             &mut live.users[i].policies
         }
