@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::numbering::{self, Want};
 use super::{DesiredUser, Engine, FastMap, HeldNumbers, Reason, Verdict, policies_of};
 use crate::live::LiveState;
-use crate::manifest::{Manifest, NumberRange};
+use crate::manifest::{Manifest, NumberRange, Persona};
 
 type Policies = Arc<BTreeMap<String, Option<String>>>;
 
@@ -25,6 +25,8 @@ pub(super) struct Pass1<'a, 'm> {
     pub persona_policies: &'a FastMap<&'m str, Policies>,
     /// Every persona's number ranges, by persona name.
     pub persona_ranges: &'a FastMap<&'m str, Vec<&'m NumberRange>>,
+    /// The persona each rule names (`None` when unknown), by rule index.
+    pub rule_personas: &'a [Option<&'m Persona>],
     /// Every number some range reserves.
     pub reserved: &'a numbering::Reserved,
     /// What a leaver gets.
@@ -90,10 +92,10 @@ impl Pass1<'_, '_> {
             },
             Verdict::Ignored | Verdict::OutOfScope => return,
         };
-        let persona = decision
-            .verdict
-            .persona(manifest)
-            .and_then(|p| manifest.persona(p));
+        let persona = match decision.verdict {
+            Verdict::Rule(r) => self.rule_personas[r],
+            v => v.persona(manifest).and_then(|p| manifest.persona(p)),
+        };
         let Some(persona) = persona else {
             // Validation reports unknown personas; nothing to do here.
             return;

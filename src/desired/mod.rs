@@ -220,7 +220,13 @@ fn compute_split(
         .map(|p| (p.name.value.as_str(), numbering::ranges_of(manifest, p)))
         .collect();
     let reserved = numbering::reserved(manifest);
+    let rule_personas: Vec<Option<&Persona>> = manifest
+        .rules
+        .iter()
+        .map(|r| manifest.persona(&r.persona.value))
+        .collect();
     let pass1 = first_pass::Pass1 {
+        rule_personas: &rule_personas,
         manifest,
         live,
         engine: &engine,
