@@ -250,17 +250,26 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
             _ => return None,
         }
     }
-    set_policies(&mut users, buckets)?;
-    for (u, g) in users.iter_mut().zip(memberships) {
-        u.groups = g;
-    }
-    // Collected at its size first (the map is built from a `Vec`, in place).
+    // The number map is built on a core of its own while the users get
+    // their policies and groups.
     let listed = numbers.len();
-    let mut list = Vec::with_capacity(listed);
-    for part in number_parts {
-        list.extend(part.into_iter().map(|n| (n.number, n)));
-    }
-    let numbers: BTreeMap<E164, NumberAssignment> = list.into_iter().collect();
+    let (numbers, policies_set) = std::thread::scope(|s| {
+        let numbers = s.spawn(move || {
+            // Collected at its size first (the map is built from a `Vec`,
+            // in place).
+            let mut list = Vec::with_capacity(listed);
+            for part in number_parts {
+                list.extend(part.into_iter().map(|n| (n.number, n)));
+            }
+            list.into_iter().collect::<BTreeMap<E164, NumberAssignment>>()
+        });
+        let set = set_policies(&mut users, buckets);
+        for (u, g) in users.iter_mut().zip(memberships) {
+            u.groups = g;
+        }
+        (numbers.join().expect("building the number map does not panic"), set)
+    });
+    policies_set?;
     if numbers.len() != listed {
         return None; // a number listed twice
     }
