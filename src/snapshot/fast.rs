@@ -14,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Range;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use serde::Deserialize;
@@ -88,13 +89,15 @@ impl Row {
 /// touches no row but on a tie.
 type Order = (u128, u32);
 
-/// A direct assignment: user index, policy type, policy name.
+/// A direct assignment: the user's place in the file, policy type, policy
+/// name.
 type Assigned = (u32, String, String);
 
 /// A piece of work of the parallel parse, and what it gives.
 enum Task {
     Groups,
     Users(Range<usize>),
+    Order,
     Memberships,
     Assignments(Range<usize>),
     Numbers(Range<usize>),
@@ -105,10 +108,13 @@ enum Done {
     /// Rows, the order of the rows by (key, id), and whether any UPN has
     /// white space around it.
     Users(Vec<Option<Row>>, Vec<Order>, bool),
-    /// Direct assignments (user index, policy type, policy name), in one
-    /// bucket per range of users ([`bucket`]).
+    /// Direct assignments (user's place in the file, policy type, policy
+    /// name), in one bucket per chunk of users.
     Assignments(Vec<Vec<Assigned>>),
-    /// Each user's groups, by index ([`crate::live::memberships`]).
+    /// The users' places in the file, in order ([`user_order`]).
+    Order(Vec<u32>),
+    /// Each user's groups, by place in the file
+    /// ([`crate::live::memberships`]).
     Memberships(Vec<Vec<u32>>),
     Numbers(Vec<NumberAssignment>),
 }
@@ -177,30 +183,18 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
     let Some(Done::Groups(snap_groups)) = done.next() else {
         return None;
     };
-    let mut parts = Vec::with_capacity(tasks.len());
-    let mut order = Vec::with_capacity(users.len());
+    let mut parts: Vec<Vec<Option<Row>>> = Vec::with_capacity(tasks.len());
+    let mut runs = Vec::with_capacity(users.len());
     let mut trimmed = false;
     for (c, d) in done.enumerate() {
         let Done::Users(rows, o, t) = d else {
             return None;
         };
         let base = (c * USERS_PER_CHUNK) as u32;
-        order.extend(o.into_iter().map(|(p, i)| (p, base + i)));
+        runs.extend(o.into_iter().map(|(p, i)| (p, base + i)));
         parts.push(rows);
         trimmed |= t;
     }
-    let mut users = sorted_users(parts, order, trimmed)?;
-
-    // Then what refers to users, resolved as it is parsed.
-    let index: Index = {
-        let mut index = Index::with_capacity_and_hasher(users.len(), Default::default());
-        for (i, u) in users.iter().enumerate() {
-            if index.insert(u.id.as_str(), i as u32).is_some() {
-                return None;
-            }
-        }
-        index
-    };
     let mut group_ids = HashSet::with_capacity(snap_groups.len());
     if !snap_groups.iter().all(|g| group_ids.insert(g.id.as_str())) {
         return None;
@@ -214,35 +208,65 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
             members: g.members,
         })
         .collect();
-    // Group membership beside the first chunks of what refers to users.
-    let mut tasks = vec![Task::Memberships];
+
+    // Then, on the cores at once: the users' order (the sorted runs
+    // merged), their ids indexed by place in the file (built by the first
+    // task that needs it), group membership, and what refers to users,
+    // resolved as it is parsed.
+    let user_count = users.len();
+    let user_chunks = parts.len();
+    let index: OnceLock<Option<Index>> = OnceLock::new();
+    let index_of = || {
+        index
+            .get_or_init(|| {
+                let mut index = Index::with_capacity_and_hasher(user_count, Default::default());
+                for (at, row) in parts.iter().flatten().enumerate() {
+                    let id = row.as_ref().expect("just parsed").user.id.as_str();
+                    if index.insert(id, at as u32).is_some() {
+                        return None; // two users of one id
+                    }
+                }
+                Some(index)
+            })
+            .as_ref()
+    };
+    let mut tasks = vec![Task::Order, Task::Memberships];
     tasks.extend(chunks(assignments.len(), ENTRIES_PER_CHUNK).map(Task::Assignments));
     tasks.extend(chunks(numbers.len(), ENTRIES_PER_CHUNK).map(Task::Numbers));
     let done = run(tasks.len(), threads, |t| match &tasks[t] {
-        Task::Memberships => Some(Done::Memberships(crate::live::memberships(
-            &groups,
-            index.len(),
-            |id| index.get(id).copied(),
-        ))),
-        Task::Assignments(r) => assignments_of(text, assignments, r.clone(), &index, threads),
+        Task::Order => user_order(&parts, runs.clone(), trimmed).map(Done::Order),
+        Task::Memberships => {
+            let index = index_of()?;
+            Some(Done::Memberships(crate::live::memberships(
+                &groups,
+                user_count,
+                |id| index.get(id).copied(),
+            )))
+        }
+        Task::Assignments(r) => {
+            assignments_of(text, assignments, r.clone(), index_of()?, user_chunks)
+        }
         Task::Numbers(r) => {
+            let index = index_of()?;
             let mut out = Vec::with_capacity(r.len());
             for k in r.clone() {
-                out.push(number(numbers.element(text, k), &index)?);
+                out.push(number(numbers.element(text, k), index)?);
             }
             Some(Done::Numbers(out))
         }
         _ => None,
     })?;
-    drop(index);
+    drop((runs, index));
+    let mut order = Vec::new();
     let mut number_parts = Vec::new();
     let mut memberships = Vec::new();
-    let mut buckets: Vec<Vec<Vec<Assigned>>> = (0..threads).map(|_| Vec::new()).collect();
+    let mut buckets: Vec<Vec<Vec<Assigned>>> = (0..user_chunks).map(|_| Vec::new()).collect();
     for d in done {
         match d {
+            Done::Order(o) => order = o,
             Done::Assignments(a) => {
-                for (t, b) in a.into_iter().enumerate() {
-                    buckets[t].push(b);
+                for (c, b) in a.into_iter().enumerate() {
+                    buckets[c].push(b);
                 }
             }
             Done::Numbers(n) => number_parts.push(n),
@@ -251,9 +275,9 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
         }
     }
     // The number map is built on a core of its own while the users get
-    // their policies and groups.
+    // their policies and groups and are put in order.
     let listed = numbers.len();
-    let (numbers, policies_set) = std::thread::scope(|s| {
+    let (numbers, users) = std::thread::scope(|s| {
         let numbers = s.spawn(move || {
             // Collected at its size first (the map is built from a `Vec`,
             // in place).
@@ -261,15 +285,19 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
             for part in number_parts {
                 list.extend(part.into_iter().map(|n| (n.number, n)));
             }
-            list.into_iter().collect::<BTreeMap<E164, NumberAssignment>>()
+            list.into_iter()
+                .collect::<BTreeMap<E164, NumberAssignment>>()
         });
-        let set = set_policies(&mut users, buckets);
-        for (u, g) in users.iter_mut().zip(memberships) {
-            u.groups = g;
-        }
-        (numbers.join().expect("building the number map does not panic"), set)
+        let users =
+            settle(&mut parts, buckets, memberships, threads).then(|| in_order(parts, order));
+        (
+            numbers
+                .join()
+                .expect("building the number map does not panic"),
+            users,
+        )
     });
-    policies_set?;
+    let users = users?;
     if numbers.len() != listed {
         return None; // a number listed twice
     }
@@ -305,12 +333,11 @@ fn assignments_of(
     assignments: &Member,
     range: Range<usize>,
     index: &Index,
-    buckets: usize,
+    user_chunks: usize,
 ) -> Option<Done> {
     // A tenant spells each type in few ways: look each spelling up once.
     let mut types: Vec<(Cow<str>, String)> = Vec::new();
-    let room = range.len() / buckets + range.len() / 8;
-    let mut out: Vec<Vec<Assigned>> = (0..buckets).map(|_| Vec::with_capacity(room)).collect();
+    let mut out: Vec<Vec<Assigned>> = (0..user_chunks).map(|_| Vec::new()).collect();
     for k in range {
         let a: AssignmentIn = serde_json::from_str(assignments.element(text, k)).ok()?;
         let ui = *index.get(a.user_id.0.as_ref())?;
@@ -323,42 +350,68 @@ fn assignments_of(
                 t
             }
         };
-        out[bucket(ui, index.len(), buckets)].push((ui, ty, a.policy_name));
+        out[ui as usize / USERS_PER_CHUNK].push((ui, ty, a.policy_name));
     }
     Some(Done::Assignments(out))
 }
 
-/// Which of `buckets` ranges of `n` users user `ui` falls in.
-fn bucket(ui: u32, n: usize, buckets: usize) -> usize {
-    ui as usize / n.div_ceil(buckets).max(1)
-}
-
-/// Give users their direct assignments, a range of users per thread
-/// (`buckets[t]` holds those of range `t`); `None` when a user has two
-/// of one type.
-fn set_policies(users: &mut [User], buckets: Vec<Vec<Vec<Assigned>>>) -> Option<()> {
-    let size = users.len().div_ceil(buckets.len()).max(1);
-    let set = |users: &mut [User], base: usize, parts: Vec<Vec<Assigned>>| {
-        parts.into_iter().flatten().all(|(ui, ty, name)| {
-            users[ui as usize - base]
-                .policies
-                .insert(ty, name)
-                .is_none()
-        })
+/// Give the users (in chunks of rows, in file order) their direct
+/// assignments (`buckets[c]` holds those of chunk `c`, by place in the
+/// file) and their groups (`groups`, by place in the file), a run of
+/// chunks per thread; `false` when a user has two of one type.
+fn settle(
+    parts: &mut [Vec<Option<Row>>],
+    buckets: Vec<Vec<Vec<Assigned>>>,
+    mut groups: Vec<Vec<u32>>,
+    threads: usize,
+) -> bool {
+    let per = parts.len().div_ceil(threads.max(1)).max(1);
+    let set = |base: usize,
+               rows: &mut [Vec<Option<Row>>],
+               assigned: Vec<Vec<Vec<Assigned>>>,
+               groups: &mut [Vec<u32>]| {
+        fn row(rows: &mut [Vec<Option<Row>>], at: usize) -> &mut User {
+            &mut rows[at / USERS_PER_CHUNK][at % USERS_PER_CHUNK]
+                .as_mut()
+                .expect("just parsed")
+                .user
+        }
+        for (at, g) in groups.iter_mut().enumerate() {
+            row(rows, at).groups = std::mem::take(g);
+        }
+        assigned
+            .into_iter()
+            .flatten()
+            .flatten()
+            .all(|(at, ty, name)| {
+                row(rows, at as usize - base)
+                    .policies
+                    .insert(ty, name)
+                    .is_none()
+            })
     };
-    let ok = std::thread::scope(|s| {
-        let mut ranges = users.chunks_mut(size).zip(buckets).enumerate();
-        let first = ranges.next();
-        let spawned: Vec<_> = ranges
-            .map(|(t, (u, b))| s.spawn(move || set(u, t * size, b)))
+    std::thread::scope(|s| {
+        let mut groups = groups.as_mut_slice();
+        let mut work = Vec::new();
+        let mut buckets = buckets.into_iter();
+        for (t, rows) in parts.chunks_mut(per).enumerate() {
+            let assigned: Vec<_> = buckets.by_ref().take(rows.len()).collect();
+            let n: usize = rows.iter().map(Vec::len).sum();
+            let (mine, rest) = groups.split_at_mut(n);
+            groups = rest;
+            work.push((t * per * USERS_PER_CHUNK, rows, assigned, mine));
+        }
+        let mut work = work.into_iter();
+        let first = work.next();
+        let spawned: Vec<_> = work
+            .map(|(base, rows, assigned, g)| s.spawn(move || set(base, rows, assigned, g)))
             .collect();
-        let first = first.is_none_or(|(_, (u, b))| set(u, 0, b));
+        let first = first.is_none_or(|(base, rows, assigned, g)| set(base, rows, assigned, g));
         spawned
             .into_iter()
             .all(|h| h.join().expect("setting policies does not panic"))
             && first
-    });
-    ok.then_some(())
+    })
 }
 
 /// A small section's value (its default when absent).
@@ -422,19 +475,20 @@ fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
     a.key().cmp(b.key()).then_with(|| a.user.id.cmp(&b.user.id))
 }
 
-/// The users in order: `parts` are the chunks of rows, `order` their
-/// global indices in sorted runs (one per chunk). `None` when two UPNs are
-/// the same without regard to case (and surrounding white space, when
-/// `trimmed` says some UPN has it).
-fn sorted_users(
-    mut parts: Vec<Vec<Option<Row>>>,
+/// The users' places in the file (chunk × [`USERS_PER_CHUNK`] + row), in
+/// order: `order` holds them in sorted runs (one per chunk). `None` when
+/// two UPNs are the same without regard to case (and surrounding white
+/// space, when `trimmed` says some UPN has it).
+fn user_order(
+    parts: &[Vec<Option<Row>>],
     mut order: Vec<Order>,
     trimmed: bool,
-) -> Option<Vec<User>> {
-    let at = |i: u32| (i as usize / USERS_PER_CHUNK, i as usize % USERS_PER_CHUNK);
+) -> Option<Vec<u32>> {
     let row = |i: u32| {
-        let (p, k) = at(i);
-        parts[p][k].as_ref().expect("each row is taken once")
+        let i = i as usize;
+        parts[i / USERS_PER_CHUNK][i % USERS_PER_CHUNK]
+            .as_ref()
+            .expect("just parsed")
     };
     // A stable sort merges the runs.
     order.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
@@ -452,15 +506,21 @@ fn sorted_users(
     {
         return None;
     }
-    Some(
-        order
-            .into_iter()
-            .map(|(_, i)| {
-                let (p, k) = at(i);
-                parts[p][k].take().expect("each row is taken once").user
-            })
-            .collect(),
-    )
+    Some(order.into_iter().map(|(_, i)| i).collect())
+}
+
+/// The users of `parts`, moved out in `order` ([`user_order`]).
+fn in_order(mut parts: Vec<Vec<Option<Row>>>, order: Vec<u32>) -> Vec<User> {
+    order
+        .into_iter()
+        .map(|i| {
+            let i = i as usize;
+            parts[i / USERS_PER_CHUNK][i % USERS_PER_CHUNK]
+                .take()
+                .expect("each row is taken once")
+                .user
+        })
+        .collect()
 }
 
 /// A number inventory entry as the live state keeps it.

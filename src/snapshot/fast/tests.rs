@@ -109,10 +109,14 @@ fn many_users_on_threads_give_the_slow_paths_live_state() {
                    "department": format!("d{}", i % 13), "accountEnabled": i % 3 != 0})
         })
         .collect();
-    let assignments: Vec<Value> = (0..n)
+    let mut assignments: Vec<Value> = (0..n)
         .step_by(2)
         .map(|i| json!({"userId": format!("u{i}"), "policyType": "TenantDialPlan", "policyName": format!("p{i}")}))
         .collect();
+    // A second type for some users, listed after the first, users of every chunk.
+    assignments.extend((0..n).rev().step_by(3).map(|i| {
+        json!({"userId": format!("u{i}"), "policyType": "TeamsCallingPolicy", "policyName": "c"})
+    }));
     let numbers: Vec<Value> = (0..ENTRIES_PER_CHUNK + 5)
         .map(|i| {
             let mut n = json!({"telephoneNumber": format!("+4420{:08}", (i * 31) % 100_000_000)});
@@ -124,10 +128,17 @@ fn many_users_on_threads_give_the_slow_paths_live_state() {
         })
         .collect();
     let snap = json!({"format_version": 1, "users": users, "policyAssignments": assignments,
-        "numberAssignments": numbers, "groups": [{"id": "g", "displayName": "G", "members": ["u5", "u9"]}]});
+    "numberAssignments": numbers, "groups": [
+        {"id": "g", "displayName": "G",
+         "members": ["u5", "u9", format!("u{}", n - 1), format!("u{}", USERS_PER_CHUNK + 3)]},
+        {"id": "h", "displayName": "H", "members": ["g", format!("u{}", 2 * USERS_PER_CHUNK + 1), "u9"]}
+    ]});
     let live = same(&snap.to_string());
     assert_eq!(live.users.len(), n);
     assert_eq!(live.numbers.len(), ENTRIES_PER_CHUNK + 5);
+    let in_groups = live.users.iter().filter(|u| !u.groups.is_empty()).count();
+    assert_eq!(in_groups, 5);
+    assert!(live.users.iter().any(|u| u.policies.len() == 2));
 }
 
 #[test]
