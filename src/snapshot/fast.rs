@@ -27,8 +27,9 @@ use super::{
     SNAPSHOT_FORMAT_VERSION, SnapGroup, SnapGroupAssignment, SnapLicence, SnapPolicy, SnapSku,
     SnapshotError, into_live, parse,
 };
-use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
+use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment};
 use crate::numbers::{E164, NumberType};
+use rows::{Order, Row, by_key, in_order, prefix, settle, user_order};
 
 /// Parse snapshot text and check it into a [`LiveState`]: what
 /// `into_live(file, parse(file, text)?)` returns, errors included, faster.
@@ -48,7 +49,7 @@ pub fn parse_live(file: &str, text: &str) -> Result<LiveState, SnapshotError> {
 type Index<'a> = std::collections::HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 /// Elements per chunk of work.
-const USERS_PER_CHUNK: usize = 4096;
+pub(super) const USERS_PER_CHUNK: usize = 4096;
 const ENTRIES_PER_CHUNK: usize = 16384;
 
 /// The top-level members the snapshot defines, by key.
@@ -64,34 +65,9 @@ const KEYS: [&str; 9] = [
     "subscribedSkus",
 ];
 
-/// A user as parsed, with its sort key (lower-cased UPN; `None` when the
-/// UPN is its own lower case, as most are).
-struct Row {
-    lower: Option<String>,
-    user: User,
-}
-
-impl Row {
-    fn new(user: User) -> Row {
-        let upn = &user.upn;
-        let lower = (!upn.is_ascii() || upn.bytes().any(|c| c.is_ascii_uppercase()))
-            .then(|| upn.to_lowercase());
-        Row { lower, user }
-    }
-
-    fn key(&self) -> &str {
-        self.lower.as_deref().unwrap_or(&self.user.upn)
-    }
-}
-
-/// A row's place in the sort: the first 16 bytes of its key (big-endian,
-/// so integers compare as the bytes do) and its index. Sorting these
-/// touches no row but on a tie.
-type Order = (u128, u32);
-
 /// A direct assignment: the user's place in the file, policy type, policy
 /// name.
-type Assigned = (u32, String, String);
+pub(super) type Assigned = (u32, String, String);
 
 /// A piece of work of the parallel parse, and what it gives.
 enum Task {
@@ -355,65 +331,6 @@ fn assignments_of(
     Some(Done::Assignments(out))
 }
 
-/// Give the users (in chunks of rows, in file order) their direct
-/// assignments (`buckets[c]` holds those of chunk `c`, by place in the
-/// file) and their groups (`groups`, by place in the file), a run of
-/// chunks per thread; `false` when a user has two of one type.
-fn settle(
-    parts: &mut [Vec<Option<Row>>],
-    buckets: Vec<Vec<Vec<Assigned>>>,
-    mut groups: Vec<Vec<u32>>,
-    threads: usize,
-) -> bool {
-    let per = parts.len().div_ceil(threads.max(1)).max(1);
-    let set = |base: usize,
-               rows: &mut [Vec<Option<Row>>],
-               assigned: Vec<Vec<Vec<Assigned>>>,
-               groups: &mut [Vec<u32>]| {
-        fn row(rows: &mut [Vec<Option<Row>>], at: usize) -> &mut User {
-            &mut rows[at / USERS_PER_CHUNK][at % USERS_PER_CHUNK]
-                .as_mut()
-                .expect("just parsed")
-                .user
-        }
-        for (at, g) in groups.iter_mut().enumerate() {
-            row(rows, at).groups = std::mem::take(g);
-        }
-        assigned
-            .into_iter()
-            .flatten()
-            .flatten()
-            .all(|(at, ty, name)| {
-                row(rows, at as usize - base)
-                    .policies
-                    .insert(ty, name)
-                    .is_none()
-            })
-    };
-    std::thread::scope(|s| {
-        let mut groups = groups.as_mut_slice();
-        let mut work = Vec::new();
-        let mut buckets = buckets.into_iter();
-        for (t, rows) in parts.chunks_mut(per).enumerate() {
-            let assigned: Vec<_> = buckets.by_ref().take(rows.len()).collect();
-            let n: usize = rows.iter().map(Vec::len).sum();
-            let (mine, rest) = groups.split_at_mut(n);
-            groups = rest;
-            work.push((t * per * USERS_PER_CHUNK, rows, assigned, mine));
-        }
-        let mut work = work.into_iter();
-        let first = work.next();
-        let spawned: Vec<_> = work
-            .map(|(base, rows, assigned, g)| s.spawn(move || set(base, rows, assigned, g)))
-            .collect();
-        let first = first.is_none_or(|(base, rows, assigned, g)| set(base, rows, assigned, g));
-        spawned
-            .into_iter()
-            .all(|h| h.join().expect("setting policies does not panic"))
-            && first
-    })
-}
-
 /// A small section's value (its default when absent).
 fn section<'a, T: Deserialize<'a> + Default>(m: Option<&Member<'a>>) -> Option<T> {
     match m {
@@ -460,67 +377,6 @@ fn users_of(
         .collect();
     order.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
     Some(Done::Users(rows, order, trimmed))
-}
-
-/// The first 16 bytes of `key` as a big-endian integer (zeros after its
-/// end): a smaller prefix is a smaller key; equal ones say nothing.
-fn prefix(key: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = key.len().min(16);
-    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
-}
-
-fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
-    a.key().cmp(b.key()).then_with(|| a.user.id.cmp(&b.user.id))
-}
-
-/// The users' places in the file (chunk × [`USERS_PER_CHUNK`] + row), in
-/// order: `order` holds them in sorted runs (one per chunk). `None` when
-/// two UPNs are the same without regard to case (and surrounding white
-/// space, when `trimmed` says some UPN has it).
-fn user_order(
-    parts: &[Vec<Option<Row>>],
-    mut order: Vec<Order>,
-    trimmed: bool,
-) -> Option<Vec<u32>> {
-    let row = |i: u32| {
-        let i = i as usize;
-        parts[i / USERS_PER_CHUNK][i % USERS_PER_CHUNK]
-            .as_ref()
-            .expect("just parsed")
-    };
-    // A stable sort merges the runs.
-    order.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| by_key(row(a.1), row(b.1))));
-    if trimmed {
-        let mut seen = HashSet::with_capacity(order.len());
-        if !order
-            .iter()
-            .all(|&(_, i)| seen.insert(row(i).user.upn.trim().to_lowercase()))
-        {
-            return None;
-        }
-    } else if order
-        .windows(2)
-        .any(|w| w[0].0 == w[1].0 && row(w[0].1).key() == row(w[1].1).key())
-    {
-        return None;
-    }
-    Some(order.into_iter().map(|(_, i)| i).collect())
-}
-
-/// The users of `parts`, moved out in `order` ([`user_order`]).
-fn in_order(mut parts: Vec<Vec<Option<Row>>>, order: Vec<u32>) -> Vec<User> {
-    order
-        .into_iter()
-        .map(|i| {
-            let i = i as usize;
-            parts[i / USERS_PER_CHUNK][i % USERS_PER_CHUNK]
-                .take()
-                .expect("each row is taken once")
-                .user
-        })
-        .collect()
 }
 
 /// A number inventory entry as the live state keeps it.
@@ -596,5 +452,6 @@ pub(super) fn run<T: Send>(
     slots.into_iter().collect()
 }
 
+mod rows;
 #[cfg(test)]
 mod tests;
