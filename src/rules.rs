@@ -21,7 +21,7 @@ use crate::catalog::{AttrId, MEMBER_OF};
 use crate::live::{LiveState, User};
 use crate::manifest::{Condition, Op, Pattern};
 
-pub use index::{Fast, Index, IndexBuilder, holds_all_fast};
+pub use index::{Conjunction, Index, IndexBuilder};
 
 /// Trim and lower-case, as every comparison does.
 pub fn normalize(s: &str) -> String {

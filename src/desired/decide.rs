@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::catalog::AttrId;
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, UserOverride};
-use crate::rules::{self, Compiled, Fast, Index, Subject, Trace};
+use crate::rules::{self, Compiled, Conjunction, Index, Subject, Trace};
 
 /// What decided a user's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +90,8 @@ pub struct Engine<'m> {
     /// The atoms of `scope` and `rules`, and the two as the fast evaluator
     /// reads them.
     index: Index,
-    fast_scope: Vec<Fast>,
-    fast_rules: Vec<Vec<Fast>>,
+    fast_scope: Conjunction,
+    fast_rules: Vec<Conjunction>,
     overrides: Overrides<'m>,
 }
 
@@ -139,14 +139,12 @@ impl<'m> Engine<'m> {
     }
 
     pub fn in_scope(&self, s: &Subject<'_>) -> bool {
-        rules::holds_all_fast(&self.fast_scope, s)
+        self.fast_scope.holds(s)
     }
 
     /// Index of the first rule that matches.
     pub fn first_match(&self, s: &Subject<'_>) -> Option<usize> {
-        self.fast_rules
-            .iter()
-            .position(|r| rules::holds_all_fast(r, s))
+        self.fast_rules.iter().position(|r| r.holds(s))
     }
 
     /// The user override for `user`: written with its UPN (without regard
@@ -198,7 +196,7 @@ impl<'m> Engine<'m> {
             .zip(&self.rules)
             .zip(&self.fast_rules);
         for (i, ((rule, compiled), fast)) in rules.enumerate() {
-            let holds = rules::holds_all_fast(fast, subject);
+            let holds = fast.holds(subject);
             trail.rules.push(RuleTrail {
                 rule: i,
                 holds,
