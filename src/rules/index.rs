@@ -1,14 +1,14 @@
 //! The fast evaluator of conditions, the one the plan uses: every condition
 //! of the scope and the rules broken into atoms (an "equals one of" list,
-//! or one operator, on one attribute, or the groups a `memberOf` names;
-//! written twice, one atom), and the atoms indexed by attribute, so that a user's value of an attribute is
-//! read, normalised and tested once against every atom on it: one hash
-//! lookup for the `equals` lists, one per distinct length for
-//! `starts-with` and `ends-with`, one Aho-Corasick pass for `contains`,
-//! one `RegexSet` pass for `matches`, and for `memberOf` the atoms of each
-//! of the user's groups. That happens on a user's first read
-//! of the attribute (a user the first rule matches pays for no other);
-//! after it a condition reads bits.
+//! or one operator, on one attribute, or the groups a `memberOf` names; the
+//! same test written twice is one atom), and the atoms indexed by
+//! attribute, so that a user's value of an attribute is read, normalised
+//! and tested once against every atom on it: one hash lookup for the
+//! `equals` lists, one per distinct length for `starts-with` and
+//! `ends-with`, one Aho-Corasick pass for `contains`, one `RegexSet` pass
+//! for `matches`, and for `memberOf` the atoms of each of the user's
+//! groups. That happens on a user's first read of the attribute (a user the
+//! first rule matches pays for no other); after it a condition reads bits.
 //!
 //! It owns no meaning of its own: a condition holds here exactly when the
 //! simple evaluator ([`super::holds`], which `explain` traces with) says
@@ -109,7 +109,7 @@ fn fill(s: &Subject<'_>, a: AttrId) {
         }
         return;
     }
-    let Some(ix) = &s.index.attrs[a] else {
+    let Some(ix) = s.index.attrs.get(a).and_then(Option::as_ref) else {
         return;
     };
     let set = |i: u32| s.bits.set(i);
