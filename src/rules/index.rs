@@ -288,8 +288,8 @@ impl AttrIndex {
         }
         match &self.matches {
             Matches::None => {}
-            Matches::Set(set_, atoms) => {
-                for p in set_.matches(v).iter() {
+            Matches::Set(patterns, atoms) => {
+                for p in patterns.matches(v).iter() {
                     set(atoms[p]);
                 }
             }
