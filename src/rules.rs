@@ -3,18 +3,25 @@
 //!
 //! Conditions are compiled once per plan: values lower-cased and trimmed,
 //! `memberOf` values resolved to group indexes (regular expressions come
-//! compiled in the manifest model, as [`Pattern`]s).
-//! User attributes are normalised for the attributes the rules use, each
-//! on a rule's first read of it and borrowed when it is normalised already,
-//! so evaluating is comparing prepared strings. Pure: no I/O.
+//! compiled in the manifest model, as [`Pattern`]s). Two evaluators read
+//! them: the simple one here ([`holds`]: each condition on its own, for the
+//! `explain` trace) and the fast one of [`index`] (every condition on an
+//! attribute at once, for the plan), which must agree with it. The simple
+//! one normalises a user's attributes on first read (by a slot table, for
+//! the attributes the rules use) and borrows them when they are normalised
+//! already. Pure: no I/O.
+
+mod index;
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::HashSet;
 
 use crate::catalog::{AttrId, MEMBER_OF};
 use crate::live::{LiveState, User};
 use crate::manifest::{Condition, Op, Pattern};
+
+pub use index::{Conjunction, Index, IndexBuilder};
 
 /// Trim and lower-case, as every comparison does.
 pub fn normalize(s: &str) -> String {
@@ -31,25 +38,52 @@ pub fn lowercase(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// [`normalize`] without allocating when the trimmed text is lower-case
-/// ASCII already (most UPNs, object ids, codes): then it is borrowed.
-pub fn normalized(s: &str) -> Cow<'_, str> {
-    // `trim` steps through chars; text that starts and ends with a visible
-    // ASCII character has nothing to trim.
+/// `s.trim()`, without stepping through chars when `s` starts and ends
+/// with a visible ASCII character (nothing to trim).
+fn trimmed(s: &str) -> &str {
     let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
     let bytes = s.as_bytes();
-    let t = if visible(bytes.first()) && visible(bytes.last()) {
+    if visible(bytes.first()) && visible(bytes.last()) {
         s
     } else {
         s.trim()
-    };
-    if !t.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+    }
+}
+
+/// Whether trimmed text is normalised already (nothing to lower-case).
+fn is_lower_ascii(t: &str) -> bool {
+    !t.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii())
+}
+
+/// [`normalize`] without allocating when the trimmed text is lower-case
+/// ASCII already (most UPNs, object ids, codes): then it is borrowed.
+pub fn normalized(s: &str) -> Cow<'_, str> {
+    let t = trimmed(s);
+    if is_lower_ascii(t) {
         Cow::Borrowed(t)
     } else if t.is_ascii() {
         Cow::Owned(t.to_ascii_lowercase())
     } else {
         Cow::Owned(t.to_lowercase())
     }
+}
+
+/// [`normalized`], written into `buf` (reused: no allocation for ASCII
+/// text once `buf` is large enough) when it cannot be borrowed.
+pub fn normalized_into<'s>(s: &'s str, buf: &'s mut String) -> &'s str {
+    let t = trimmed(s);
+    if is_lower_ascii(t) {
+        return t;
+    }
+    buf.clear();
+    if t.is_ascii() {
+        buf.push_str(t);
+        buf.make_ascii_lowercase();
+    } else {
+        // Not char by char: `to_lowercase` knows the final sigma.
+        buf.push_str(&t.to_lowercase());
+    }
+    buf
 }
 
 #[derive(Debug, Clone)]
@@ -166,31 +200,50 @@ pub fn used_attributes(conds: &[Compiled], out: &mut Vec<AttrId>) {
     }
 }
 
-/// One user as the rules see it: normalised attribute values and groups.
+/// An attribute's normalised value once read (`None`: missing or empty).
+type Normalised<'a> = OnceCell<Option<Cow<'a, str>>>;
+
+/// One user as the rules see it.
 ///
-/// Only the attributes the rules use are normalised, each on first read
-/// (a user the first rule matches never pays for the attributes of the
-/// others, nor reads them), and borrowed from the user when already
-/// normalised.
+/// For the simple evaluator: the normalised values of the attributes the
+/// rules use, each normalised on first read (a user the first rule matches
+/// never pays for the attributes of the others) and borrowed from the user
+/// when already normalised. For the fast one: the verdicts of the atoms of
+/// each attribute read so far ([`index`]).
 pub struct Subject<'a> {
-    /// The attributes the rules use, each with its normalised value once
-    /// read (`None` for missing or empty).
-    attrs: Vec<(AttrId, OnceCell<Option<Cow<'a, str>>>)>,
     pub user: &'a User,
     pub live: &'a LiveState,
+    index: &'a Index,
+    /// By slot of [`Index`]; made on the simple evaluator's first read.
+    attrs: OnceCell<Box<[Normalised<'a>]>>,
+    /// Bit `a` set: the atoms of attribute `a` are in `bits`.
+    done: Cell<u64>,
+    bits: index::Bits,
 }
 
 impl<'a> Subject<'a> {
-    pub fn new(user: &'a User, live: &'a LiveState, used: &[AttrId]) -> Self {
-        let attrs = used.iter().map(|&a| (a, OnceCell::new())).collect();
-        Subject { attrs, user, live }
+    pub fn new(user: &'a User, live: &'a LiveState, index: &'a Index) -> Self {
+        Subject {
+            user,
+            live,
+            index,
+            attrs: OnceCell::new(),
+            done: Cell::new(0),
+            bits: index.bits(),
+        }
     }
 
     /// The normalised value of attribute `a`: `None` when missing, empty,
     /// or not one the rules use.
     pub fn attr(&self, a: AttrId) -> Option<&str> {
-        let (_, cell) = self.attrs.iter().find(|(id, _)| *id == a)?;
-        cell.get_or_init(|| self.user.attr(a).map(normalized).filter(|v| !v.is_empty()))
+        let slot = self.index.slot(a)?;
+        let cells = self.attrs.get_or_init(|| {
+            (0..self.index.used().len())
+                .map(|_| OnceCell::new())
+                .collect()
+        });
+        cells[slot]
+            .get_or_init(|| self.user.attr(a).map(normalized).filter(|v| !v.is_empty()))
             .as_deref()
     }
 

@@ -5,14 +5,17 @@
 //!
 //! Order: a user override with `ignore`, then the tenant `scope`, then
 //! leavers (disabled accounts), then a user override's persona, then the
-//! first rule that matches. Pure: no I/O.
+//! first rule that matches. The verdict always comes from the fast
+//! evaluator ([`rules::Index`]); `explain`'s trace of each condition comes
+//! from the simple one, which agrees with it (tested in `rules`). Pure: no
+//! I/O.
 
 use std::collections::HashMap;
 
 use crate::catalog::AttrId;
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, UserOverride};
-use crate::rules::{self, Compiled, Subject, Trace};
+use crate::rules::{self, Compiled, Conjunction, Index, Subject, Trace};
 
 /// What decided a user's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +87,11 @@ pub struct Engine<'m> {
     pub scope: Vec<Compiled>,
     pub rules: Vec<Vec<Compiled>>,
     pub used: Vec<AttrId>,
+    /// The atoms of `scope` and `rules`, and the two as the fast evaluator
+    /// reads them.
+    index: Index,
+    fast_scope: Conjunction,
+    fast_rules: Vec<Conjunction>,
     overrides: Overrides<'m>,
 }
 
@@ -111,26 +119,32 @@ impl<'m> Engine<'m> {
         for r in &rules {
             rules::used_attributes(r, &mut used);
         }
+        let mut index = rules::IndexBuilder::default();
+        let fast_scope = index.add(&scope);
+        let fast_rules = rules.iter().map(|r| index.add(r)).collect();
         Engine {
             manifest,
             scope,
             rules,
             used,
+            index: index.build(),
+            fast_scope,
+            fast_rules,
             overrides: Overrides::new(manifest, today),
         }
     }
 
-    pub fn subject<'a>(&self, live: &'a LiveState, user: usize) -> Subject<'a> {
-        Subject::new(&live.users[user], live, &self.used)
+    pub fn subject<'a>(&'a self, live: &'a LiveState, user: usize) -> Subject<'a> {
+        Subject::new(&live.users[user], live, &self.index)
     }
 
     pub fn in_scope(&self, s: &Subject<'_>) -> bool {
-        rules::holds_all(&self.scope, s)
+        self.fast_scope.holds(s)
     }
 
     /// Index of the first rule that matches.
     pub fn first_match(&self, s: &Subject<'_>) -> Option<usize> {
-        self.rules.iter().position(|r| rules::holds_all(r, s))
+        self.fast_rules.iter().position(|r| r.holds(s))
     }
 
     /// The user override for `user`: written with its UPN (without regard
@@ -175,8 +189,14 @@ impl<'m> Engine<'m> {
                 .first_match(subject)
                 .map_or(Verdict::Unmatched, Verdict::Rule);
         };
-        for (i, (rule, compiled)) in self.manifest.rules.iter().zip(&self.rules).enumerate() {
-            let holds = rules::holds_all(compiled, subject);
+        let rules = self
+            .manifest
+            .rules
+            .iter()
+            .zip(&self.rules)
+            .zip(&self.fast_rules);
+        for (i, ((rule, compiled), fast)) in rules.enumerate() {
+            let holds = fast.holds(subject);
             trail.rules.push(RuleTrail {
                 rule: i,
                 holds,

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, RegexSet, RegexSetBuilder};
 
 /// A regular expression that must match the whole (trimmed) value, without
 /// regard to case.
@@ -36,11 +36,34 @@ impl Pattern {
     pub fn new(source: &str) -> Result<Pattern, regex::Error> {
         let p = source.trim();
         Self::builder(p).build()?;
-        let regex = Self::builder(&format!(r"\A(?:{p})\z")).build()?;
+        let regex = Self::builder(&Self::anchored(p)).build()?;
         Ok(Pattern {
             source: source.to_string(),
             regex,
         })
+    }
+
+    /// The regex a (trimmed) pattern becomes: anchored to the whole value.
+    fn anchored(trimmed: &str) -> String {
+        format!(r"\A(?:{trimmed})\z")
+    }
+
+    /// Several patterns as one set, each built as [`Pattern::new`] builds
+    /// it, to test a value against all of them in one pass (`matches` of
+    /// the set is `is_match` of each). The size limit is the patterns'
+    /// together.
+    pub fn set<'p>(
+        patterns: impl IntoIterator<Item = &'p Pattern>,
+    ) -> Result<RegexSet, regex::Error> {
+        let sources: Vec<String> = patterns
+            .into_iter()
+            .map(|p| Self::anchored(p.source.trim()))
+            .collect();
+        let limit = Self::SIZE_LIMIT.saturating_mul(sources.len().max(1));
+        RegexSetBuilder::new(&sources)
+            .case_insensitive(true)
+            .size_limit(limit)
+            .build()
     }
 
     fn builder(pattern: &str) -> RegexBuilder {
@@ -103,6 +126,33 @@ mod tests {
         match Pattern::new(&huge) {
             Err(regex::Error::CompiledTooBig(limit)) => assert_eq!(limit, Pattern::SIZE_LIMIT),
             other => panic!("expected CompiledTooBig, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_set_matches_as_each_pattern_does() {
+        let ps: Vec<Pattern> = [" sales.* ", "a|b", r"LON\d{6}", "ß", "(?-i)X"]
+            .iter()
+            .map(|s| Pattern::new(s).unwrap())
+            .collect();
+        let set = Pattern::set(&ps).unwrap();
+        for v in [
+            "sales",
+            "SALES x",
+            "a",
+            "ab",
+            "lon123456",
+            "LON12345",
+            "ss",
+            "ẞ",
+            "x",
+            "X",
+            "",
+        ] {
+            let m = set.matches(v);
+            for (i, p) in ps.iter().enumerate() {
+                assert_eq!(m.matched(i), p.is_match(v), "{:?} on {v:?}", p.source());
+            }
         }
     }
 
