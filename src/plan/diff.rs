@@ -148,8 +148,12 @@ fn user_ref(live: &LiveState, i: usize) -> UserRef {
 
 fn actions(d: &desired::DesiredUser, user: &crate::live::User) -> Vec<Action> {
     let mut out = Vec::new();
+    // Both lists are sorted by type: walked side by side.
+    let mut have = user.policies.iter().peekable();
     for (ty, want) in d.policies.iter() {
-        out.extend(policy_action(ty, user.policies.get(ty), want.as_ref()));
+        while have.next_if(|(t, _)| *t < ty).is_some() {}
+        let h = have.next_if(|(t, _)| *t == ty).map(|(_, name)| name);
+        out.extend(policy_action(ty, h, want.as_ref()));
     }
     let mut release: Vec<_> = d.release.clone();
     release.sort();
