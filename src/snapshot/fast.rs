@@ -44,8 +44,8 @@ pub fn parse_live(file: &str, text: &str) -> Result<LiveState, SnapshotError> {
     }
 }
 
-/// User ids to their indexes (a fast hash: the ids come from the file
-/// being read, and the map lives for one parse).
+/// User ids to their places in the file (a fast hash: the ids come from
+/// the file being read, and the map lives for one parse).
 type Index<'a> = std::collections::HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 /// Elements per chunk of work.
