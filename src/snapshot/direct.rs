@@ -235,7 +235,7 @@ pub(super) struct AssignmentIn<'a> {
 #[derive(Deserialize)]
 pub(super) struct NumberIn<'a> {
     #[serde(rename = "id", default)]
-    _id: AnyText,
+    pub _id: AnyText,
     #[serde(rename = "telephoneNumber", borrow)]
     pub telephone_number: Text<'a>,
     #[serde(rename = "numberType", default, borrow)]
@@ -247,11 +247,11 @@ pub(super) struct NumberIn<'a> {
     #[serde(rename = "assignmentStatus", default = "super::unassigned")]
     pub assignment_status: String,
     #[serde(rename = "activationState", default)]
-    _activation_state: Option<AnyText>,
+    pub _activation_state: Option<AnyText>,
     #[serde(default)]
     pub capabilities: Vec<String>,
     #[serde(rename = "locationId", default)]
     pub location_id: Option<String>,
     #[serde(rename = "isoCountryCode", default)]
-    _iso_country_code: Option<AnyText>,
+    pub _iso_country_code: Option<AnyText>,
 }

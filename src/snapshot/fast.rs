@@ -225,8 +225,14 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
         Task::Numbers(r) => {
             let index = index_of()?;
             let mut out = Vec::with_capacity(r.len());
+            let mut quick = super::quick::Numbers::new();
             for k in r.clone() {
-                out.push(number(numbers.element(text, k), index)?);
+                let element = numbers.element(text, k);
+                let n = match quick.read(element) {
+                    Some(n) => n,
+                    None => serde_json::from_str(element).ok()?,
+                };
+                out.push(number(n, index)?);
             }
             Some(Done::Numbers(out))
         }
@@ -314,9 +320,27 @@ fn assignments_of(
     // A tenant spells each type in few ways: look each spelling up once.
     let mut types: Vec<(Cow<str>, String)> = Vec::new();
     let mut out: Vec<Vec<Assigned>> = (0..user_chunks).map(|_| Vec::new()).collect();
+    let mut quick = super::quick::Assignments::new();
+    // A user's assignments are usually written together: the last user
+    // found is the first guess.
+    let mut last: Option<(&str, u32)> = None;
     for k in range {
-        let a: AssignmentIn = serde_json::from_str(assignments.element(text, k)).ok()?;
-        let ui = *index.get(a.user_id.0.as_ref())?;
+        let element = assignments.element(text, k);
+        let a: AssignmentIn = match quick.read(element) {
+            Some(a) => a,
+            None => serde_json::from_str(element).ok()?,
+        };
+        let id = a.user_id.0.as_ref();
+        let ui = match last {
+            Some((l, ui)) if l == id => ui,
+            _ => {
+                let ui = *index.get(id)?;
+                if let Cow::Borrowed(id) = a.user_id.0 {
+                    last = Some((id, ui));
+                }
+                ui
+            }
+        };
         let spelling = a.policy_type.0;
         let ty = match types.iter().find(|(s, _)| *s == spelling) {
             Some((_, t)) => t.clone(),
@@ -350,20 +374,12 @@ fn users_of(
 ) -> Option<Done> {
     let mut rows = Vec::with_capacity(range.len());
     let mut trimmed = false;
+    let mut quick = super::quick::Users::new(ids, licences);
     for k in range {
         let element = users.element(text, k);
-        let user = if licences {
-            let mut u: UserIn<SnapLicence> = serde_json::from_str(element).ok()?;
-            let mut user = u.take_user(ids);
-            let held = u.assigned_licenses.take();
-            if held.iter().flatten().any(|l| l.sku_id.trim().is_empty()) {
-                return None;
-            }
-            user.licences = super::licences::user_licences(held);
-            user
-        } else {
-            let mut u: UserIn<LicenceCheck> = serde_json::from_str(element).ok()?;
-            u.take_user(ids)
+        let user = match quick.read(element) {
+            Some(user) => user,
+            None => user_by_serde(element, ids, licences)?,
         };
         if user.id.trim().is_empty() {
             return None;
@@ -379,11 +395,32 @@ fn users_of(
     Some(Done::Users(rows, order, trimmed))
 }
 
+/// A user read by `serde` ([`UserIn`]), licences kept when `licences`;
+/// `None` when it does not parse or has a licence with a blank SKU id.
+pub(super) fn user_by_serde(
+    element: &str,
+    ids: &[Option<usize>],
+    licences: bool,
+) -> Option<crate::live::User> {
+    if licences {
+        let mut u: UserIn<SnapLicence> = serde_json::from_str(element).ok()?;
+        let mut user = u.take_user(ids);
+        let held = u.assigned_licenses.take();
+        if held.iter().flatten().any(|l| l.sku_id.trim().is_empty()) {
+            return None;
+        }
+        user.licences = super::licences::user_licences(held);
+        Some(user)
+    } else {
+        let mut u: UserIn<LicenceCheck> = serde_json::from_str(element).ok()?;
+        Some(u.take_user(ids))
+    }
+}
+
 /// A number inventory entry as the live state keeps it.
 /// (`None` when its type is unknown, or it is `userAssigned` to no user
 /// in `index`.)
-fn number(element: &str, index: &Index) -> Option<NumberAssignment> {
-    let n: NumberIn = serde_json::from_str(element).ok()?;
+fn number(n: NumberIn, index: &Index) -> Option<NumberAssignment> {
     let number_type = match &n.number_type {
         Some(Text(t)) => Some(NumberType::from_graph(t)?),
         None => None,

@@ -16,6 +16,7 @@ mod layout;
 pub mod licences;
 mod parse;
 mod patch;
+mod quick;
 mod to_live;
 
 use serde::{Deserialize, Serialize};
