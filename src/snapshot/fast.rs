@@ -4,7 +4,8 @@
 //!
 //! One pass ([`layout::scan`]) finds the top-level members and where each
 //! array element lies; the elements are parsed in chunks on several threads
-//! straight into live values ([`super::direct`]); the checks `into_live`
+//! straight into live values ([`super::quick`] when they are written
+//! plainly, else `serde` into [`super::direct`]); the checks `into_live`
 //! makes (unique ids and UPNs, references that resolve, numbers listed
 //! once) are made on the result. The fast path only decides *whether* the
 //! text is a valid snapshot: on anything it does not accept it steps aside,

@@ -9,8 +9,9 @@
 //! is then walked here. The pass checks only the glue between the pieces
 //! (the top object's braces, keys, colons and commas; an array's brackets
 //! and commas), and that nothing nests deeper than
-//! [`super::parse::MAX_DEPTH`]; every piece is then parsed by `serde_json`,
-//! so a text whose pieces all parse is valid JSON and its pieces are
+//! [`super::parse::MAX_DEPTH`]; every piece is then parsed by `serde_json`
+//! (or by [`super::quick`], which reads a strict subset of JSON), so a
+//! text whose pieces all parse is valid JSON and its pieces are
 //! exactly its members and elements. Anything unexpected (a key with
 //! escapes, an empty object, a file over 4 GiB) is `None`: the caller then
 //! takes the slow path, which explains any problem. Pure.

@@ -97,13 +97,11 @@ impl<'i> Users<'i> {
         let (mut id, mut upn, mut display_name) = (None, None, None);
         let mut enabled = true;
         let mut licences = Vec::new();
-        let mut seen = Seen::default();
-        let mut n = 0;
         let mut r = Reader::new(element);
-        r.object(|r, key| {
-            let f = self.fields.find(n, key)?;
-            n += 1;
-            seen.mark(f)?;
+        let fields = &mut self.fields;
+        let licence_fields = &mut self.licence_fields;
+        let (ids, keep) = (self.ids, self.licences);
+        r.fields(fields, |r, f| {
             match f {
                 0 => id = Some(r.string()?),
                 1 => upn = Some(r.string()?),
@@ -128,8 +126,8 @@ impl<'i> Users<'i> {
                 LICENCES => {
                     if !r.null() {
                         r.array(|r| {
-                            let l = licence(r, &mut self.licence_fields)?;
-                            if self.licences {
+                            let l = licence(r, licence_fields)?;
+                            if keep {
                                 if l.sku_id.trim().is_empty() {
                                     return None;
                                 }
@@ -143,7 +141,7 @@ impl<'i> Users<'i> {
                     }
                 }
                 _ => {
-                    if let Some(at) = self.ids[f - FIRST_ATTRIBUTE] {
+                    if let Some(at) = ids[f - FIRST_ATTRIBUTE] {
                         slots[at] = r.string_or_null()?;
                     } else {
                         r.string_or_null()?;
@@ -176,12 +174,7 @@ impl<'i> Users<'i> {
 fn licence(r: &mut Reader, fields: &mut Fields) -> Option<SnapLicence> {
     let mut sku_id = None;
     let mut disabled_plans = Vec::new();
-    let mut seen = Seen::default();
-    let mut n = 0;
-    r.object(|r, key| {
-        let f = fields.find(n, key)?;
-        n += 1;
-        seen.mark(f)?;
+    r.fields(fields, |r, f| {
         if f == 0 {
             sku_id = Some(r.string()?.to_string());
         } else if !r.null() {
@@ -223,13 +216,8 @@ impl Numbers {
         let mut status = None;
         let mut capabilities = Vec::new();
         let mut location_id = None;
-        let mut seen = Seen::default();
-        let mut n = 0;
         let mut r = Reader::new(element);
-        r.object(|r, key| {
-            let f = self.0.find(n, key)?;
-            n += 1;
-            seen.mark(f)?;
+        r.fields(&mut self.0, |r, f| {
             match f {
                 0 => {
                     r.string()?;
@@ -276,13 +264,8 @@ impl Assignments {
     /// [`AssignmentIn`]; `None` when it is not written plainly.
     pub fn read<'a>(&mut self, element: &'a str) -> Option<AssignmentIn<'a>> {
         let mut values: [Option<&str>; 3] = [None; 3];
-        let mut seen = Seen::default();
-        let mut n = 0;
         let mut r = Reader::new(element);
-        r.object(|r, key| {
-            let f = self.0.find(n, key)?;
-            n += 1;
-            seen.mark(f)?;
+        r.fields(&mut self.0, |r, f| {
             values[f] = Some(r.string()?);
             Some(())
         })?;

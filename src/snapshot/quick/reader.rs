@@ -50,18 +50,30 @@ impl<'a> Reader<'a> {
         if self.next()? != b'"' {
             return None;
         }
-        let b = self.text.as_bytes();
         let start = self.at;
-        loop {
-            match *b.get(self.at)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                _ => self.at += 1,
-            }
-        }
+        self.at = string_end(self.text.as_bytes(), start)?;
         self.at += 1;
         // Both ends are next to an ASCII quote: character boundaries.
         Some(&self.text[start..self.at - 1])
+    }
+
+    /// An object's key: field `guess` of `fields` when the text spells it
+    /// (compared in place), else whichever field the key names.
+    #[inline]
+    fn key(&mut self, fields: &Fields, guess: Option<u8>) -> Option<usize> {
+        self.ws();
+        let b = self.text.as_bytes();
+        if let Some(g) = guess
+            && let Some(name) = fields.names.get(g as usize)
+            && b.get(self.at) == Some(&b'"')
+            && starts_with(&b[self.at + 1..], name.as_bytes())
+            && b.get(self.at + 1 + name.len()) == Some(&b'"')
+        {
+            self.at += name.len() + 2;
+            return Some(g as usize);
+        }
+        let key = self.string()?;
+        fields.names.iter().position(|k| *k == key)
     }
 
     /// `null`, or a string.
@@ -117,6 +129,46 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// An object of `fields`, none twice: `field` is called with the index
+    /// of each and must read its value. A key `fields` does not name is
+    /// `None`.
+    pub fn fields(
+        &mut self,
+        fields: &mut Fields,
+        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        if self.next()? != b'{' {
+            return None;
+        }
+        if self.word("}") {
+            return Some(());
+        }
+        let mut seen = 0u64;
+        let mut n = 0;
+        loop {
+            let f = self.key(fields, fields.order.get(n).copied())?;
+            if fields.order.get(n) != Some(&(f as u8)) {
+                fields.order.truncate(n);
+                fields.order.resize(n, u8::MAX);
+                fields.order.push(f as u8);
+            }
+            n += 1;
+            if seen & (1 << f) != 0 {
+                return None; // a field twice
+            }
+            seen |= 1 << f;
+            if self.next()? != b':' {
+                return None;
+            }
+            field(self, f)?;
+            match self.next()? {
+                b',' => {}
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
     /// An array: `item` is called for each element and must read it.
     pub fn array(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         if self.next()? != b'[' {
@@ -142,9 +194,61 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The fields an object may have, found by key; the order of the last
-/// object read is the first guess for the next one (a file writes its
-/// objects alike).
+/// Where the string starting at `at` ends (its closing quote); `None` at
+/// an escape, a control character or the end of the text. Eight bytes at
+/// a time: a byte is flagged when it is `"`, `\\` or below 0x20, and the
+/// lowest flag of each test is exact.
+#[inline]
+fn string_end(b: &[u8], mut at: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(at..at + 8) {
+        let v = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let quote = v ^ (ONES * u64::from(b'"'));
+        let slash = v ^ (ONES * u64::from(b'\\'));
+        let flags = (quote.wrapping_sub(ONES) & !quote)
+            | (slash.wrapping_sub(ONES) & !slash)
+            | (v.wrapping_sub(ONES * 0x20) & !v);
+        let flags = flags & HIGH;
+        if flags != 0 {
+            let end = at + (flags.trailing_zeros() / 8) as usize;
+            return (b[end] == b'"').then_some(end);
+        }
+        at += 8;
+    }
+    loop {
+        match *b.get(at)? {
+            b'"' => return Some(at),
+            b'\\' | 0..=0x1f => return None,
+            _ => at += 1,
+        }
+    }
+}
+
+/// Whether `hay` starts with `needle` (short: compared inline, eight bytes
+/// at a time).
+#[inline]
+fn starts_with(hay: &[u8], needle: &[u8]) -> bool {
+    if hay.len() < needle.len() {
+        return false;
+    }
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("eight"));
+    let mut i = 0;
+    while i + 8 <= needle.len() {
+        if word(hay, i) != word(needle, i) {
+            return false;
+        }
+        i += 8;
+    }
+    hay[i..needle.len()]
+        .iter()
+        .zip(&needle[i..])
+        .all(|(a, b)| a == b)
+}
+
+/// The fields an object may have ([`Reader::fields`]); the order of the
+/// last object read is the first guess for the next one (a file writes
+/// its objects alike).
 pub(super) struct Fields {
     names: &'static [&'static str],
     order: Vec<u8>,
@@ -157,21 +261,6 @@ impl Fields {
             names,
             order: Vec::with_capacity(names.len()),
         }
-    }
-
-    /// The index of `key` among the names, as the `n`th key of its object.
-    #[inline]
-    pub fn find(&mut self, n: usize, key: &str) -> Option<usize> {
-        if let Some(&guess) = self.order.get(n)
-            && self.names.get(guess as usize) == Some(&key)
-        {
-            return Some(guess as usize);
-        }
-        let found = self.names.iter().position(|k| *k == key)?;
-        self.order.truncate(n);
-        self.order.resize(n, u8::MAX);
-        self.order.push(found as u8);
-        Some(found)
     }
 }
 
@@ -243,13 +332,8 @@ mod tests {
         let mut fields = Fields::new(&NAMES);
         let mut read = |text: &str| {
             let mut r = Reader::new(text);
-            let mut seen = Seen::default();
             let mut got = Vec::new();
-            let mut n = 0;
-            r.object(|r, key| {
-                let i = fields.find(n, key)?;
-                n += 1;
-                seen.mark(i)?;
+            r.fields(&mut fields, |r, i| {
                 got.push((i, r.bool_or_null()?));
                 Some(())
             })?;
