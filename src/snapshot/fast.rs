@@ -30,6 +30,7 @@ use super::{
 };
 use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment};
 use crate::numbers::{E164, NumberType};
+use index::Index;
 use rows::{Order, Row, by_key, in_order, prefix, settle, user_order};
 
 /// Parse snapshot text and check it into a [`LiveState`]: what
@@ -44,10 +45,6 @@ pub fn parse_live(file: &str, text: &str) -> Result<LiveState, SnapshotError> {
         None => into_live(file, parse(file, text)?),
     }
 }
-
-/// User ids to their places in the file (a fast hash: the ids come from
-/// the file being read, and the map lives for one parse).
-type Index<'a> = std::collections::HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 /// Elements per chunk of work.
 pub(super) const USERS_PER_CHUNK: usize = 4096;
@@ -196,10 +193,10 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
     let index_of = || {
         index
             .get_or_init(|| {
-                let mut index = Index::with_capacity_and_hasher(user_count, Default::default());
+                let mut index = Index::with_capacity(user_count);
                 for (at, row) in parts.iter().flatten().enumerate() {
                     let id = row.as_ref().expect("just parsed").user.id.as_str();
-                    if index.insert(id, at as u32).is_some() {
+                    if !index.insert(id, at as u32) {
                         return None; // two users of one id
                     }
                 }
@@ -217,7 +214,7 @@ fn fast(text: &str, threads: usize) -> Option<LiveState> {
             Some(Done::Memberships(crate::live::memberships(
                 &groups,
                 user_count,
-                |id| index.get(id).copied(),
+                |id| index.get(id),
             )))
         }
         Task::Assignments(r) => {
@@ -335,7 +332,7 @@ fn assignments_of(
         let ui = match last {
             Some((l, ui)) if l == id => ui,
             _ => {
-                let ui = *index.get(id)?;
+                let ui = index.get(id)?;
                 if let Cow::Borrowed(id) = a.user_id.0 {
                     last = Some((id, ui));
                 }
@@ -428,9 +425,7 @@ fn number(n: NumberIn, index: &Index) -> Option<NumberAssignment> {
     };
     let target = n.assignment_target_id.filter(|t| !t.is_empty());
     if n.assignment_status.eq_ignore_ascii_case("userAssigned")
-        && target
-            .as_ref()
-            .is_none_or(|t| !index.contains_key(t.as_str()))
+        && target.as_ref().is_none_or(|t| index.get(t).is_none())
     {
         return None;
     }
@@ -490,6 +485,7 @@ pub(super) fn run<T: Send>(
     slots.into_iter().collect()
 }
 
+mod index;
 mod rows;
 #[cfg(test)]
 mod tests;
