@@ -46,24 +46,44 @@ impl<'a> Index<'a> {
 #[inline]
 fn guid(id: &str) -> Option<u128> {
     let b = id.as_bytes();
-    if b.len() != 36 {
+    if b.len() != 36 || b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut v: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let digit = match c {
-            b'-' if matches!(i, 8 | 13 | 18 | 23) => continue,
-            b'0'..=b'9' => c - b'0',
-            b'a'..=b'f' => c - b'a' + 10,
-            _ => return None,
-        };
-        if matches!(i, 8 | 13 | 18 | 23) {
-            return None;
+    // Each digit's value, with the high bits of any byte that is not a
+    // digit gathered in `bad`.
+    let mut bad = 0u8;
+    let mut half = |parts: [&[u8]; 3]| {
+        let mut v = 0u64;
+        for part in parts {
+            for &c in part {
+                let d = HEX[c as usize];
+                bad |= d;
+                v = v << 4 | u64::from(d & 0xf);
+            }
         }
-        v = v << 4 | u128::from(digit);
-    }
-    Some(v)
+        v
+    };
+    let high = half([&b[0..8], &b[9..13], &b[14..18]]);
+    let low = half([&b[19..23], &b[24..36], &[]]);
+    (bad & 0xf0 == 0).then_some(u128::from(high) << 64 | u128::from(low))
 }
+
+/// The value of each byte as a lower-case hex digit; 0xff when it is not
+/// one.
+static HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut c = 0;
+    while c < 10 {
+        t[b'0' as usize + c] = c as u8;
+        c += 1;
+    }
+    let mut c = 0;
+    while c < 6 {
+        t[b'a' as usize + c] = 10 + c as u8;
+        c += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
