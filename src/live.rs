@@ -5,6 +5,7 @@
 //!
 //! Every provider produces a [`LiveState`]; the planner only reads it. No I/O.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::catalog::{ATTRIBUTES, USER_ATTRIBUTE_COUNT};
@@ -336,9 +337,38 @@ impl LiveState {
     /// Sort users by lower-cased UPN and resolve every user's transitive
     /// group membership. Call after building or changing users and groups.
     pub fn finish(&mut self) {
-        self.users
-            .sort_by_cached_key(|u| (u.upn.to_lowercase(), u.id.clone()));
+        // By (lower-cased UPN, id), stably: the keys borrowed from the
+        // users where lower-casing changes nothing, the users then moved
+        // into the order found.
+        let order = {
+            let keys: Vec<(Cow<str>, &str)> = self
+                .users
+                .iter()
+                .map(|u| (lowercase(&u.upn), u.id.as_str()))
+                .collect();
+            let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+            order.sort_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+            order
+        };
+        let mut users: Vec<Option<User>> = std::mem::take(&mut self.users)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.users = order
+            .into_iter()
+            .map(|i| users[i as usize].take().expect("each user is moved once"))
+            .collect();
         resolve_groups(self);
+    }
+}
+
+/// `s.to_lowercase()`, borrowed when `s` has no upper-case letter in ASCII
+/// and nothing outside it.
+pub fn lowercase(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
     }
 }
 

@@ -28,15 +28,7 @@ pub fn normalize(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
-/// `s.to_lowercase()`, borrowed when `s` has no upper-case letter in ASCII
-/// and nothing outside it.
-pub fn lowercase(s: &str) -> Cow<'_, str> {
-    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
-        Cow::Owned(s.to_lowercase())
-    } else {
-        Cow::Borrowed(s)
-    }
-}
+pub use crate::live::lowercase;
 
 /// `s.trim()`, without stepping through chars when `s` starts and ends
 /// with a visible ASCII character (nothing to trim).
