@@ -70,20 +70,25 @@ pub(super) fn licensing(
 
 /// Check the licences of user `i` (each names a SKU id).
 pub(super) fn check_user(file: &str, i: usize, u: &SnapUser) -> Result<(), SnapshotError> {
-    for (j, l) in u.assigned_licenses.iter().flatten().enumerate() {
-        if l.sku_id.trim().is_empty() {
-            return Err(invalid(
-                file,
-                &format!("$.users[{i}].assignedLicenses[{j}].skuId"),
-                format!(
-                    "a licence of user `{}` has an empty `skuId`",
-                    u.user_principal_name
-                ),
-                "give the SKU id of the licence (one of `subscribedSkus`), or remove the licence",
-            ));
-        }
+    match u
+        .assigned_licenses
+        .iter()
+        .flatten()
+        .position(|l| l.sku_id.trim().is_empty())
+    {
+        Some(j) => Err(blank_sku(file, i, j, &u.user_principal_name)),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Licence `j` of user `i` (whose UPN is `upn`) has an empty SKU id.
+pub(super) fn blank_sku(file: &str, i: usize, j: usize, upn: &str) -> SnapshotError {
+    invalid(
+        file,
+        &format!("$.users[{i}].assignedLicenses[{j}].skuId"),
+        format!("a licence of user `{upn}` has an empty `skuId`"),
+        "give the SKU id of the licence (one of `subscribedSkus`), or remove the licence",
+    )
 }
 
 /// A snapshot user's licences as the live state keeps them.

@@ -27,7 +27,7 @@ pub use fast::parse_live;
 pub use from_live::{from_live, number_id};
 pub use parse::parse;
 pub use patch::patch;
-pub use to_live::{into_live, into_live_pages, to_live};
+pub use to_live::{PagedUser, into_live, into_live_pages, live_users, to_live};
 
 /// The snapshot format this roster reads and writes.
 pub const SNAPSHOT_FORMAT_VERSION: u32 = 1;

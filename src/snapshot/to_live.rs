@@ -5,9 +5,9 @@
 //! the pages into one list). Pure.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::{SnapNumber, SnapUser, Snapshot, SnapshotError, invalid};
+use super::{SnapAssignment, SnapNumber, SnapUser, Snapshot, SnapshotError, invalid};
 use crate::catalog::USER_ATTRIBUTE_COUNT;
 use crate::live::{Attrs, Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
 use crate::numbers::{E164, NumberType};
@@ -31,10 +31,10 @@ pub fn into_live(file: &str, mut snap: Snapshot) -> Result<LiveState, SnapshotEr
 /// JSON paths (`$.users[i]` counts across the pages), without first
 /// copying the pages into one list (the Graph provider reads 500,000
 /// users 999 a page).
-pub fn into_live_pages(
+pub fn into_live_pages<U: PagedUser>(
     file: &str,
     snap: Snapshot,
-    users: Vec<Vec<SnapUser>>,
+    users: Vec<Vec<U>>,
     numbers: Vec<Vec<SnapNumber>>,
 ) -> Result<LiveState, SnapshotError> {
     let Snapshot {
@@ -52,7 +52,7 @@ pub fn into_live_pages(
     let mut upns: Fast<Cow<'_, str>, usize> = Fast::with_capacity_and_hasher(n, Default::default());
     let mut index: Fast<&str, usize> = Fast::with_capacity_and_hasher(n, Default::default());
     for (i, u) in snap_users.iter().flatten().enumerate() {
-        if u.id.trim().is_empty() {
+        if u.id().trim().is_empty() {
             return Err(invalid(
                 file,
                 &format!("$.users[{i}].id"),
@@ -60,33 +60,92 @@ pub fn into_live_pages(
                 "every user needs its Entra object id",
             ));
         }
-        if index.insert(u.id.as_str(), i).is_some() {
+        if index.insert(u.id(), i).is_some() {
             return Err(invalid(
                 file,
                 &format!("$.users[{i}].id"),
-                format!("duplicate user id `{}`", u.id),
+                format!("duplicate user id `{}`", u.id()),
                 "user ids are unique: remove the repeated user",
             ));
         }
-        if let Some(first) = upns.insert(upn_key(&u.user_principal_name), i) {
+        if let Some(first) = upns.insert(upn_key(u.upn()), i) {
             return Err(invalid(
                 file,
                 &format!("$.users[{i}].userPrincipalName"),
                 format!(
                     "duplicate userPrincipalName `{}` (also $.users[{first}])",
-                    u.user_principal_name
+                    u.upn()
                 ),
                 "user principal names are unique without regard to case",
             ));
         }
         if licensing.is_some() {
-            super::licences::check_user(file, i, u)?;
+            u.check_licences(file, i)?;
         }
     }
     drop(upns);
 
-    // Direct assignments per user, checked against the users. A tenant
-    // spells each type in few ways: look each spelling up once.
+    // The direct assignments and the numbers, each checked against the
+    // users, side by side (an assignment's error is reported first, as
+    // when one followed the other).
+    let (assigned, numbers) = std::thread::scope(|s| {
+        let numbers = s.spawn(|| numbers_of(file, number_assignments, &index));
+        let assigned = assigned_of(file, policy_assignments, &index, n);
+        let numbers = numbers.join().expect("reading numbers does not panic");
+        (assigned, numbers)
+    });
+    let (assigned, numbers) = (assigned?, numbers?);
+    drop(index);
+
+    let users = users_from(snap_users, assigned, licensing.is_some());
+    let mut live = LiveState {
+        tenant_id,
+        users,
+        numbers,
+        licensing,
+        ..LiveState::default()
+    };
+    let mut group_ids: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
+    for (i, g) in groups.into_iter().enumerate() {
+        if !group_ids.insert(g.id.clone()) {
+            return Err(invalid(
+                file,
+                &format!("$.groups[{i}].id"),
+                format!("duplicate group id `{}`", g.id),
+                "group ids are unique",
+            ));
+        }
+        live.groups.push(Group {
+            id: g.id,
+            display_name: g.display_name,
+            members: g.members,
+        });
+    }
+    for p in &policies {
+        let ty = canonical_type(&p.policy_type);
+        live.add_policy(&ty, &p.name, &p.policy_id);
+    }
+    for g in group_policy_assignments {
+        live.group_policies.push(GroupPolicyAssignment {
+            group_id: g.group_id,
+            policy_type: canonical_type(&g.policy_type),
+            policy_name: g.policy_name,
+            rank: g.rank,
+        });
+    }
+    live.finish();
+    Ok(live)
+}
+
+/// Direct assignments per user (by place in `index`), checked against the
+/// users.
+fn assigned_of(
+    file: &str,
+    policy_assignments: Vec<SnapAssignment>,
+    index: &Fast<&str, usize>,
+    n: usize,
+) -> Result<Vec<Vec<(String, String)>>, SnapshotError> {
+    // A tenant spells each type in few ways: look each spelling up once.
     let mut assigned: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
     let mut types: Fast<String, String> = Fast::default();
     for (i, a) in policy_assignments.into_iter().enumerate() {
@@ -117,11 +176,21 @@ pub fn into_live_pages(
         assigned[ui].push((ty, a.policy_name));
     }
 
+    Ok(assigned)
+}
+
+/// The number inventory as the live state keeps it, checked against the
+/// users (`index`).
+fn numbers_of(
+    file: &str,
+    number_assignments: Vec<Vec<SnapNumber>>,
+    index: &Fast<&str, usize>,
+) -> Result<BTreeMap<E164, NumberAssignment>, SnapshotError> {
     // Numbers come in order from Graph and from `from_live`: while they do,
     // none can be listed twice, and the map is built in one go at the end.
     let mut ascending: Vec<(E164, NumberAssignment)> =
         Vec::with_capacity(number_assignments.iter().map(Vec::len).sum());
-    let mut numbers = std::collections::BTreeMap::new();
+    let mut numbers = BTreeMap::new();
     for (i, n) in number_assignments.into_iter().flatten().enumerate() {
         let number_type = match &n.number_type {
             Some(t) => Some(NumberType::from_graph(t).ok_or_else(|| {
@@ -200,46 +269,7 @@ pub fn into_live_pages(
     if numbers.is_empty() {
         numbers = ascending.into_iter().collect();
     }
-    drop(index);
-
-    let users = users_from(snap_users, assigned, licensing.is_some());
-    let mut live = LiveState {
-        tenant_id,
-        users,
-        numbers,
-        licensing,
-        ..LiveState::default()
-    };
-    let mut group_ids: HashSet<String, foldhash::fast::RandomState> = HashSet::default();
-    for (i, g) in groups.into_iter().enumerate() {
-        if !group_ids.insert(g.id.clone()) {
-            return Err(invalid(
-                file,
-                &format!("$.groups[{i}].id"),
-                format!("duplicate group id `{}`", g.id),
-                "group ids are unique",
-            ));
-        }
-        live.groups.push(Group {
-            id: g.id,
-            display_name: g.display_name,
-            members: g.members,
-        });
-    }
-    for p in &policies {
-        let ty = canonical_type(&p.policy_type);
-        live.add_policy(&ty, &p.name, &p.policy_id);
-    }
-    for g in group_policy_assignments {
-        live.group_policies.push(GroupPolicyAssignment {
-            group_id: g.group_id,
-            policy_type: canonical_type(&g.policy_type),
-            policy_name: g.policy_name,
-            rank: g.rank,
-        });
-    }
-    live.finish();
-    Ok(live)
+    Ok(numbers)
 }
 
 /// A map of keys from the snapshot being read, for one conversion (a fast
@@ -257,31 +287,67 @@ fn upn_key(upn: &str) -> Cow<'_, str> {
     }
 }
 
-/// A snapshot user with its direct assignments (type, policy name).
-type Assigned = (SnapUser, Vec<(String, String)>);
+/// A user as a page of users brings it: a snapshot user, or one already
+/// made a live user as its page arrived ([`live_users`]; the Graph
+/// provider's pages, whose licences are always read).
+pub trait PagedUser: Send + Sized {
+    fn id(&self) -> &str;
+    fn upn(&self) -> &str;
+    /// Check user `i`'s licences (each names a SKU id).
+    fn check_licences(&self, file: &str, i: usize) -> Result<(), SnapshotError>;
+    /// The live user with its direct assignments (type, policy name) and,
+    /// when `licences`, its licences; `ids` is [`attribute_ids`].
+    fn into_user(
+        self,
+        ids: &[Option<usize>],
+        policies: Vec<(String, String)>,
+        licences: bool,
+    ) -> User;
+}
 
-/// Users of one page (or part of one) and their direct assignments.
-type Run = (Vec<SnapUser>, Vec<Vec<(String, String)>>);
-
-/// Turn snapshot users, in pages (and their direct assignments, and their
-/// licences when the snapshot records licences) into live users, moving
-/// their strings; runs of whole pages are converted on the machine's
-/// cores.
-fn users_from(
-    pages: Vec<Vec<SnapUser>>,
-    assigned: Vec<Vec<(String, String)>>,
-    licences: bool,
-) -> Vec<User> {
-    let ids: Vec<Option<usize>> = SnapUser::ATTRIBUTE_NAMES
+/// The catalog ids of a snapshot user's plain rule attributes, in
+/// [`SnapUser::ATTRIBUTE_NAMES`] order.
+fn attribute_ids() -> Vec<Option<usize>> {
+    SnapUser::ATTRIBUTE_NAMES
         .iter()
         .map(|a| crate::catalog::attribute(a))
-        .collect();
-    let convert = |(mut u, policies): Assigned| {
-        let values = u.take_attributes();
-        let ext = u.on_premises_extension_attributes.take();
-        let mut user = User::new(u.id, u.user_principal_name);
-        user.display_name = u.display_name;
-        user.account_enabled = u.account_enabled;
+        .collect()
+}
+
+/// A page of snapshot users as live users, licences kept (no policies
+/// yet: [`into_live_pages`] gives them): the Graph provider converts each
+/// page as it arrives, beside the network, rather than all at the end.
+pub fn live_users(page: Vec<SnapUser>) -> Vec<User> {
+    let ids = attribute_ids();
+    page.into_iter()
+        .map(|u| u.into_user(&ids, Vec::new(), true))
+        .collect()
+}
+
+impl PagedUser for SnapUser {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn upn(&self) -> &str {
+        &self.user_principal_name
+    }
+
+    fn check_licences(&self, file: &str, i: usize) -> Result<(), SnapshotError> {
+        super::licences::check_user(file, i, self)
+    }
+
+    fn into_user(
+        mut self,
+        ids: &[Option<usize>],
+        policies: Vec<(String, String)>,
+        licences: bool,
+    ) -> User {
+        let values = self.take_attributes();
+        let ext = self.on_premises_extension_attributes.take();
+        let mut user = User::new(self.id, self.user_principal_name);
+        user.display_name = self.display_name;
+        user.account_enabled = self.account_enabled;
         let mut slots: [Option<String>; USER_ATTRIBUTE_COUNT] = std::array::from_fn(|_| None);
         for (id, value) in ids.iter().zip(values) {
             if let (Some(id), Some(v)) = (id, value) {
@@ -298,12 +364,62 @@ fn users_from(
         }
         user.attrs = Attrs::from_slots(&slots);
         user.policies = policies.into_iter().collect();
-        let held = u.assigned_licenses.take();
+        let held = self.assigned_licenses.take();
         if licences {
             user.licences = super::licences::user_licences(held);
         }
         user
-    };
+    }
+}
+
+impl PagedUser for User {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn upn(&self) -> &str {
+        &self.upn
+    }
+
+    fn check_licences(&self, file: &str, i: usize) -> Result<(), SnapshotError> {
+        match self
+            .licences
+            .iter()
+            .position(|l| l.sku_id.trim().is_empty())
+        {
+            Some(j) => Err(super::licences::blank_sku(file, i, j, &self.upn)),
+            None => Ok(()),
+        }
+    }
+
+    fn into_user(
+        mut self,
+        _: &[Option<usize>],
+        policies: Vec<(String, String)>,
+        licences: bool,
+    ) -> User {
+        self.policies = policies.into_iter().collect();
+        if !licences {
+            self.licences = Vec::new();
+        }
+        self
+    }
+}
+
+/// Users of one page (or part of one) and their direct assignments.
+type Run<U> = (Vec<U>, Vec<Vec<(String, String)>>);
+
+/// Turn users, in pages (and their direct assignments, and their
+/// licences when the snapshot records licences) into live users, moving
+/// their strings; runs of whole pages are converted on the machine's
+/// cores.
+fn users_from<U: PagedUser>(
+    pages: Vec<Vec<U>>,
+    assigned: Vec<Vec<(String, String)>>,
+    licences: bool,
+) -> Vec<User> {
+    let ids = attribute_ids();
+    let convert = |(u, policies): (U, Vec<(String, String)>)| u.into_user(&ids, policies, licences);
     let n: usize = pages.iter().map(Vec::len).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
@@ -320,7 +436,7 @@ fn users_from(
     // Runs of whole pages of about `n / threads` users each (a single page
     // is split), each with its users' assignments.
     let chunk = n.div_ceil(threads);
-    let mut runs: Vec<Vec<Run>> = vec![Vec::new()];
+    let mut runs: Vec<Vec<Run<U>>> = vec![Vec::new()];
     let (mut in_run, mut assigned) = (0, assigned.into_iter());
     for mut page in pages {
         while !page.is_empty() {

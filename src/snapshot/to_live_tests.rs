@@ -375,23 +375,56 @@ fn pages_give_the_live_state_and_the_errors_of_one_list() {
     let whole = into_live("t.json", snap.clone()).unwrap();
     assert_eq!(whole.users.len(), n);
     assert_eq!(whole.numbers.len(), 3001);
+    // Users made live users page by page as they arrive (as the Graph
+    // provider reads them) give the same.
+    let live_pages = |users: Vec<Vec<SnapUser>>| -> Vec<Vec<User>> {
+        users.into_iter().map(live_users).collect()
+    };
     for size in [1, 999, 4096, n] {
         let (users, numbers) = pages(&snap, size);
-        let paged = into_live_pages("t.json", snap.clone(), users, numbers).unwrap();
+        let paged =
+            into_live_pages("t.json", snap.clone(), users.clone(), numbers.clone()).unwrap();
         assert!(paged == whole, "pages of {size}");
+        let paged = into_live_pages("t.json", snap.clone(), live_pages(users), numbers).unwrap();
+        assert!(paged == whole, "live pages of {size}");
     }
     // Errors name the place in the whole list, whatever the pages.
     let error = |snap: &Snapshot| {
         let want = into_live("t.json", snap.clone()).unwrap_err().to_string();
         for size in [1, 999, n] {
             let (users, numbers) = pages(snap, size);
-            let got = into_live_pages("t.json", snap.clone(), users, numbers)
+            let got = into_live_pages("t.json", snap.clone(), users.clone(), numbers.clone())
                 .unwrap_err()
                 .to_string();
             assert_eq!(got, want, "pages of {size}");
+            let got = into_live_pages("t.json", snap.clone(), live_pages(users), numbers)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(got, want, "live pages of {size}");
         }
         want
     };
+    // With licences read, a blank SKU id is found in either form.
+    let mut licensed = snap.clone();
+    licensed.subscribed_skus = Some(vec![crate::snapshot::SnapSku {
+        sku_id: "s1".into(),
+        ..Default::default()
+    }]);
+    licensed.users[4100].assigned_licenses = Some(vec![
+        crate::snapshot::SnapLicence {
+            sku_id: "s1".into(),
+            disabled_plans: vec![],
+        },
+        crate::snapshot::SnapLicence {
+            sku_id: " ".into(),
+            disabled_plans: vec![],
+        },
+    ]);
+    let message = error(&licensed);
+    assert!(
+        message.contains("$.users[4100].assignedLicenses[1].skuId"),
+        "{message}"
+    );
     let mut bad = snap.clone();
     bad.users[5000].user_principal_name = bad.users[17].user_principal_name.to_uppercase();
     assert!(error(&bad).contains("$.users[5000].userPrincipalName"));

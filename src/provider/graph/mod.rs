@@ -272,7 +272,7 @@ impl GraphProvider {
 
     /// The tenant as a snapshot (for `roster snapshot`).
     pub fn fetch_snapshot(&mut self) -> Result<crate::snapshot::Snapshot, GraphError> {
-        let read = self.fetch_pages()?;
+        let read = self.fetch_pages(|page| page)?;
         Ok(crate::snapshot::Snapshot {
             users: read.users.into_iter().flatten().collect(),
             number_assignments: read.numbers.into_iter().flatten().collect(),
@@ -281,15 +281,19 @@ impl GraphProvider {
     }
 
     /// The tenant as a snapshot with its users and numbers in the pages
-    /// they were read in.
-    fn fetch_pages(&mut self) -> Result<read::Pages, GraphError> {
+    /// they were read in, each page of users made `U`s by `page` as it is
+    /// read.
+    fn fetch_pages<U: crate::snapshot::PagedUser + 'static>(
+        &mut self,
+        page: fn(Vec<crate::snapshot::SnapUser>) -> Vec<U>,
+    ) -> Result<read::Pages<U>, GraphError> {
         // A bar per chain of pages, on a terminal only.
         let bars = self.progress.then(indicatif::MultiProgress::new);
         let api = self.api.clone();
         let wanted = self.wanted.clone();
         let result = self
             .rt
-            .block_on(read::fetch_pages(api, &wanted, bars.as_ref()));
+            .block_on(read::fetch_pages(api, &wanted, bars.as_ref(), page));
         if let Some(b) = bars {
             let _ = b.clear();
         }
@@ -318,7 +322,8 @@ impl Provider for GraphProvider {
     }
 
     fn fetch(&mut self) -> Result<Arc<LiveState>, ProviderError> {
-        let read = self.fetch_pages()?;
+        // Users made live users as their pages arrive, beside the network.
+        let read = self.fetch_pages(crate::snapshot::live_users)?;
         let live = crate::snapshot::into_live_pages("Graph", read.rest, read.users, read.numbers)?;
         let live = Arc::new(live);
         self.live = Some(live.clone());

@@ -108,10 +108,12 @@ pub(super) fn is_guid(s: &str) -> bool {
     s.len() == 36 && s.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
 }
 
-async fn users(
+/// The users, each page made `U`s by `page` as it is read.
+async fn users<U: Send + 'static>(
     api: Arc<Api>,
     progress: Option<indicatif::ProgressBar>,
-) -> Result<Vec<Vec<SnapUser>>, GraphError> {
+    page: fn(Vec<SnapUser>) -> Vec<U>,
+) -> Result<Vec<Vec<U>>, GraphError> {
     let path = format!("/users?$select={USER_SELECT}");
     let (url, body, _) = first_page_bytes(&api, &path, &[USERS_TOP]).await?;
     chain(
@@ -120,7 +122,7 @@ async fn users(
         body,
         rows(move |rows: Vec<SnapUser>| {
             tick(progress.as_ref(), rows.len());
-            rows
+            page(rows)
         }),
     )
     .await
@@ -280,7 +282,7 @@ pub async fn fetch(
     wanted: &Wanted,
     progress: Option<&indicatif::MultiProgress>,
 ) -> Result<Snapshot, GraphError> {
-    let read = fetch_pages(api, wanted, progress).await?;
+    let read = fetch_pages(api, wanted, progress, |page| page).await?;
     Ok(Snapshot {
         users: flatten(read.users),
         number_assignments: flatten(read.numbers),
@@ -291,19 +293,22 @@ pub async fn fetch(
 /// What [`fetch_pages`] read: a snapshot but for its users and number
 /// assignments, which stay in the pages they came in (a live state is
 /// built from them without copying them into one list first:
-/// [`snapshot::into_live_pages`]).
-pub struct Pages {
+/// [`snapshot::into_live_pages`]). Users come as `U`: snapshot users, or
+/// live users made as their pages arrived ([`snapshot::live_users`]).
+pub struct Pages<U = SnapUser> {
     pub rest: Snapshot,
-    pub users: Vec<Vec<SnapUser>>,
+    pub users: Vec<Vec<U>>,
     pub numbers: Vec<Vec<SnapNumber>>,
 }
 
-/// [`fetch`], its users and numbers left in their pages.
-pub async fn fetch_pages(
+/// [`fetch`], its users and numbers left in their pages, each page of
+/// users made `U`s by `page` as it is read.
+pub async fn fetch_pages<U: snapshot::PagedUser + 'static>(
     api: Arc<Api>,
     wanted: &Wanted,
     progress: Option<&indicatif::MultiProgress>,
-) -> Result<Pages, GraphError> {
+    page: fn(Vec<SnapUser>) -> Vec<U>,
+) -> Result<Pages<U>, GraphError> {
     // The lookups start with a few slots and take over each chain's when
     // it ends (the number window's too): the requests in flight stay within
     // the limiter's, and the chains never queue behind the lookups.
@@ -311,7 +316,7 @@ pub async fn fetch_pages(
     let users = tokio::spawn(then_free(
         slots.clone(),
         1,
-        users(api.clone(), chain_bar(progress, "users", None)),
+        users(api.clone(), chain_bar(progress, "users", None), page),
     ));
     let configs = tokio::spawn(then_free(
         slots.clone(),
@@ -411,7 +416,7 @@ pub async fn fetch_pages(
     // Keep what belongs to the users read (resource accounts and others may
     // appear in userConfigurations too).
     let ids: HashSet<&str, foldhash::fast::RandomState> =
-        users.iter().flatten().map(|u| u.id.as_str()).collect();
+        users.iter().flatten().map(|u| u.id()).collect();
     let policy_assignments: Vec<SnapAssignment> = direct
         .into_iter()
         .filter(|a| ids.contains(a.user_id.as_str()))
