@@ -11,6 +11,7 @@ mod reader;
 mod tests;
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use reader::{Fields, Reader, Seen};
 
@@ -21,29 +22,13 @@ use crate::live::{Attrs, User};
 
 /// A user's fields, in `SnapUser`'s order (the plain rule attributes in
 /// [`super::SnapUser::ATTRIBUTE_NAMES`] order from [`FIRST_ATTRIBUTE`]).
-static USER_FIELDS: [&str; 21] = [
-    "id",
-    "userPrincipalName",
-    "displayName",
-    "accountEnabled",
-    "mail",
-    "givenName",
-    "surname",
-    "jobTitle",
-    "department",
-    "companyName",
-    "employeeType",
-    "employeeId",
-    "officeLocation",
-    "city",
-    "state",
-    "country",
-    "postalCode",
-    "usageLocation",
-    "preferredLanguage",
-    "onPremisesExtensionAttributes",
-    "assignedLicenses",
-];
+static USER_FIELDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut fields = vec!["id", "userPrincipalName", "displayName", "accountEnabled"];
+    fields.extend(super::SnapUser::ATTRIBUTE_NAMES);
+    fields.extend(["onPremisesExtensionAttributes", "assignedLicenses"]);
+    assert_eq!(fields.len(), LICENCES + 1, "the user fields as counted");
+    fields
+});
 const FIRST_ATTRIBUTE: usize = 4;
 const EXTENSIONS: usize = 19;
 const LICENCES: usize = 20;
@@ -78,7 +63,7 @@ pub(super) struct Users<'i> {
 impl<'i> Users<'i> {
     pub fn new(ids: &'i [Option<usize>], licences: bool) -> Self {
         Users {
-            fields: Fields::new(&USER_FIELDS),
+            fields: Fields::new(&USER_FIELDS[..]),
             licence_fields: Fields::new(&LICENCE_FIELDS),
             ids,
             licences,

@@ -147,7 +147,7 @@ proptest! {
 
     #[test]
     fn a_user_read_quickly_is_the_user_serde_reads(
-        mut text in object(&USER_FIELDS),
+        mut text in object(&USER_FIELDS[..]),
         id in any::<bool>(),
         licences in any::<bool>(),
     ) {
