@@ -1,10 +1,12 @@
 //! Per-user work split over the machine's cores: contiguous chunks of the
-//! users, one thread each, results joined in user order, so the outcome
+//! users, several per thread and taken in turn, results joined in user
+//! order, so the outcome
 //! never depends on how many threads there were. Used by rule evaluation
 //! and the first pass of [`super::compute`], and by the plan's diff. Pure:
 //! no I/O; threads only.
 
 use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Users per thread below which another thread does not pay.
 const MIN_CHUNK: usize = 2048;
@@ -17,8 +19,14 @@ pub(crate) fn threads_for(n: usize) -> usize {
         .min(n / MIN_CHUNK + 1)
 }
 
-/// `f` over `0..n` in `threads` contiguous chunks (one thread each), the
-/// chunks' results in order.
+/// Chunks per thread: threads take the next chunk as they finish one, so
+/// a thread slowed (by a busier core, or costlier users) takes fewer.
+const CHUNKS_PER_THREAD: usize = 8;
+/// Users per chunk, at least.
+const MIN_PIECE: usize = 512;
+
+/// `f` over `0..n` in contiguous chunks taken in turn by `threads`
+/// threads, the chunks' results in order.
 pub(crate) fn map_chunks_with<T: Send>(
     n: usize,
     threads: usize,
@@ -28,20 +36,31 @@ pub(crate) fn map_chunks_with<T: Send>(
     if threads == 1 {
         return vec![f(0..n)];
     }
-    let chunk = n.div_ceil(threads);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = (0..threads)
-            .map(|t| {
-                let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
-                scope.spawn(move || f(range))
-            })
-            .collect();
+    let chunks = (threads * CHUNKS_PER_THREAD)
+        .min(n.div_ceil(MIN_PIECE))
+        .max(threads);
+    let size = n.div_ceil(chunks);
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut out = Vec::new();
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= chunks {
+                return out;
+            }
+            out.push((k, f((k * size).min(n)..((k + 1) * size).min(n))));
+        }
+    };
+    let mut parts: Vec<(usize, T)> = std::thread::scope(|scope| {
+        let spawned: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut parts = work();
+        for h in spawned {
+            parts.extend(h.join().expect("per-user work does not panic"));
+        }
         parts
-            .into_iter()
-            .map(|h| h.join().expect("per-user work does not panic"))
-            .collect()
-    })
+    });
+    parts.sort_unstable_by_key(|(k, _)| *k);
+    parts.into_iter().map(|(_, t)| t).collect()
 }
 
 /// [`map_chunks_with`] with as many threads as `n` users are worth.
@@ -58,7 +77,10 @@ mod tests {
         for n in [0, 1, 7, 100, 4097] {
             for threads in 1..=9 {
                 let parts = map_chunks_with(n, threads, |r| r.collect::<Vec<_>>());
-                assert_eq!(parts.len(), threads, "n={n} threads={threads}");
+                assert!(
+                    parts.len() >= threads.min(n.max(1)),
+                    "n={n} threads={threads}"
+                );
                 let joined: Vec<usize> = parts.into_iter().flatten().collect();
                 assert_eq!(
                     joined,
