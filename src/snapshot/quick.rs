@@ -15,7 +15,6 @@ use std::sync::LazyLock;
 
 use reader::{Fields, Reader, Seen};
 
-use super::SnapLicence;
 use super::direct::{AnyText, AssignmentIn, NumberIn, Text};
 use crate::catalog::USER_ATTRIBUTE_COUNT;
 use crate::live::{Attrs, User};
@@ -111,14 +110,14 @@ impl<'i> Users<'i> {
                 LICENCES => {
                     if !r.null() {
                         r.array(|r| {
-                            let l = licence(r, licence_fields)?;
+                            let (sku_id, plans) = licence(r, licence_fields)?;
                             if keep {
-                                if l.sku_id.trim().is_empty() {
+                                if sku_id.trim().is_empty() {
                                     return None;
                                 }
                                 licences.push(crate::live::AssignedLicence {
-                                    sku_id: l.sku_id,
-                                    disabled_plans: l.disabled_plans,
+                                    sku_id: sku_id.to_string(),
+                                    disabled_plans: plans.into_iter().map(str::to_string).collect(),
                                 });
                             }
                             Some(())
@@ -155,29 +154,27 @@ impl<'i> Users<'i> {
     }
 }
 
-/// A `SnapLicence`.
-fn licence(r: &mut Reader, fields: &mut Fields) -> Option<SnapLicence> {
+/// A `SnapLicence`: its SKU id and disabled plans, borrowed (copied
+/// only when kept).
+fn licence<'a>(r: &mut Reader<'a>, fields: &mut Fields) -> Option<(&'a str, Vec<&'a str>)> {
     let mut sku_id = None;
     let mut disabled_plans = Vec::new();
     r.fields(fields, |r, f| {
         if f == 0 {
-            sku_id = Some(r.string()?.to_string());
+            sku_id = Some(r.string()?);
         } else if !r.null() {
             disabled_plans = strings(r)?;
         }
         Some(())
     })?;
-    Some(SnapLicence {
-        sku_id: sku_id?,
-        disabled_plans,
-    })
+    Some((sku_id?, disabled_plans))
 }
 
 /// An array of strings.
-fn strings(r: &mut Reader) -> Option<Vec<String>> {
+fn strings<'a>(r: &mut Reader<'a>) -> Option<Vec<&'a str>> {
     let mut out = Vec::new();
     r.array(|r| {
-        out.push(r.string()?.to_string());
+        out.push(r.string()?);
         Some(())
     })?;
     Some(out)
@@ -212,7 +209,7 @@ impl Numbers {
                 3 => target = r.string_or_null()?,
                 4 => category = r.string_or_null()?,
                 5 => status = Some(r.string()?),
-                7 => capabilities = strings(r)?,
+                7 => capabilities = strings(r)?.into_iter().map(str::to_string).collect(),
                 8 => location_id = r.string_or_null()?,
                 _ => {
                     r.string_or_null()?;

@@ -105,28 +105,8 @@ impl<'a> Reader<'a> {
     }
 
     /// An object: `field` is called with each key and must read its value.
-    pub fn object(
-        &mut self,
-        mut field: impl FnMut(&mut Self, &'a str) -> Option<()>,
-    ) -> Option<()> {
-        if self.next()? != b'{' {
-            return None;
-        }
-        if self.word("}") {
-            return Some(());
-        }
-        loop {
-            let key = self.string()?;
-            if self.next()? != b':' {
-                return None;
-            }
-            field(self, key)?;
-            match self.next()? {
-                b',' => {}
-                b'}' => return Some(()),
-                _ => return None,
-            }
-        }
+    pub fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.members(|r| r.string(), field)
     }
 
     /// An object of `fields`, none twice: `field` is called with the index
@@ -135,7 +115,25 @@ impl<'a> Reader<'a> {
     pub fn fields(
         &mut self,
         fields: &mut Fields,
-        mut field: impl FnMut(&mut Self, usize) -> Option<()>,
+        field: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut seen = Seen::default();
+        let mut n = 0;
+        let key = |r: &mut Self| {
+            let f = r.key(fields, fields.order.get(n).copied())?;
+            fields.learn(n, f);
+            n += 1;
+            seen.mark(f)?; // a field twice
+            Some(f)
+        };
+        self.members(key, field)
+    }
+
+    /// An object's members: `key` reads each key, `value` its value.
+    fn members<K>(
+        &mut self,
+        mut key: impl FnMut(&mut Self) -> Option<K>,
+        mut value: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         if self.next()? != b'{' {
             return None;
@@ -143,24 +141,12 @@ impl<'a> Reader<'a> {
         if self.word("}") {
             return Some(());
         }
-        let mut seen = 0u64;
-        let mut n = 0;
         loop {
-            let f = self.key(fields, fields.order.get(n).copied())?;
-            if fields.order.get(n) != Some(&(f as u8)) {
-                fields.order.truncate(n);
-                fields.order.resize(n, u8::MAX);
-                fields.order.push(f as u8);
-            }
-            n += 1;
-            if seen & (1 << f) != 0 {
-                return None; // a field twice
-            }
-            seen |= 1 << f;
+            let k = key(self)?;
             if self.next()? != b':' {
                 return None;
             }
-            field(self, f)?;
+            value(self, k)?;
             match self.next()? {
                 b',' => {}
                 b'}' => return Some(()),
@@ -260,6 +246,16 @@ impl Fields {
         Fields {
             names,
             order: Vec::with_capacity(names.len()),
+        }
+    }
+
+    /// Field `f` came `n`th: the guess for the `n`th key of the next
+    /// object.
+    fn learn(&mut self, n: usize, f: usize) {
+        if self.order.get(n) != Some(&(f as u8)) {
+            self.order.truncate(n);
+            self.order.resize(n, u8::MAX);
+            self.order.push(f as u8);
         }
     }
 }
