@@ -103,25 +103,46 @@ fn valid_snapshots_give_the_slow_paths_live_state() {
 #[test]
 fn many_users_on_threads_give_the_slow_paths_live_state() {
     let n = 3 * USERS_PER_CHUNK + 11;
+    // Every other id a GUID in lower case (indexed as a number), the
+    // others text; one GUID in upper case (text, and another id).
+    let id = |i: usize| match i {
+        7 => "0000000A-0000-4000-8000-00000000000A".to_string(),
+        _ if i % 2 == 0 => format!("{i:08x}-0000-4000-8000-{i:012x}"),
+        _ => format!("u{i}"),
+    };
     let users: Vec<Value> = (0..n)
         .map(|i| {
-            json!({"id": format!("u{i}"), "userPrincipalName": format!("User{:05}@x.com", (i * 7919) % n),
-                   "department": format!("d{}", i % 13), "accountEnabled": i % 3 != 0})
+            let mut u = json!({"id": id(i), "userPrincipalName": format!("User{:05}@x.com", (i * 7919) % n),
+                   "department": format!("d{}", i % 13), "accountEnabled": i % 3 != 0});
+            if i % 1000 == 1 {
+                // An escape: this user is read by serde, its chunk by the quick reader.
+                u["displayName"] = json!("Zo\u{eb} \"Z\"");
+            }
+            u
         })
         .collect();
+    // Two types of one user written together (the user looked up once),
+    // for every other user.
     let mut assignments: Vec<Value> = (0..n)
         .step_by(2)
-        .map(|i| json!({"userId": format!("u{i}"), "policyType": "TenantDialPlan", "policyName": format!("p{i}")}))
+        .flat_map(|i| {
+            [
+                json!({"userId": id(i), "policyType": "TenantDialPlan", "policyName": format!("p{i}")}),
+                json!({"userId": id(i), "policyType": "TeamsMeetingPolicy", "policyName": "m"}),
+            ]
+        })
         .collect();
-    // A second type for some users, listed after the first, users of every chunk.
-    assignments.extend((0..n).rev().step_by(3).map(|i| {
-        json!({"userId": format!("u{i}"), "policyType": "TeamsCallingPolicy", "policyName": "c"})
-    }));
+    // A third type for some users, listed after the others, users of every chunk.
+    assignments.extend(
+        (0..n).rev().step_by(3).map(
+            |i| json!({"userId": id(i), "policyType": "TeamsCallingPolicy", "policyName": "c"}),
+        ),
+    );
     let numbers: Vec<Value> = (0..ENTRIES_PER_CHUNK + 5)
         .map(|i| {
             let mut n = json!({"telephoneNumber": format!("+4420{:08}", (i * 31) % 100_000_000)});
             if i % 2 == 0 {
-                n["assignmentTargetId"] = json!(format!("u{}", i % 5000));
+                n["assignmentTargetId"] = json!(id(i % 5000));
                 n["assignmentStatus"] = json!("userAssigned");
             }
             n
@@ -130,15 +151,20 @@ fn many_users_on_threads_give_the_slow_paths_live_state() {
     let snap = json!({"format_version": 1, "users": users, "policyAssignments": assignments,
     "numberAssignments": numbers, "groups": [
         {"id": "g", "displayName": "G",
-         "members": ["u5", "u9", format!("u{}", n - 1), format!("u{}", USERS_PER_CHUNK + 3)]},
-        {"id": "h", "displayName": "H", "members": ["g", format!("u{}", 2 * USERS_PER_CHUNK + 1), "u9"]}
+         "members": [id(5), id(9), id(n - 1), id(USERS_PER_CHUNK + 3)]},
+        {"id": "h", "displayName": "H", "members": ["g", id(2 * USERS_PER_CHUNK + 1), id(9)]}
     ]});
     let live = same(&snap.to_string());
     assert_eq!(live.users.len(), n);
     assert_eq!(live.numbers.len(), ENTRIES_PER_CHUNK + 5);
     let in_groups = live.users.iter().filter(|u| !u.groups.is_empty()).count();
     assert_eq!(in_groups, 5);
-    assert!(live.users.iter().any(|u| u.policies.len() == 2));
+    assert!(live.users.iter().any(|u| u.policies.len() == 3));
+    assert!(
+        live.users
+            .iter()
+            .any(|u| u.display_name.as_deref() == Some("Zo\u{eb} \"Z\""))
+    );
 }
 
 #[test]
