@@ -107,7 +107,7 @@ fn many_users_on_threads_give_the_slow_paths_live_state() {
     // others text; one GUID in upper case (text, and another id).
     let id = |i: usize| match i {
         7 => "0000000A-0000-4000-8000-00000000000A".to_string(),
-        _ if i % 2 == 0 => format!("{i:08x}-0000-4000-8000-{i:012x}"),
+        _ if i.is_multiple_of(2) => format!("{i:08x}-0000-4000-8000-{i:012x}"),
         _ => format!("u{i}"),
     };
     let users: Vec<Value> = (0..n)
