@@ -32,7 +32,7 @@ pub use crate::live::lowercase;
 
 /// `s.trim()`, without stepping through chars when `s` starts and ends
 /// with a visible ASCII character (nothing to trim).
-fn trimmed(s: &str) -> &str {
+pub(crate) fn trimmed(s: &str) -> &str {
     let visible = |b: Option<&u8>| b.is_some_and(u8::is_ascii_graphic);
     let bytes = s.as_bytes();
     if visible(bytes.first()) && visible(bytes.last()) {

@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use super::DesiredState;
+use super::keys::Keys;
 use crate::issue::{Issue, IssueCode};
 use crate::live::LiveState;
 use crate::manifest::Manifest;
@@ -19,17 +20,18 @@ pub(super) fn check_overrides(manifest: &Manifest, live: &LiveState, out: &mut D
     }
     // The overrides' lower-cased UPNs that some user's UPN or object id
     // (lower-cased too) is, looked for over the cores.
-    let keys: HashSet<String, foldhash::fast::FixedState> = manifest
-        .users
-        .iter()
-        .map(|u| u.upn.value.trim().to_lowercase())
-        .collect();
+    let keys = Keys::new(
+        manifest
+            .users
+            .iter()
+            .map(|u| (u.upn.value.trim().to_lowercase(), ())),
+    );
     let found: HashSet<&str, foldhash::fast::FixedState> =
         super::split::map_chunks(live.users.len(), |range| {
             live.users[range]
                 .iter()
-                .flat_map(|u| [rules::normalized(&u.upn), rules::normalized(&u.id)])
-                .filter_map(|k| keys.get(k.as_ref()).map(String::as_str))
+                .flat_map(|u| [keys.get(&u.upn), keys.get(&u.id)])
+                .filter_map(|k| k.map(|(k, _)| k))
                 .collect::<Vec<_>>()
         })
         .into_iter()

@@ -10,8 +10,7 @@
 //! from the simple one, which agrees with it (tested in `rules`). Pure: no
 //! I/O.
 
-use std::collections::HashMap;
-
+use super::keys::Keys;
 use crate::catalog::AttrId;
 use crate::live::{LiveState, User};
 use crate::manifest::{Manifest, UserOverride};
@@ -225,28 +224,26 @@ impl<'m> Engine<'m> {
 
 /// The user overrides, by lower-cased UPN or object id.
 struct Overrides<'m> {
-    by_key: HashMap<String, &'m UserOverride, foldhash::fast::FixedState>,
+    by_key: Keys<&'m UserOverride>,
 }
 
 impl<'m> Overrides<'m> {
     fn new(manifest: &'m Manifest, today: Option<&str>) -> Self {
         Overrides {
-            by_key: manifest
-                .users
-                .iter()
-                .filter(|u| !today.is_some_and(|t| u.expired(t)))
-                .map(|u| (u.upn.value.trim().to_lowercase(), u))
-                .collect(),
+            by_key: Keys::new(
+                manifest
+                    .users
+                    .iter()
+                    .filter(|u| !today.is_some_and(|t| u.expired(t)))
+                    .map(|u| (u.upn.value.trim().to_lowercase(), u)),
+            ),
         }
     }
 
     fn get(&self, user: &User) -> Option<&'m UserOverride> {
-        if self.by_key.is_empty() {
-            return None;
-        }
         self.by_key
-            .get(rules::normalized(&user.upn).as_ref())
-            .or_else(|| self.by_key.get(rules::normalized(&user.id).as_ref()))
-            .copied()
+            .get(&user.upn)
+            .or_else(|| self.by_key.get(&user.id))
+            .map(|(_, o)| *o)
     }
 }

@@ -13,6 +13,7 @@ mod checks;
 pub mod decide;
 mod first_pass;
 mod held;
+mod keys;
 mod numbering;
 pub(crate) mod split;
 
