@@ -13,8 +13,10 @@ use crate::numbers::{E164, NumberType};
 
 mod attrs;
 mod policies;
+mod policy_type;
 pub use attrs::Attrs;
 pub use policies::Policies;
+pub use policy_type::PolicyType;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveState {

@@ -594,16 +594,14 @@ rule "Everyone" persona="sales"
     let mut us = users(&["amy@x.com"]);
     us[0]
         .policies
-        .insert("TeamsCallingPolicy".into(), "DisallowCalling".into());
+        .insert("TeamsCallingPolicy", "DisallowCalling".into());
+    us[0].policies.insert("TenantDialPlan", "London".into());
     us[0]
         .policies
-        .insert("TenantDialPlan".into(), "London".into());
+        .insert("OnlineVoiceRoutingPolicy", "uk".into());
     us[0]
         .policies
-        .insert("OnlineVoiceRoutingPolicy".into(), "uk".into());
-    us[0]
-        .policies
-        .insert("TeamsMessagingPolicy".into(), "Unmanaged".into());
+        .insert("TeamsMessagingPolicy", "Unmanaged".into());
     let mut l = live(us, vec![]);
     for (t, n) in [
         ("TeamsMeetingPolicy", "Sales Meetings"),

@@ -691,15 +691,13 @@ fn leaver_live() -> LiveState {
     let mut gone = user("1", "gone@x.com", &[("jobTitle", "Sales")]);
     gone.account_enabled = false;
     gone.policies
-        .insert("TeamsCallingPolicy".into(), "AllowCalling".into());
+        .insert("TeamsCallingPolicy", "AllowCalling".into());
+    gone.policies.insert("TenantDialPlan", "London".into());
     gone.policies
-        .insert("TenantDialPlan".into(), "London".into());
-    gone.policies
-        .insert("TeamsMessagingPolicy".into(), "Chatty".into());
+        .insert("TeamsMessagingPolicy", "Chatty".into());
     let mut boss = user("2", "boss@x.com", &[]);
     boss.account_enabled = false;
-    boss.policies
-        .insert("TenantDialPlan".into(), "London".into());
+    boss.policies.insert("TenantDialPlan", "London".into());
     let mut l = live(vec![gone, boss, user("3", "amy@x.com", &[])], vec![]);
     for (t, n) in [
         ("TeamsCallingPolicy", "AllowCalling"),
@@ -743,7 +741,7 @@ fn leavers_release_numbers_and_reset_every_managed_policy_type() {
     assert_eq!(gone.reason, Reason::Leaver);
     assert_eq!(gone.persona, None, "rules are not evaluated for leavers");
     // Every type some persona manages, and nothing else.
-    let types: Vec<_> = gone.policies.keys().map(String::as_str).collect();
+    let types: Vec<_> = gone.policies.keys().map(|t| t.as_str()).collect();
     assert_eq!(
         types,
         vec!["TeamsCallingPolicy", "TeamsMeetingPolicy", "TenantDialPlan"]

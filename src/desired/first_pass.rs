@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use super::numbering::{self, Want};
 use super::{DesiredUser, Engine, FastMap, HeldNumbers, Reason, Verdict, policies_of};
-use crate::live::LiveState;
+use crate::live::{LiveState, PolicyType};
 use crate::manifest::{Manifest, NumberRange, Persona};
 
-type Policies = Arc<BTreeMap<String, Option<String>>>;
+type Policies = Arc<BTreeMap<PolicyType, Option<String>>>;
 
 /// What pass 1 reads, shared by every chunk.
 pub(super) struct Pass1<'a, 'm> {
@@ -199,7 +199,7 @@ user "U11@X.com" ignore=#true
             }
             if i % 6 == 0 {
                 u.policies
-                    .insert("TeamsCallingPolicy".into(), "AllowCalling".into());
+                    .insert("TeamsCallingPolicy", "AllowCalling".into());
             }
             if i % 4 == 1 {
                 let num = E164::parse(&format!("+4420712{:05}", 30000 + i)).unwrap();

@@ -24,7 +24,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::issue::Issue;
-use crate::live::LiveState;
+use crate::live::{LiveState, PolicyType};
 use crate::manifest::{Manifest, Persona};
 use crate::numbers::{E164, NumberType};
 
@@ -68,7 +68,7 @@ pub struct DesiredUser {
     /// Managed policy types: `Some(name)` for a direct assignment, `None` for
     /// none (`Global`, or a leaver's reset). Shared by every user of a
     /// persona.
-    pub policies: Arc<BTreeMap<String, Option<String>>>,
+    pub policies: Arc<BTreeMap<PolicyType, Option<String>>>,
     /// Numbers the user holds that must go.
     pub release: Vec<E164>,
     /// A number the user must be given.
@@ -198,16 +198,16 @@ fn compute_split(
         .collect();
     // Every persona's policies, with the tenant's spelling of each name,
     // resolved once (not once per user).
-    let persona_policies: FastMap<&str, Arc<BTreeMap<String, Option<String>>>> = manifest
+    let persona_policies: FastMap<&str, Arc<BTreeMap<PolicyType, Option<String>>>> = manifest
         .personas
         .iter()
         .map(|p| (p.name.value.as_str(), Arc::new(policies_of(p, live))))
         .collect();
-    let leaver_policies: Arc<BTreeMap<String, Option<String>>> =
+    let leaver_policies: Arc<BTreeMap<PolicyType, Option<String>>> =
         Arc::new(if settings.leavers.reset_policies {
             managed_types
                 .iter()
-                .map(|t| (t.to_string(), None))
+                .map(|t| (PolicyType::new(t), None))
                 .collect()
         } else {
             BTreeMap::new()
@@ -267,7 +267,7 @@ fn compute_split(
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A persona's policies with the tenant's spelling of each policy name.
-fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<String>> {
+fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<PolicyType, Option<String>> {
     persona
         .policies
         .iter()
@@ -277,7 +277,7 @@ fn policies_of(persona: &Persona, live: &LiveState) -> BTreeMap<String, Option<S
                     .map(|p| p.name.clone())
                     .unwrap_or_else(|| name.clone())
             });
-            (s.policy_type.value.clone(), canonical)
+            (PolicyType::new(&s.policy_type.value), canonical)
         })
         .collect()
 }

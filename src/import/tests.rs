@@ -50,10 +50,10 @@ fn tenant(n: usize) -> LiveState {
             u.set_attr("usageLocation", Some(usage.into()));
             u.set_attr("department", Some(dept.into()));
             u.policies
-                .insert("TeamsCallingPolicy".into(), "AllowCalling".into());
-            u.policies.insert("TenantDialPlan".into(), plan.into());
+                .insert("TeamsCallingPolicy", "AllowCalling".into());
+            u.policies.insert("TenantDialPlan", plan.into());
             if let Some(c) = clid {
-                u.policies.insert("CallingLineIdentity".into(), c.into());
+                u.policies.insert("CallingLineIdentity", c.into());
             }
             let digits = next_number[pool];
             next_number[pool] += 1;
@@ -77,8 +77,7 @@ fn tenant(n: usize) -> LiveState {
     odd.set_attr("city", Some("London".into()));
     odd.set_attr("usageLocation", Some("GB".into()));
     odd.set_attr("department", Some("Finance".into()));
-    odd.policies
-        .insert("TeamsMeetingPolicy".into(), "Odd".into());
+    odd.policies.insert("TeamsMeetingPolicy", "Odd".into());
     live.users.push(odd);
     live.finish();
     live
@@ -268,7 +267,7 @@ fn two_conditions_when_one_is_not_enough() {
             let mut u = User::new(id.clone(), format!("{id}@contoso.com"));
             u.set_attr("department", Some(dept.into()));
             u.set_attr("usageLocation", Some(usage.into()));
-            u.policies.insert("TenantDialPlan".into(), plan.into());
+            u.policies.insert("TenantDialPlan", plan.into());
             live.users.push(u);
         }
     }

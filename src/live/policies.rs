@@ -5,9 +5,11 @@
 //! by a binary search or by walking two sorted lists side by side. It reads
 //! like the map it replaces (`get`, `insert`, `remove`, `iter`, ...). Pure.
 
+use super::PolicyType;
+
 /// Policy type -> policy name; at most one name per type.
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Policies(Vec<(String, String)>);
+pub struct Policies(Vec<(PolicyType, String)>);
 
 impl Policies {
     pub fn new() -> Self {
@@ -28,7 +30,8 @@ impl Policies {
     }
 
     /// Assign `name` for type `ty`; the name it replaces, if any.
-    pub fn insert(&mut self, ty: String, name: String) -> Option<String> {
+    pub fn insert(&mut self, ty: impl Into<PolicyType>, name: String) -> Option<String> {
+        let ty = ty.into();
         // Types mostly arrive in order: check the end first.
         if self.0.last().is_none_or(|(last, _)| *last < ty) {
             self.0.push((ty, name));
@@ -57,11 +60,11 @@ impl Policies {
     }
 
     /// (type, name), by type.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&String, &String)> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&PolicyType, &String)> {
         self.0.iter().map(|(t, n)| (t, n))
     }
 
-    pub fn keys(&self) -> impl ExactSizeIterator<Item = &String> {
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &PolicyType> {
         self.0.iter().map(|(t, _)| t)
     }
 
@@ -71,10 +74,10 @@ impl Policies {
 }
 
 impl<'a> IntoIterator for &'a Policies {
-    type Item = (&'a String, &'a String);
+    type Item = (&'a PolicyType, &'a String);
     type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (String, String)>,
-        fn(&'a (String, String)) -> (&'a String, &'a String),
+        std::slice::Iter<'a, (PolicyType, String)>,
+        fn(&'a (PolicyType, String)) -> (&'a PolicyType, &'a String),
     >;
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter().map(|(t, n)| (t, n))
@@ -82,14 +85,14 @@ impl<'a> IntoIterator for &'a Policies {
 }
 
 impl IntoIterator for Policies {
-    type Item = (String, String);
-    type IntoIter = std::vec::IntoIter<(String, String)>;
+    type Item = (PolicyType, String);
+    type IntoIter = std::vec::IntoIter<(PolicyType, String)>;
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
 }
 
-impl<T: Into<String>, N: Into<String>> FromIterator<(T, N)> for Policies {
+impl<T: Into<PolicyType>, N: Into<String>> FromIterator<(T, N)> for Policies {
     /// As a map is collected: the last of a repeated type wins.
     fn from_iter<I: IntoIterator<Item = (T, N)>>(iter: I) -> Self {
         let mut p = Policies::new();
@@ -98,10 +101,10 @@ impl<T: Into<String>, N: Into<String>> FromIterator<(T, N)> for Policies {
     }
 }
 
-impl<T: Into<String>, N: Into<String>> Extend<(T, N)> for Policies {
+impl<T: Into<PolicyType>, N: Into<String>> Extend<(T, N)> for Policies {
     fn extend<I: IntoIterator<Item = (T, N)>>(&mut self, iter: I) {
         for (t, n) in iter {
-            self.insert(t.into(), n.into());
+            self.insert(t, n.into());
         }
     }
 }
@@ -139,13 +142,21 @@ mod tests {
                 ),
                 None => assert_eq!(p.remove(ty), m.remove(*ty)),
             }
-            assert!(p.iter().eq(m.iter()));
+            assert!(
+                p.iter()
+                    .map(|(t, n)| (t.as_str(), n))
+                    .eq(m.iter().map(|(t, n)| (t.as_str(), n)))
+            );
             assert_eq!(p.len(), m.len());
             for (ty, _) in ops {
                 assert_eq!(p.get(ty), m.get(*ty), "{ty}");
                 assert_eq!(p.contains_key(ty), m.contains_key(*ty));
             }
-            assert!(p.keys().eq(m.keys()));
+            assert!(
+                p.keys()
+                    .map(|t| t.as_str())
+                    .eq(m.keys().map(String::as_str))
+            );
             assert!(p.values().eq(m.values()));
         }
         let collected: Policies = [("b", "1"), ("a", "2"), ("b", "3")].into_iter().collect();
@@ -153,6 +164,7 @@ mod tests {
         assert!(
             collected
                 .into_iter()
+                .map(|(t, n)| (String::from(t), n))
                 .eq([("a".to_string(), "2".to_string()), ("b".into(), "3".into())])
         );
         assert!(Policies::default().is_empty());

@@ -28,7 +28,7 @@ use super::{
     SNAPSHOT_FORMAT_VERSION, SnapGroup, SnapGroupAssignment, SnapLicence, SnapPolicy, SnapSku,
     SnapshotError, into_live, parse,
 };
-use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment};
+use crate::live::{Group, GroupPolicyAssignment, LiveState, NumberAssignment, PolicyType};
 use crate::numbers::{E164, NumberType};
 use index::Index;
 use rows::{Order, Row, by_key, in_order, prefix, settle, user_order};
@@ -65,7 +65,7 @@ const KEYS: [&str; 9] = [
 
 /// A direct assignment: the user's place in the file, policy type, policy
 /// name.
-pub(super) type Assigned = (u32, String, String);
+pub(super) type Assigned = (u32, PolicyType, String);
 
 /// A piece of work of the parallel parse, and what it gives.
 enum Task {
@@ -316,7 +316,7 @@ fn assignments_of(
     user_chunks: usize,
 ) -> Option<Done> {
     // A tenant spells each type in few ways: look each spelling up once.
-    let mut types: Vec<(Cow<str>, String)> = Vec::new();
+    let mut types: Vec<(Cow<str>, PolicyType)> = Vec::new();
     let mut out: Vec<Vec<Assigned>> = (0..user_chunks).map(|_| Vec::new()).collect();
     let mut quick = super::quick::Assignments::new();
     // A user's assignments are usually written together: the last user
@@ -343,7 +343,7 @@ fn assignments_of(
         let ty = match types.iter().find(|(s, _)| *s == spelling) {
             Some((_, t)) => t.clone(),
             None => {
-                let t = super::to_live::canonical_type(&spelling);
+                let t = super::to_live::assigned_type(&spelling);
                 types.push((spelling, t.clone()));
                 t
             }

@@ -38,7 +38,7 @@ pub fn from_live(live: &LiveState) -> Snapshot {
         for (ty, name) in &u.policies {
             snap.policy_assignments.push(SnapAssignment {
                 user_id: u.id.clone(),
-                policy_type: ty.clone(),
+                policy_type: ty.to_string(),
                 policy_name: name.clone(),
             });
         }
@@ -122,10 +122,8 @@ mod tests {
         amy.set_attr("jobTitle", Some("Sales".into()));
         amy.set_attr("usageLocation", Some("GB".into()));
         amy.set_attr("extensionAttribute7", Some("E7".into()));
-        amy.policies
-            .insert("TenantDialPlan".into(), "London".into());
-        amy.policies
-            .insert("TeamsMeetingPolicy".into(), "Sales".into());
+        amy.policies.insert("TenantDialPlan", "London".into());
+        amy.policies.insert("TeamsMeetingPolicy", "Sales".into());
         let mut bob = User::new("u2", "bob@x.com");
         bob.account_enabled = false;
         bob.set_attr("department", Some("Ops".into()));

@@ -166,9 +166,9 @@ mod tests {
             &mut live.users[i].policies
         }
         let mut live = read(ORIGINAL);
-        user(&mut live, "u1").insert("TenantDialPlan".into(), "Dublin".into());
+        user(&mut live, "u1").insert("TenantDialPlan", "Dublin".into());
         user(&mut live, "u2").remove("TeamsMeetingPolicy");
-        user(&mut live, "u3").insert("TenantDialPlan".into(), "Paris".into());
+        user(&mut live, "u3").insert("TenantDialPlan", "Paris".into());
         assert_eq!(
             live.unassign_number(e164("+442071230001")).as_deref(),
             Some("u2")
@@ -270,7 +270,7 @@ mod tests {
         let mut live = read(original);
         live.users[0]
             .policies
-            .insert("TenantDialPlan".into(), "London".into());
+            .insert("TenantDialPlan", "London".into());
         live.assign_number(
             e164("+442071230001"),
             "u1",

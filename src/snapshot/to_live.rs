@@ -9,7 +9,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{SnapAssignment, SnapNumber, SnapUser, Snapshot, SnapshotError, invalid};
 use crate::catalog::USER_ATTRIBUTE_COUNT;
-use crate::live::{Attrs, Group, GroupPolicyAssignment, LiveState, NumberAssignment, User};
+use crate::live::{
+    Attrs, Group, GroupPolicyAssignment, LiveState, NumberAssignment, PolicyType, User,
+};
 use crate::numbers::{E164, NumberType};
 
 /// Check a snapshot's consistency and turn it into a [`LiveState`].
@@ -144,10 +146,10 @@ fn assigned_of(
     policy_assignments: Vec<SnapAssignment>,
     index: &Fast<&str, usize>,
     n: usize,
-) -> Result<Vec<Vec<(String, String)>>, SnapshotError> {
+) -> Result<Vec<Vec<(PolicyType, String)>>, SnapshotError> {
     // A tenant spells each type in few ways: look each spelling up once.
-    let mut assigned: Vec<Vec<(String, String)>> = vec![Vec::new(); n];
-    let mut types: Fast<String, String> = Fast::default();
+    let mut assigned: Vec<Vec<(PolicyType, String)>> = vec![Vec::new(); n];
+    let mut types: Fast<String, PolicyType> = Fast::default();
     for (i, a) in policy_assignments.into_iter().enumerate() {
         let Some(&ui) = index.get(a.user_id.as_str()) else {
             return Err(invalid(
@@ -160,7 +162,7 @@ fn assigned_of(
         let ty = match types.get(&a.policy_type) {
             Some(t) => t.clone(),
             None => {
-                let t = canonical_type(&a.policy_type);
+                let t = assigned_type(&a.policy_type);
                 types.insert(a.policy_type.clone(), t.clone());
                 t
             }
@@ -300,7 +302,7 @@ pub trait PagedUser: Send + Sized {
     fn into_user(
         self,
         ids: &[Option<usize>],
-        policies: Vec<(String, String)>,
+        policies: Vec<(PolicyType, String)>,
         licences: bool,
     ) -> User;
 }
@@ -340,7 +342,7 @@ impl PagedUser for SnapUser {
     fn into_user(
         mut self,
         ids: &[Option<usize>],
-        policies: Vec<(String, String)>,
+        policies: Vec<(PolicyType, String)>,
         licences: bool,
     ) -> User {
         let values = self.take_attributes();
@@ -395,7 +397,7 @@ impl PagedUser for User {
     fn into_user(
         mut self,
         _: &[Option<usize>],
-        policies: Vec<(String, String)>,
+        policies: Vec<(PolicyType, String)>,
         licences: bool,
     ) -> User {
         self.policies = policies.into_iter().collect();
@@ -407,7 +409,7 @@ impl PagedUser for User {
 }
 
 /// Users of one page (or part of one) and their direct assignments.
-type Run<U> = (Vec<U>, Vec<Vec<(String, String)>>);
+type Run<U> = (Vec<U>, Vec<Vec<(PolicyType, String)>>);
 
 /// Turn users, in pages (and their direct assignments, and their
 /// licences when the snapshot records licences) into live users, moving
@@ -415,11 +417,12 @@ type Run<U> = (Vec<U>, Vec<Vec<(String, String)>>);
 /// cores.
 fn users_from<U: PagedUser>(
     pages: Vec<Vec<U>>,
-    assigned: Vec<Vec<(String, String)>>,
+    assigned: Vec<Vec<(PolicyType, String)>>,
     licences: bool,
 ) -> Vec<User> {
     let ids = attribute_ids();
-    let convert = |(u, policies): (U, Vec<(String, String)>)| u.into_user(&ids, policies, licences);
+    let convert =
+        |(u, policies): (U, Vec<(PolicyType, String)>)| u.into_user(&ids, policies, licences);
     let n: usize = pages.iter().map(Vec::len).sum();
     let threads = std::thread::available_parallelism()
         .map_or(1, |p| p.get())
@@ -479,6 +482,11 @@ pub(super) fn canonical_type(t: &str) -> String {
     crate::catalog::policy_type(t)
         .map(str::to_string)
         .unwrap_or_else(|| t.to_string())
+}
+
+/// [`canonical_type`], as a user's direct assignments hold it.
+pub(super) fn assigned_type(t: &str) -> PolicyType {
+    PolicyType::new(crate::catalog::policy_type(t).unwrap_or(t))
 }
 
 #[cfg(test)]

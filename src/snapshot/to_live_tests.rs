@@ -106,8 +106,11 @@ fn policy_types_take_the_catalog_spelling() {
     let live = load(&base()).unwrap();
     let amy = &live.users[0];
     assert_eq!(
-        amy.policies.iter().collect::<Vec<_>>(),
-        [(&"TenantDialPlan".to_string(), &"London".to_string())]
+        amy.policies
+            .iter()
+            .map(|(t, n)| (t.as_str(), n.as_str()))
+            .collect::<Vec<_>>(),
+        [("TenantDialPlan", "London")]
     );
     let p = live.policy("TeamsMeetingPolicy", "SALES").unwrap();
     assert_eq!((p.name.as_str(), p.id.as_str()), ("Sales", "p1"));

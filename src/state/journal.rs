@@ -114,7 +114,12 @@ impl<'a> States<'a> {
         let policies = self
             .users
             .get(id)
-            .map(|u| u.policies.clone().into_iter().collect())
+            .map(|u| {
+                u.policies
+                    .iter()
+                    .map(|(t, n)| (t.to_string(), n.clone()))
+                    .collect()
+            })
             .unwrap_or_default();
         let mut numbers = self.numbers.get(id).cloned().unwrap_or_default();
         numbers.sort();

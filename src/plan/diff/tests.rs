@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::*;
 use crate::desired::{DesiredUser, NewNumber};
-use crate::live::{NumberAssignment, User};
+use crate::live::{NumberAssignment, PolicyType, User};
 use crate::numbers::{E164, NumberType};
 
 fn e164(s: &str) -> E164 {
@@ -31,10 +31,8 @@ fn meta(limit: &[&str]) -> Meta {
 fn live() -> LiveState {
     let mut amy = User::new("id-amy", "Amy@x.com");
     amy.display_name = Some("Amy".into());
-    amy.policies
-        .insert("TenantDialPlan".into(), "London".into());
-    amy.policies
-        .insert("TeamsMeetingPolicy".into(), "Old".into());
+    amy.policies.insert("TenantDialPlan", "London".into());
+    amy.policies.insert("TeamsMeetingPolicy", "Old".into());
     let mut live = LiveState {
         tenant_id: "t".into(),
         users: vec![
@@ -71,7 +69,7 @@ fn want(user: usize, policies: &[(&str, Option<&str>)]) -> DesiredUser {
         policies: Arc::new(
             policies
                 .iter()
-                .map(|(t, n)| (t.to_string(), n.map(str::to_string)))
+                .map(|(t, n)| (PolicyType::new(t), n.map(str::to_string)))
                 .collect::<BTreeMap<_, _>>(),
         ),
         release: Vec::new(),
