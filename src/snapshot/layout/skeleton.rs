@@ -68,12 +68,15 @@ pub(super) fn level_two(b: &[u8], pieces: usize, threads: usize) -> Option<Vec<u
 }
 
 /// Where the pieces start (each just after a newline), and the text's
-/// length last.
+/// length last. Each cut is looked for between its target and the next
+/// one's, so a text with few newlines (or none: minified JSON) is cut
+/// fewer times, never searched end to end once per piece.
 fn cuts(b: &[u8], pieces: usize) -> Vec<usize> {
     let mut cuts = vec![0];
     for k in 1..pieces {
         let target = (b.len() / pieces * k).max(*cuts.last().expect("one cut"));
-        if let Some(n) = memchr::memchr(b'\n', &b[target..]) {
+        let next = (b.len() / pieces * (k + 1)).clamp(target, b.len());
+        if let Some(n) = memchr::memchr(b'\n', &b[target..next]) {
             let cut = target + n + 1;
             if cut < b.len() && cut > *cuts.last().expect("one cut") {
                 cuts.push(cut);
@@ -258,6 +261,25 @@ fn prefix_xor(mut x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cuts_fall_after_newlines_and_minified_text_is_one_piece() {
+        let line = format!("{}\n", "x".repeat(99));
+        let text = line.repeat(100);
+        let cuts = cuts(text.as_bytes(), 10);
+        assert_eq!(cuts.len(), 11, "{cuts:?}");
+        assert!(
+            cuts[1..cuts.len() - 1]
+                .iter()
+                .all(|&c| text.as_bytes()[c - 1] == b'\n')
+        );
+        assert!(cuts.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(super::cuts(&[b'x'; 1000], 10), [0, 1000]);
+        // A newline only in the last tenth: one cut there.
+        let mut late = vec![b'x'; 1000];
+        late[950] = b'\n';
+        assert_eq!(super::cuts(&late, 10), [0, 951, 1000]);
+    }
 
     /// The second level a byte at a time, as the old scan walked it.
     fn reference(b: &[u8]) -> Option<Vec<u32>> {
