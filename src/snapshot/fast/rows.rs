@@ -28,18 +28,26 @@ impl Row {
     }
 }
 
-/// A row's place in the sort: the first 16 bytes of its key (big-endian,
+/// A row's place in the sort: the first 24 bytes of its key (big-endian,
 /// so integers compare as the bytes do) and its index. Sorting these
-/// touches no row but on a tie.
-pub(super) type Order = (u128, u32);
+/// touches no row but on a tie (24 bytes: UPNs often share their first
+/// 16, `firstname.lastname`, and a tie reads two rows from memory).
+pub(super) type Order = (Prefix, u32);
 
-/// The first 16 bytes of `key` as a big-endian integer (zeros after its
+/// The first 24 bytes of a key, as [`prefix`] gives them.
+pub(super) type Prefix = (u128, u64);
+
+/// The first 24 bytes of `key` as big-endian integers (zeros after its
 /// end): a smaller prefix is a smaller key; equal ones say nothing.
-pub(super) fn prefix(key: &str) -> u128 {
-    let mut bytes = [0u8; 16];
-    let n = key.len().min(16);
+pub(super) fn prefix(key: &str) -> Prefix {
+    let mut bytes = [0u8; 24];
+    let n = key.len().min(24);
     bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
-    u128::from_be_bytes(bytes)
+    let (high, low) = bytes.split_at(16);
+    (
+        u128::from_be_bytes(high.try_into().expect("16 bytes")),
+        u64::from_be_bytes(low.try_into().expect("8 bytes")),
+    )
 }
 
 pub(super) fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
