@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use crate::live::{LiveState, NumberAssignment};
+use crate::numbers::E164;
 
 pub struct HeldNumbers<'a> {
     /// For each user, its holder slot (users sharing an object id share
@@ -15,6 +16,9 @@ pub struct HeldNumbers<'a> {
     /// `flat[starts[s]..starts[s + 1]]` are the numbers of slot `s`.
     starts: Vec<u32>,
     flat: Vec<&'a NumberAssignment>,
+    /// The number of each of `flat` (read with the rest, for
+    /// [`HeldNumbers::numbers`]).
+    numbers: Vec<E164>,
 }
 
 impl<'a> HeldNumbers<'a> {
@@ -30,14 +34,14 @@ impl<'a> HeldNumbers<'a> {
             })
             .collect();
         // Holder slot of each held number, in number order.
-        let owners: Vec<(u32, &NumberAssignment)> = live
+        let owners: Vec<(u32, E164, &NumberAssignment)> = live
             .numbers
             .values()
             .filter(|n| n.is_held())
-            .filter_map(|n| Some((*by_id.get(n.target.as_deref()?)?, n)))
+            .filter_map(|n| Some((*by_id.get(n.target.as_deref()?)?, n.number, n)))
             .collect();
         let mut starts = vec![0u32; by_id.len() + 1];
-        for (s, _) in &owners {
+        for (s, _, _) in &owners {
             starts[*s as usize + 1] += 1;
         }
         for i in 1..starts.len() {
@@ -45,15 +49,18 @@ impl<'a> HeldNumbers<'a> {
         }
         let mut fill = starts.clone();
         let mut flat: Vec<Option<&NumberAssignment>> = vec![None; owners.len()];
-        for (s, n) in owners {
+        let mut numbers: Vec<Option<E164>> = vec![None; owners.len()];
+        for (s, number, n) in owners {
             let at = &mut fill[s as usize];
             flat[*at as usize] = Some(n);
+            numbers[*at as usize] = Some(number);
             *at += 1;
         }
         HeldNumbers {
             slot,
             starts,
             flat: flat.into_iter().flatten().collect(),
+            numbers: numbers.into_iter().flatten().collect(),
         }
     }
 
@@ -61,6 +68,44 @@ impl<'a> HeldNumbers<'a> {
     pub fn of_user(&self, index: usize) -> &[&'a NumberAssignment] {
         let s = self.slot[index] as usize;
         &self.flat[self.starts[s] as usize..self.starts[s + 1] as usize]
+    }
+
+    /// The same lists, by number: what the desired state keeps for the
+    /// diff (which finds each number again in the live state).
+    pub fn numbers(self) -> HeldIndex {
+        HeldIndex {
+            slot: self.slot,
+            starts: self.starts,
+            flat: self.numbers,
+        }
+    }
+}
+
+/// [`HeldNumbers`] by number, owned: the numbers each user of the live
+/// state the desired state was computed from holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HeldIndex {
+    slot: Vec<u32>,
+    starts: Vec<u32>,
+    flat: Vec<E164>,
+}
+
+impl HeldIndex {
+    /// The numbers each user of `live` holds.
+    pub fn of(live: &LiveState) -> HeldIndex {
+        HeldNumbers::of(live).numbers()
+    }
+
+    /// The numbers the user at `index` holds, in number order; `None`
+    /// when the index was made for fewer users (or not made).
+    pub fn of_user(&self, index: usize) -> Option<&[E164]> {
+        let s = *self.slot.get(index)? as usize;
+        Some(&self.flat[self.starts[s] as usize..self.starts[s + 1] as usize])
+    }
+
+    /// Whether it was made for a live state of `users` users.
+    pub fn covers(&self, users: usize) -> bool {
+        self.slot.len() == users
     }
 }
 
@@ -103,5 +148,15 @@ mod tests {
         }
         assert_eq!(held.of_user(0).len(), 2);
         assert!(held.of_user(1).is_empty());
+        let index = held.numbers();
+        assert!(index.covers(4) && !index.covers(5));
+        for (i, u) in live.users.iter().enumerate() {
+            let want: Vec<E164> = by_holder
+                .get(u.id.as_str())
+                .map_or(Vec::new(), |v| v.iter().map(|n| n.number).collect());
+            assert_eq!(index.of_user(i), Some(&want[..]), "{}", u.upn);
+        }
+        assert_eq!(index.of_user(4), None);
+        assert!(!HeldIndex::default().covers(4));
     }
 }

@@ -13,6 +13,7 @@ mod checks;
 pub mod decide;
 mod first_pass;
 mod held;
+pub use held::HeldIndex;
 mod keys;
 mod numbering;
 pub(crate) mod split;
@@ -86,6 +87,9 @@ pub struct DesiredState {
     /// Numbers in quarantine that a range would otherwise offer, in number
     /// order (the plan shows them).
     pub quarantined: Vec<Quarantined>,
+    /// The numbers each user of the live state holds (found once for pass
+    /// 1, kept for the diff's fingerprints; empty when not made).
+    pub held: HeldIndex,
 }
 
 /// A number in quarantine: released by an earlier apply, not allocated
@@ -253,6 +257,7 @@ fn compute_split(
         out.users.extend(part.users);
     }
 
+    out.held = held.numbers();
     // Pass 2: pins and allocation.
     let held_back = ctx.quarantine(manifest);
     numbering::allocate(manifest, live, held_back, &mut out, wants);

@@ -53,14 +53,20 @@ fn diff_split(desired: &DesiredState, live: &LiveState, meta: Meta, threads: usi
         .flatten()
         .collect();
     // The numbers held by the users that change (as `numbers_by_holder`
-    // gives them, without indexing everyone else's).
-    let mut held: HashMap<&str, Vec<&NumberAssignment>, foldhash::fast::FixedState> = acting
-        .iter()
-        .map(|(d, _)| (live.users[d.user].id.as_str(), Vec::new()))
-        .collect();
-    for n in live.numbers.values().filter(|n| n.is_held()) {
-        if let Some(v) = n.target.as_deref().and_then(|t| held.get_mut(t)) {
-            v.push(n);
+    // gives them): found by the desired state already, or else looked for
+    // here (without indexing everyone else's).
+    let found = desired.held.covers(live.users.len());
+    let mut held: HashMap<&str, Vec<&NumberAssignment>, foldhash::fast::FixedState> =
+        HashMap::default();
+    if !found {
+        held = acting
+            .iter()
+            .map(|(d, _)| (live.users[d.user].id.as_str(), Vec::new()))
+            .collect();
+        for n in live.numbers.values().filter(|n| n.is_held()) {
+            if let Some(v) = n.target.as_deref().and_then(|t| held.get_mut(t)) {
+                v.push(n);
+            }
         }
     }
     let prints: Vec<String> = split::map_chunks_with(acting.len(), threads, |range| {
@@ -68,7 +74,14 @@ fn diff_split(desired: &DesiredState, live: &LiveState, meta: Meta, threads: usi
             .iter()
             .map(|(d, _)| {
                 let user = &live.users[d.user];
-                fingerprint(user, &held[user.id.as_str()])
+                match desired.held.of_user(d.user).filter(|_| found) {
+                    Some(numbers) => {
+                        let numbers: Vec<&NumberAssignment> =
+                            numbers.iter().filter_map(|n| live.numbers.get(n)).collect();
+                        fingerprint(user, &numbers)
+                    }
+                    None => fingerprint(user, &held[user.id.as_str()]),
+                }
             })
             .collect::<Vec<_>>()
     })

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::*;
-use crate::desired::{DesiredUser, NewNumber};
+use crate::desired::{DesiredUser, HeldIndex, NewNumber};
 use crate::live::{NumberAssignment, PolicyType, User};
 use crate::numbers::{E164, NumberType};
 
@@ -427,6 +427,18 @@ fn the_plan_does_not_depend_on_the_split() {
             "{threads} threads"
         );
     }
+    assert_eq!(diff(&d, &live, meta(&[])), one);
+    // The same with the numbers held found by the desired state already
+    // (as `desired::compute` gives them), and with an index that does not
+    // fit this live state (looked for again).
+    d.held = HeldIndex::of(&live);
+    assert!(d.held.covers(live.users.len()));
+    for threads in [1, 3] {
+        assert_eq!(diff_split(&d, &live, meta(&[]), threads), one);
+    }
+    let mut fewer = live.clone();
+    fewer.users.pop();
+    d.held = HeldIndex::of(&fewer);
     assert_eq!(diff(&d, &live, meta(&[])), one);
 }
 
