@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::{Assigned, USERS_PER_CHUNK};
-use crate::live::User;
+use crate::live::{Prefix, User};
 
 /// A user as parsed, with its sort key (lower-cased UPN; `None` when the
 /// UPN is its own lower case, as most are).
@@ -34,21 +34,7 @@ impl Row {
 /// 16, `firstname.lastname`, and a tie reads two rows from memory).
 pub(super) type Order = (Prefix, u32);
 
-/// The first 24 bytes of a key, as [`prefix`] gives them.
-pub(super) type Prefix = (u128, u64);
-
-/// The first 24 bytes of `key` as big-endian integers (zeros after its
-/// end): a smaller prefix is a smaller key; equal ones say nothing.
-pub(super) fn prefix(key: &str) -> Prefix {
-    let mut bytes = [0u8; 24];
-    let n = key.len().min(24);
-    bytes[..n].copy_from_slice(&key.as_bytes()[..n]);
-    let (high, low) = bytes.split_at(16);
-    (
-        u128::from_be_bytes(high.try_into().expect("16 bytes")),
-        u64::from_be_bytes(low.try_into().expect("8 bytes")),
-    )
-}
+pub(super) use crate::live::sort_prefix as prefix;
 
 pub(super) fn by_key(a: &Row, b: &Row) -> std::cmp::Ordering {
     a.key().cmp(b.key()).then_with(|| a.user.id.cmp(&b.user.id))
